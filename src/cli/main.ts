@@ -1,0 +1,41 @@
+/** Subcommand dispatch for the `ncps` command. Each subcommand lives in its own file. */
+import { CliError, type CliIO, defaultIO } from "./util.js";
+
+type Handler = (argv: string[], io: CliIO) => Promise<number>;
+
+/** Lazily imported so one subcommand's dependencies never slow another's start. */
+const COMMANDS: Record<string, { summary: string; load: () => Promise<Handler> }> = {
+};
+
+export function usage(): string {
+  const lines = ["usage: ncps <command> [options]", "", "commands:"];
+  for (const [name, c] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(10)} ${c.summary}`);
+  lines.push("", "Run `ncps <command> --help` for a command's options.");
+  return lines.join("\n");
+}
+
+export async function main(argv: string[], io: CliIO = defaultIO()): Promise<number> {
+  const [cmd, ...rest] = argv;
+  if (!cmd || cmd === "--help" || cmd === "-h" || cmd === "help") {
+    io.out(usage() + "\n");
+    return cmd ? 0 : 2;
+  }
+  const entry = COMMANDS[cmd];
+  if (!entry) {
+    io.err(`ncps: unknown command '${cmd}'\n\n${usage()}\n`);
+    return 2;
+  }
+  try {
+    const handler = await entry.load();
+    return await handler(rest, io);
+  } catch (e) {
+    if (e instanceof CliError) {
+      io.err(`ncps ${cmd}: ${e.message}\n`);
+      if (e.usage) io.err(`\n${e.usage}\n`);
+      return e.exitCode;
+    }
+    const msg = e instanceof Error ? e.message : String(e);
+    io.err(`ncps ${cmd}: error: ${msg}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,70 @@
+/**
+ * Builds a model from an ncps-style description: `{ model: "CfC" | "LTC", constructor_args: {...} }` with
+ * ncps's snake_case argument names, `units` an int or `{ wiring: { kind, args } }`. This is the format of
+ * the PyTorch reference cases and of checkpoint metadata, so a file alone is enough to rebuild a model.
+ */
+import type { Engine } from "../engine/engine.js";
+import { wiringFromSpec } from "../wirings/spec.js";
+import { CfC, type CfCOptions } from "./cfc.js";
+import type { RecurrentModel } from "./recurrent.js";
+
+export interface ModelConfig {
+  model: string;
+  constructor_args: Record<string, unknown>;
+}
+
+export interface BuildOptions {
+  backend?: "wasm" | "reference";
+  engine?: Engine;
+  seed?: number;
+}
+
+type Ltcbuilder = (inputSize: number, units: unknown, args: Record<string, unknown>, build: BuildOptions) => RecurrentModel;
+let ltcBuilder: Ltcbuilder | null = null;
+/** LTC registers itself here (keeps this module free of a hard dependency on it). */
+export function registerLtcBuilder(b: Ltcbuilder): void {
+  ltcBuilder = b;
+}
+
+const CFC_ARGS: Record<string, keyof CfCOptions | null> = {
+  input_size: null,
+  units: null,
+  proj_size: "projSize",
+  return_sequences: "returnSequences",
+  batch_first: "batchFirst",
+  mixed_memory: "mixedMemory",
+  mode: "mode",
+  activation: "activation",
+  backbone_units: "backboneUnits",
+  backbone_layers: "backboneLayers",
+  backbone_dropout: "backboneDropout",
+  wiring_recurrence: "wiringRecurrence",
+};
+
+export function resolveUnits(units: unknown, where: string): number | ReturnType<typeof wiringFromSpec> {
+  if (typeof units === "number") return units;
+  if (units && typeof units === "object" && "wiring" in units) return wiringFromSpec((units as { wiring: unknown }).wiring);
+  throw new Error(`${where}: units must be an integer or {"wiring": {"kind": ..., "args": {...}}}, got ${JSON.stringify(units)}`);
+}
+
+export function buildModel(config: ModelConfig, build: BuildOptions = {}): RecurrentModel {
+  if (!config || typeof config !== "object") throw new Error(`model config must be an object, got ${JSON.stringify(config)}`);
+  const args = config.constructor_args;
+  if (!args || typeof args !== "object") throw new Error(`model config: constructor_args must be an object`);
+  const inputSize = args.input_size;
+  if (!Number.isInteger(inputSize)) throw new Error(`constructor_args.input_size must be an integer, got ${JSON.stringify(inputSize)}`);
+  if (config.model === "CfC") {
+    const opts: CfCOptions = { backend: build.backend, engine: build.engine, seed: build.seed };
+    for (const [k, v] of Object.entries(args)) {
+      if (!(k in CFC_ARGS)) throw new Error(`CfC: unknown constructor argument '${k}' (known: ${Object.keys(CFC_ARGS).join(", ")})`);
+      const name = CFC_ARGS[k];
+      if (name && v !== null && v !== undefined) (opts as Record<string, unknown>)[name] = v;
+    }
+    return new CfC(inputSize as number, resolveUnits(args.units, "CfC"), opts);
+  }
+  if (config.model === "LTC") {
+    if (!ltcBuilder) throw new Error("LTC models are not available in this build yet (replay supports CfC cases only)");
+    return ltcBuilder(inputSize as number, args.units, args, build);
+  }
+  throw new Error(`unknown model '${config.model}', expected "CfC" or "LTC"`);
+}

@@ -1,0 +1,161 @@
+/**
+ * CfC: closed-form continuous-time network (ncps torch `CfC`), fully connected with a backbone, or wired
+ * by a Wiring (NCP, AutoNCP, ...). See cfc-cell.ts for the cell equations and recurrent.ts for the loop.
+ */
+import { BACKBONE_ACTIVATIONS, type BackboneActivation, type CfcModeName, type Engine } from "../engine/engine.js";
+import { createEngine } from "../engine/index.js";
+import type { Rng } from "../nn/rng.js";
+import { Wiring } from "../wirings/wiring.js";
+import { CellCache, CfCCell } from "./cfc-cell.js";
+import { RecurrentModel } from "./recurrent.js";
+import { wiredLayers } from "./wired-cfc-cell.js";
+
+export interface CfCOptions {
+  mode?: CfcModeName;
+  activation?: BackboneActivation;
+  backboneUnits?: number;
+  backboneLayers?: number;
+  backboneDropout?: number;
+  mixedMemory?: boolean;
+  projSize?: number | null;
+  returnSequences?: boolean;
+  batchFirst?: boolean;
+  /** seed of weight initialisation and dropout: same seed, same model */
+  seed?: number;
+  /** "wasm" (float32, default) or "reference" (float64) */
+  backend?: "wasm" | "reference";
+  /** an engine to build on instead of a new one of `backend` */
+  engine?: Engine;
+  /** wired only: use the wiring's within-layer synapses instead of ncps's all-ones block (off by default) */
+  wiringRecurrence?: boolean;
+}
+
+const MODES: readonly CfcModeName[] = ["default", "no_gate", "pure"];
+
+export class CfC extends RecurrentModel {
+  readonly stateSize: number;
+  readonly cellOutputSize: number;
+  readonly mode: CfcModeName;
+  readonly wiring: Wiring | null;
+  readonly cells: CfCCell[] = [];
+  /** first state column of each cell */
+  private readonly offsets: number[] = [];
+  private readonly outputOffset: number;
+  /** the options as given, with defaults filled (for checkpoints) */
+  readonly config: Required<Omit<CfCOptions, "engine" | "backend" | "projSize">> & { projSize: number | null };
+
+  constructor(inputSize: number, units: number | Wiring, options: CfCOptions = {}) {
+    const engine = options.engine ?? createEngine(options.backend ?? "wasm");
+    const mode = options.mode ?? "default";
+    if (!MODES.includes(mode)) throw new Error(`CfC: unknown mode '${String(mode)}', expected one of ${MODES.join(", ")}`);
+    const activation = options.activation ?? "lecun_tanh";
+    if (!BACKBONE_ACTIVATIONS.includes(activation)) {
+      throw new Error(`CfC: unknown activation '${String(activation)}', expected one of ${BACKBONE_ACTIVATIONS.join(", ")}`);
+    }
+    const wired = units instanceof Wiring;
+    if (wired) {
+      for (const k of ["backboneUnits", "backboneLayers", "backboneDropout"] as const) {
+        if (options[k] !== undefined) throw new Error(`CfC: ${k} cannot be used with a wiring (wired CfC cells have no backbone)`);
+      }
+    } else if (!Number.isInteger(units) || (units as number) < 1) {
+      throw new Error(`CfC: units must be a positive integer or a Wiring, got ${String(units)}`);
+    }
+    const backboneUnits = options.backboneUnits ?? 128;
+    const backboneLayers = options.backboneLayers ?? 1;
+    const backboneDropout = options.backboneDropout ?? 0;
+    if (!wired) {
+      if (!Number.isInteger(backboneLayers) || backboneLayers < 0) throw new Error(`CfC: backboneLayers must be an integer >= 0, got ${backboneLayers}`);
+      if (backboneLayers > 0 && (!Number.isInteger(backboneUnits) || backboneUnits < 1)) throw new Error(`CfC: backboneUnits must be a positive integer, got ${backboneUnits}`);
+      if (!(backboneDropout >= 0 && backboneDropout < 1)) throw new Error(`CfC: backboneDropout must be in [0, 1), got ${backboneDropout}`);
+    }
+    super(engine, inputSize, {
+      returnSequences: options.returnSequences ?? true,
+      batchFirst: options.batchFirst ?? true,
+      mixedMemory: options.mixedMemory ?? false,
+      projSize: options.projSize ?? null,
+      seed: options.seed ?? 0,
+    });
+    this.mode = mode;
+    this.config = {
+      mode,
+      activation,
+      backboneUnits,
+      backboneLayers,
+      backboneDropout,
+      mixedMemory: this.mixedMemory,
+      projSize: this.projSize,
+      returnSequences: this.returnSequences,
+      batchFirst: this.batchFirst,
+      seed: options.seed ?? 0,
+      wiringRecurrence: options.wiringRecurrence ?? false,
+    };
+    if (units instanceof Wiring) {
+      this.wiring = units;
+      const layers = wiredLayers(units, inputSize, options.wiringRecurrence ?? false);
+      let off = 0;
+      layers.forEach((layer, l) => {
+        const cell = new CfCCell(engine, this.params, `rnn_cell.layer_${l}.`, layer.inputSize, layer.neurons.length,
+          { mode, activation: "lecun_tanh", backboneUnits: 0, backboneLayers: 0, backboneDropout: 0 }, this.rng, layer.mask);
+        this.cells.push(cell);
+        this.offsets.push(off);
+        off += layer.neurons.length;
+      });
+      this.stateSize = off;
+      this.cellOutputSize = layers[layers.length - 1].neurons.length;
+      this.outputOffset = off - this.cellOutputSize;
+      if (this.cellOutputSize !== units.outputDim) {
+        throw new Error(`CfC: the wiring's last layer has ${this.cellOutputSize} neurons but output_dim is ${units.outputDim}`);
+      }
+    } else {
+      this.wiring = null;
+      const H = units as number;
+      this.cells.push(new CfCCell(engine, this.params, "rnn_cell.", inputSize, H, { mode, activation, backboneUnits, backboneLayers, backboneDropout }, this.rng));
+      this.offsets.push(0);
+      this.stateSize = H;
+      this.cellOutputSize = H;
+      this.outputOffset = 0;
+    }
+    this.buildHeadAndTail();
+  }
+
+  protected corePrepare(): void {
+    for (const c of this.cells) c.prepare();
+  }
+
+  protected coreCache(steps: number, rows: number, grad: boolean): CellCache[] {
+    return this.cells.map((c) => new CellCache(this.engine, c, steps, rows, grad));
+  }
+
+  protected coreForward(cache: unknown, slot: number, rows: number, x: number, ldx: number, hPrev: number, hOut: number, ts: number, y: number, dropout: Rng | null): void {
+    const caches = cache as CellCache[];
+    const S = this.stateSize;
+    let inp = x;
+    let ldIn = ldx;
+    for (let l = 0; l < this.cells.length; l++) {
+      const off = this.offsets[l];
+      this.cells[l].forwardStep(caches[l], slot, rows, inp, ldIn, hPrev + off, S, ts, hOut + off, S, dropout);
+      inp = hOut + off;
+      ldIn = S;
+    }
+    this.engine.copyRows(rows, this.cellOutputSize, hOut + this.outputOffset, S, y, this.cellOutputSize);
+  }
+
+  protected coreBackward(cache: unknown, slot: number, rows: number, dy: number, dh: number, dx: number, ldDx: number, dhPrev: number, ts: number, dts: number): void {
+    const caches = cache as CellCache[];
+    const S = this.stateSize;
+    const e = this.engine;
+    e.addRows(rows, this.cellOutputSize, dy, this.cellOutputSize, dh + this.outputOffset, S);
+    for (let l = this.cells.length - 1; l >= 0; l--) {
+      const off = this.offsets[l];
+      const inGrad = l === 0 ? dx : dh + this.offsets[l - 1];
+      const ldIn = l === 0 ? ldDx : S;
+      this.cells[l].backwardStep(caches[l], slot, rows, dh + off, S, inGrad, ldIn, dhPrev + off, S, ts);
+      e.axpy(rows, 1, caches[l].dts + slot * caches[l].rows, dts);
+    }
+  }
+
+  protected coreFinishBackward(cache: unknown, steps: number): void {
+    const caches = cache as CellCache[];
+    this.cells.forEach((c, l) => c.finishBackward(caches[l], steps));
+  }
+}

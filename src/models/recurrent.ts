@@ -1,0 +1,515 @@
+/**
+ * What CfC and LTC share (ncps torch's `CfC.forward` / `LTC.forward` loop): the sequence layouts, elapsed
+ * times, initial states, mixed memory (an LSTM in front of the cell), the optional output projection, the
+ * backward pass through time, and streaming one step at a time. A subclass supplies the cell ("core"):
+ * one forward step, one backward step, and the weight gradients of a whole sequence.
+ *
+ * Buffers are time-major with one row per sample (row = t * B + b). States are kept for t = 0..L, slot 0
+ * holding the initial state, so the previous states of all steps form one contiguous block.
+ */
+import type { Engine } from "../engine/engine.js";
+import { ParameterSet, type ParamRef } from "../nn/parameters.js";
+import { linearDefault } from "../nn/init.js";
+import { LstmCache, LstmCell } from "../nn/lstm.js";
+import { Rng } from "../nn/rng.js";
+import { type DType, type FloatArray, type Tensor, arrayFor, shapeString } from "../tensor.js";
+import {
+  type ResolvedTimespans,
+  type SequenceLayout,
+  checkFiniteInputs,
+  checkState,
+  fromTimeMajor,
+  resolveInput,
+  resolveTimespans,
+  sequenceShape,
+  stepShape,
+  timespansGrad,
+  toTimeMajor,
+} from "./sequence.js";
+
+export type HiddenState = Tensor | { h: Tensor; c?: Tensor } | [Tensor, Tensor];
+
+export interface ForwardOptions {
+  /** initial state: h, or {h, c} / [h, c] with mixed memory; zeros when absent */
+  hx?: HiddenState | null;
+  /** elapsed time per step (see resolveTimespans); 1.0 when absent */
+  timespans?: Tensor | number | null;
+  /** dropout active (default false) */
+  training?: boolean;
+  /** keep what backward needs (default true, as torch's autograd) */
+  grad?: boolean;
+  /** reject NaN / infinite values in input, timespans and hx with an error naming the position */
+  checkFinite?: boolean;
+  /** also return every step's full state (B, L, stateSize) in `states` */
+  returnStates?: boolean;
+}
+
+export interface ForwardResult {
+  output: Tensor;
+  state: { h: Tensor; c?: Tensor };
+  states?: Tensor;
+}
+
+export interface BackwardResult {
+  input: Tensor;
+  hx: { h: Tensor; c?: Tensor };
+  timespans?: Tensor;
+}
+
+export interface RecurrentOptions {
+  returnSequences: boolean;
+  batchFirst: boolean;
+  mixedMemory: boolean;
+  projSize: number | null;
+  seed: number;
+}
+
+/** Buffers of one forward pass, kept for the backward pass. */
+interface Tape {
+  layout: SequenceLayout;
+  ts: ResolvedTimespans;
+  training: boolean;
+  grad: boolean;
+  steps: number;
+  rows: number;
+  core: unknown;
+  lstm: LstmCache | null;
+  x: number; // R x I
+  tsRows: number; // R
+  h: number; // (L+1)B x S
+  c: number; // (L+1)B x S (mixed)
+  hl: number; // R x S (mixed: LSTM output = the cell's previous state)
+  y: number; // R x cellOut
+  out: number; // R x P (projection)
+  dx: number;
+  dh: number; // (L+1)B x S
+  dy: number; // R x cellOut
+  dts: number; // R
+  dc: number; // B x S
+  dhl: number; // B x S
+  scratch: number; // P x R
+}
+
+export abstract class RecurrentModel {
+  readonly params: ParameterSet;
+  readonly dtype: DType;
+  readonly returnSequences: boolean;
+  readonly batchFirst: boolean;
+  readonly mixedMemory: boolean;
+  readonly projSize: number | null;
+  /** the generator for weight initialisation (then for dropout masks) */
+  protected readonly rng: Rng;
+  protected lstm: LstmCell | null = null;
+  private fc = { w: -1, gw: -1, b: -1, gb: -1, wt: -1 };
+  private tape: Tape | null = null;
+  private tapes = new Map<string, Tape>();
+
+  /** Size of the recurrent state h. */
+  abstract readonly stateSize: number;
+  /** Size of the cell's output before projection (motor neurons of a wiring, else the state). */
+  abstract readonly cellOutputSize: number;
+
+  protected constructor(readonly engine: Engine, readonly inputSize: number, options: RecurrentOptions) {
+    if (!Number.isInteger(inputSize) || inputSize < 1) throw new Error(`inputSize must be a positive integer, got ${inputSize}`);
+    this.params = new ParameterSet(engine);
+    this.dtype = engine.dtype;
+    this.returnSequences = options.returnSequences;
+    this.batchFirst = options.batchFirst;
+    this.mixedMemory = options.mixedMemory;
+    this.projSize = options.projSize;
+    if (this.projSize !== null && (!Number.isInteger(this.projSize) || this.projSize < 1)) {
+      throw new Error(`projSize must be a positive integer or null, got ${this.projSize}`);
+    }
+    this.rng = new Rng(options.seed);
+  }
+
+  /** Registers mixed memory and projection after the cell (ncps module order: rnn_cell, lstm, fc). */
+  protected buildHeadAndTail(): void {
+    if (this.mixedMemory) this.lstm = new LstmCell(this.engine, this.params, "lstm.", this.inputSize, this.stateSize, this.rng);
+    if (this.projSize !== null) {
+      const P = this.projSize;
+      const O = this.cellOutputSize;
+      const w = this.params.add("fc.weight", [P, O]);
+      const b = this.params.add("fc.bias", [P]);
+      const wv = new Float64Array(P * O);
+      linearDefault(wv, O, this.rng);
+      const bv = new Float64Array(P);
+      linearDefault(bv, O, this.rng);
+      this.engine.heap().set(wv, w.offset);
+      this.engine.heap().set(bv, b.offset);
+      this.fc = { w: w.offset, gw: w.gradOffset, b: b.offset, gb: b.gradOffset, wt: this.engine.alloc(P * O) };
+    }
+  }
+
+  /** Output size after the projection. */
+  get outputSize(): number {
+    return this.projSize ?? this.cellOutputSize;
+  }
+
+  // ---- the cell, supplied by subclasses -------------------------------------------------------------
+  protected abstract corePrepare(): void;
+  protected abstract coreCache(steps: number, rows: number, grad: boolean): unknown;
+  /** One step: x (ld ldx), hPrev and hOut (ld S), ts (rows), cell output y (ld cellOutputSize). */
+  protected abstract coreForward(cache: unknown, slot: number, rows: number, x: number, ldx: number, hPrev: number, hOut: number, ts: number, y: number, dropout: Rng | null): void;
+  /**
+   * Backward of one step: dy (rows x cellOut) is d loss / d y; dh (ld S) holds d loss / d hOut from later
+   * steps and may be modified. Accumulates into dx (ld ldDx), dhPrev (ld S) and dts (rows).
+   */
+  protected abstract coreBackward(cache: unknown, slot: number, rows: number, dy: number, dh: number, dx: number, ldDx: number, dhPrev: number, ts: number, dts: number): void;
+  protected abstract coreFinishBackward(cache: unknown, steps: number): void;
+
+  // ---- parameters -----------------------------------------------------------------------------------
+  parameters(): ParamRef[] {
+    return this.params.params();
+  }
+  zeroGrad(): void {
+    this.params.zeroGrad();
+  }
+  parameterCount(): number {
+    return this.params.count();
+  }
+  /** Tensors by ncps state_dict name (masks included), in state_dict order. */
+  stateDict(): Map<string, Tensor> {
+    const m = new Map<string, Tensor>();
+    for (const e of this.params.stateDict()) m.set(e.name, { shape: e.shape, data: e.data });
+    return m;
+  }
+  loadStateDict(tensors: Map<string, Tensor> | Record<string, Tensor>, source?: string): void {
+    this.params.loadStateDict(tensors, source);
+  }
+
+  private prepare(): void {
+    this.corePrepare();
+    this.lstm?.prepare();
+    if (this.projSize !== null) this.engine.transpose(this.projSize, this.cellOutputSize, this.fc.w, this.cellOutputSize, this.fc.wt, this.projSize);
+  }
+
+  private getTape(layout: SequenceLayout, grad: boolean, training: boolean): Tape {
+    const B = layout.batch;
+    const L = layout.steps;
+    const key = `${B}x${L}:${grad ? "g" : "n"}${training ? "t" : ""}`;
+    const cached = this.tapes.get(key);
+    if (cached) return { ...cached, layout, training };
+    const e = this.engine;
+    const S = this.stateSize;
+    const R = B * L;
+    const P = this.projSize ?? 0;
+    const O = this.cellOutputSize;
+    const coreSteps = grad ? L : 1;
+    const t: Tape = {
+      layout,
+      ts: { kind: "default", rows: new Float64Array(0), shape: [] },
+      training,
+      grad,
+      steps: L,
+      rows: B,
+      core: this.coreCache(coreSteps, B, grad),
+      lstm: this.lstm ? new LstmCache(e, S, coreSteps, B, grad) : null,
+      x: e.alloc(R * this.inputSize),
+      tsRows: e.alloc(R),
+      h: e.alloc((L + 1) * B * S),
+      c: this.mixedMemory ? e.alloc((L + 1) * B * S) : -1,
+      hl: this.mixedMemory ? e.alloc(R * S) : -1,
+      y: e.alloc(R * O),
+      out: P ? e.alloc(R * P) : -1,
+      dx: grad ? e.alloc(R * this.inputSize) : -1,
+      dh: grad ? e.alloc((L + 1) * B * S) : -1,
+      dy: grad ? e.alloc(R * O) : -1,
+      dts: grad ? e.alloc(R) : -1,
+      dc: grad && this.mixedMemory ? e.alloc(B * S) : -1,
+      dhl: grad && this.mixedMemory ? e.alloc(B * S) : -1,
+      scratch: grad && P ? e.alloc(P * R) : -1,
+    };
+    this.tapes.set(key, t);
+    return t;
+  }
+
+  private parseHx(hx: HiddenState | null | undefined): { h?: Tensor; c?: Tensor } {
+    if (!hx) return {};
+    if (Array.isArray(hx)) return { h: hx[0], c: hx[1] };
+    if ("shape" in hx) {
+      if (this.mixedMemory) throw new Error("hx: with mixedMemory the state is {h, c} (or [h, c]), got a single tensor");
+      return { h: hx };
+    }
+    return { h: hx.h, c: hx.c };
+  }
+
+  /** Runs the sequence. See ForwardOptions. */
+  forward(x: Tensor, options: ForwardOptions = {}): ForwardResult {
+    const layout = resolveInput(x, this.inputSize, this.batchFirst);
+    const { h: h0, c: c0 } = this.parseHx(options.hx);
+    if (h0) checkState(h0, layout, this.stateSize, "hx");
+    if (c0) {
+      if (!this.mixedMemory) throw new Error("hx.c: a cell state is only used with mixedMemory");
+      checkState(c0, layout, this.stateSize, "hx.c");
+    }
+    if (options.checkFinite) checkFiniteInputs(x, options.timespans, [h0, c0].filter((t): t is Tensor => !!t));
+    const ts = resolveTimespans(options.timespans, layout);
+    const grad = options.grad ?? true;
+    const training = options.training ?? false;
+    const tape = this.getTape(layout, grad, training);
+    tape.ts = ts;
+    this.tape = grad ? tape : null;
+
+    const e = this.engine;
+    const B = layout.batch;
+    const L = layout.steps;
+    const S = this.stateSize;
+    const I = this.inputSize;
+    const O = this.cellOutputSize;
+    this.prepare();
+    let heap = e.heap();
+    toTimeMajor(x.data, layout, I, heap, tape.x);
+    heap.set(ts.rows, tape.tsRows);
+    if (h0) heap.set(h0.data, tape.h);
+    else heap.fill(0, tape.h, tape.h + B * S);
+    if (this.mixedMemory) {
+      if (c0) heap.set(c0.data, tape.c);
+      else heap.fill(0, tape.c, tape.c + B * S);
+    }
+    const dropout = training ? this.rng : null;
+    for (let t = 0; t < L; t++) {
+      const slot = grad ? t : 0;
+      const xt = tape.x + t * B * I;
+      let hPrev = tape.h + t * B * S;
+      if (this.lstm) {
+        const hl = tape.hl + t * B * S;
+        this.lstm.forwardStep(tape.lstm!, slot, B, xt, I, hPrev, S, tape.c + t * B * S, S, tape.c + (t + 1) * B * S, hl, S);
+        hPrev = hl;
+      }
+      this.coreForward(tape.core, slot, B, xt, I, hPrev, tape.h + (t + 1) * B * S, tape.tsRows + t * B, tape.y + t * B * O, dropout);
+    }
+    let outOff = tape.y;
+    let outW = O;
+    if (this.projSize !== null) {
+      const P = this.projSize;
+      e.gemm(L * B, P, O, tape.y, O, this.fc.wt, P, tape.out, P, false);
+      e.biasAct(L * B, P, 0, tape.out, P, this.fc.b, tape.out, P);
+      outOff = tape.out;
+      outW = P;
+    }
+    heap = e.heap();
+    let output: Tensor;
+    if (this.returnSequences) {
+      const data = arrayFor(this.dtype, L * B * outW);
+      fromTimeMajor(heap, outOff, outW, layout, outW, data);
+      output = { shape: sequenceShape(layout, outW), data };
+    } else {
+      const data = arrayFor(this.dtype, B * outW);
+      data.set(heap.subarray(outOff + (L - 1) * B * outW, outOff + L * B * outW));
+      output = { shape: stepShape(layout, outW), data };
+    }
+    const hT = arrayFor(this.dtype, B * S);
+    hT.set(heap.subarray(tape.h + L * B * S, tape.h + (L + 1) * B * S));
+    const state: { h: Tensor; c?: Tensor } = { h: { shape: stepShape(layout, S), data: hT } };
+    if (this.mixedMemory) {
+      const cT = arrayFor(this.dtype, B * S);
+      cT.set(heap.subarray(tape.c + L * B * S, tape.c + (L + 1) * B * S));
+      state.c = { shape: stepShape(layout, S), data: cT };
+    }
+    const result: ForwardResult = { output, state };
+    if (options.returnStates) {
+      const data = arrayFor(this.dtype, L * B * S);
+      fromTimeMajor(heap, tape.h + B * S, S, layout, S, data);
+      result.states = { shape: sequenceShape(layout, S), data };
+    }
+    return result;
+  }
+
+  /** Inference: forward without keeping anything for backward, dropout off. */
+  predict(x: Tensor, options: Omit<ForwardOptions, "grad" | "training"> = {}): ForwardResult {
+    return this.forward(x, { ...options, grad: false, training: false });
+  }
+
+  /**
+   * Backpropagates d loss / d output (shaped like the last forward's output) through the sequence.
+   * Parameter gradients accumulate into the parameters' grads (zeroGrad to reset); returns the gradients
+   * w.r.t. the input, the initial state and the timespans (when given as a tensor).
+   */
+  backward(dOutput: Tensor, options: { dState?: { h?: Tensor; c?: Tensor } } = {}): BackwardResult {
+    const tape = this.tape;
+    if (!tape) throw new Error("backward: no forward pass with grad to differentiate (call forward first, without grad: false)");
+    const { layout } = tape;
+    const e = this.engine;
+    const B = layout.batch;
+    const L = layout.steps;
+    const S = this.stateSize;
+    const I = this.inputSize;
+    const O = this.cellOutputSize;
+    const R = B * L;
+    const outW = this.outputSize;
+    const expected = this.returnSequences ? sequenceShape(layout, outW) : stepShape(layout, outW);
+    if (dOutput.shape.length !== expected.length || dOutput.shape.some((d, i) => d !== expected[i])) {
+      throw new Error(`backward: dOutput must have the output's shape ${shapeString(expected)}, got ${shapeString(dOutput.shape)}`);
+    }
+    let heap = e.heap();
+    // d loss / d (projected) output, time-major
+    const dOutOff = this.projSize !== null ? tape.out : tape.dy; // reuse tape.out as d(out) scratch
+    heap.fill(0, dOutOff, dOutOff + R * outW);
+    if (this.returnSequences) toTimeMajor(dOutput.data, layout, outW, heap, dOutOff);
+    else heap.set(dOutput.data, dOutOff + (L - 1) * B * outW);
+    if (this.projSize !== null) {
+      const P = this.projSize;
+      e.transpose(R, P, dOutOff, P, tape.scratch, R);
+      e.gemm(P, O, R, tape.scratch, R, tape.y, O, this.fc.gw, O, true);
+      e.colSum(R, P, dOutOff, P, this.fc.gb);
+      e.gemm(R, O, P, dOutOff, P, this.fc.w, O, tape.dy, O, false);
+    }
+    e.fill(tape.dx, R * I, 0);
+    e.fill(tape.dh, (L + 1) * B * S, 0);
+    e.fill(tape.dts, R, 0);
+    heap = e.heap();
+    const dState = options.dState ?? {};
+    if (dState.h) {
+      checkState(dState.h, layout, S, "dState.h");
+      heap.set(dState.h.data, tape.dh + L * B * S);
+    }
+    if (this.mixedMemory) {
+      e.fill(tape.dc, B * S, 0);
+      if (dState.c) {
+        checkState(dState.c, layout, S, "dState.c");
+        e.heap().set(dState.c.data, tape.dc);
+      }
+    }
+    for (let t = L - 1; t >= 0; t--) {
+      const slot = t;
+      const dh = tape.dh + (t + 1) * B * S;
+      const dhPrev = tape.dh + t * B * S;
+      const dxt = tape.dx + t * B * I;
+      if (this.lstm) {
+        e.fill(tape.dhl, B * S, 0);
+        this.coreBackward(tape.core, slot, B, tape.dy + t * B * O, dh, dxt, I, tape.dhl, tape.tsRows + t * B, tape.dts + t * B);
+        this.lstm.backwardStep(tape.lstm!, slot, B, tape.c + t * B * S, S, tape.c + (t + 1) * B * S, tape.dhl, S, tape.dc, dxt, I, dhPrev, S);
+      } else {
+        this.coreBackward(tape.core, slot, B, tape.dy + t * B * O, dh, dxt, I, dhPrev, tape.tsRows + t * B, tape.dts + t * B);
+      }
+    }
+    this.coreFinishBackward(tape.core, L);
+    if (this.lstm) this.lstm.finishBackward(tape.lstm!, L, tape.x, tape.h, S);
+
+    heap = e.heap();
+    const dIn = arrayFor(this.dtype, R * I);
+    fromTimeMajor(heap, tape.dx, I, layout, I, dIn);
+    const dh0 = arrayFor(this.dtype, B * S);
+    dh0.set(heap.subarray(tape.dh, tape.dh + B * S));
+    const result: BackwardResult = {
+      input: { shape: [...sequenceShape(layout, I)], data: dIn },
+      hx: { h: { shape: stepShape(layout, S), data: dh0 } },
+    };
+    if (this.mixedMemory) {
+      const dc0 = arrayFor(this.dtype, B * S);
+      dc0.set(heap.subarray(tape.dc, tape.dc + B * S));
+      result.hx.c = { shape: stepShape(layout, S), data: dc0 };
+    }
+    const dts = timespansGrad(tape.ts, heap.subarray(tape.dts, tape.dts + R), layout, this.dtype);
+    if (dts) result.timespans = dts;
+    return result;
+  }
+
+  /**
+   * A stateful single-sample stepper for streaming inference: no allocation per step. Weights are read
+   * when the stream is created and on `reset()`; create a new stream after changing them.
+   */
+  stream(): StreamSession {
+    return new StreamSession(this);
+  }
+
+  /** @internal used by StreamSession */
+  _streamParts() {
+    const e = this.engine;
+    const S = this.stateSize;
+    const I = this.inputSize;
+    const O = this.cellOutputSize;
+    const P = this.projSize;
+    const parts = {
+      core: this.coreCache(1, 1, false),
+      lstm: this.lstm ? new LstmCache(e, S, 1, 1, false) : null,
+      x: e.alloc(I),
+      ts: e.alloc(1),
+      h: e.alloc(2 * S),
+      c: this.mixedMemory ? e.alloc(2 * S) : -1,
+      hl: this.mixedMemory ? e.alloc(S) : -1,
+      y: e.alloc(O),
+      out: P !== null ? e.alloc(P) : -1,
+    };
+    const step = (cur: number): void => {
+      const hPrevSlot = parts.h + cur * S;
+      const hNextSlot = parts.h + (1 - cur) * S;
+      let hPrev = hPrevSlot;
+      if (this.lstm) {
+        this.lstm.forwardStep(parts.lstm!, 0, 1, parts.x, I, hPrevSlot, S, parts.c + cur * S, S, parts.c + (1 - cur) * S, parts.hl, S);
+        hPrev = parts.hl;
+      }
+      this.coreForward(parts.core, 0, 1, parts.x, I, hPrev, hNextSlot, parts.ts, parts.y, null);
+      if (P !== null) {
+        e.gemm(1, P, O, parts.y, O, this.fc.wt, P, parts.out, P, false);
+        e.biasAct(1, P, 0, parts.out, P, this.fc.b, parts.out, P);
+      }
+    };
+    return { parts, step, prepare: () => this.prepare() };
+  }
+}
+
+export class StreamSession {
+  private readonly parts;
+  private readonly stepFn: (cur: number) => void;
+  private readonly prepareFn: () => void;
+  private cur = 0;
+  private readonly result: FloatArray;
+
+  constructor(private readonly model: RecurrentModel) {
+    const s = model._streamParts();
+    this.parts = s.parts;
+    this.stepFn = s.step;
+    this.prepareFn = s.prepare;
+    this.result = arrayFor(model.dtype, model.outputSize);
+    this.reset();
+  }
+
+  /** Zeroes the state (or sets it) and re-reads the weights. */
+  reset(state?: { h?: ArrayLike<number>; c?: ArrayLike<number> }): void {
+    this.prepareFn();
+    const S = this.model.stateSize;
+    const heap = this.model.engine.heap();
+    this.cur = 0;
+    heap.fill(0, this.parts.h, this.parts.h + 2 * S);
+    if (state?.h) {
+      if (state.h.length !== S) throw new Error(`stream.reset: state h must have ${S} values, got ${state.h.length}`);
+      heap.set(state.h, this.parts.h);
+    }
+    if (this.parts.c >= 0) {
+      heap.fill(0, this.parts.c, this.parts.c + 2 * S);
+      if (state?.c) {
+        if (state.c.length !== S) throw new Error(`stream.reset: state c must have ${S} values, got ${state.c.length}`);
+        heap.set(state.c, this.parts.c);
+      }
+    }
+  }
+
+  /**
+   * Advances one step with input x (inputSize values) after `elapsed` time; returns the output in a
+   * buffer that is reused by the next call (copy it to keep it).
+   */
+  step(x: ArrayLike<number>, elapsed = 1): FloatArray {
+    const I = this.model.inputSize;
+    if (x.length !== I) throw new Error(`stream.step: input must have ${I} values, got ${x.length}`);
+    const heap = this.model.engine.heap();
+    const xo = this.parts.x;
+    for (let i = 0; i < I; i++) heap[xo + i] = x[i];
+    heap[this.parts.ts] = elapsed;
+    this.stepFn(this.cur);
+    this.cur = 1 - this.cur;
+    const out = this.parts.out >= 0 ? this.parts.out : this.parts.y;
+    const h2 = this.model.engine.heap();
+    for (let i = 0; i < this.result.length; i++) this.result[i] = h2[out + i];
+    return this.result;
+  }
+
+  /** The current state h (a copy). */
+  state(): FloatArray {
+    const S = this.model.stateSize;
+    const heap = this.model.engine.heap();
+    const off = this.parts.h + this.cur * S;
+    return heap.slice(off, off + S);
+  }
+}
