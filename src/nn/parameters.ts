@@ -5,6 +5,7 @@
  */
 import type { Engine } from "../engine/engine.js";
 import { type FloatArray, type Tensor, numel, shapeString } from "../tensor.js";
+import type { ParamRef } from "../train/params.js";
 
 export interface ParameterEntry {
   readonly name: string;
@@ -15,12 +16,7 @@ export interface ParameterEntry {
   readonly gradOffset: number;
 }
 
-/** A trainable parameter as optimizers see it: views that are valid until the engine next allocates. */
-export interface ParamRef {
-  readonly name: string;
-  readonly value: FloatArray;
-  readonly grad: FloatArray;
-}
+export type { ParamRef };
 
 export class ParameterSet {
   private readonly list: ParameterEntry[] = [];
