@@ -178,6 +178,14 @@ export abstract class RecurrentModel {
     this.params.loadStateDict(tensors, source);
   }
 
+  /** State of the model's generator (dropout masks), for checkpoints and reproducible runs. */
+  getRngState(): number[] {
+    return this.rng.getState();
+  }
+  setRngState(state: readonly number[]): void {
+    this.rng.setState(state);
+  }
+
   private prepare(): void {
     this.corePrepare();
     this.lstm?.prepare();
