@@ -1,0 +1,260 @@
+/**
+ * CSV for numeric time-series files (RFC 4180): comma separated, fields optionally in double
+ * quotes (a quoted field may hold commas, line breaks and doubled quotes ""), records ending in
+ * CRLF, LF or a lone CR, the last one with or without a line break. A UTF-8 byte-order mark is
+ * dropped. The first record is the header and is required.
+ *
+ * Blank lines are skipped rather than read as one-field records: they are almost always stray
+ * line breaks, and a genuinely empty single-column value can still be written as "" (writeCsv does).
+ *
+ * Line numbers in errors are 1-based physical lines, so they match what an editor shows even when
+ * quoted fields span several lines.
+ */
+
+export interface CsvTable {
+  readonly header: string[];
+  readonly rows: string[][];
+  /** The physical line on which each row starts, for error messages about individual cells. */
+  readonly lineNumbers: number[];
+}
+
+export interface ParseCsvOptions {
+  /**
+   * Accept header fields that are empty or blank (pandas writes its unnamed index column that
+   * way). Duplicate names are still refused. Default false.
+   */
+  readonly allowEmptyColumnNames?: boolean;
+}
+
+const QUOTE = 34; // "
+const COMMA = 44; // ,
+const LF = 10;
+const CR = 13;
+
+/** Parses CSV text. `fileName` labels error messages. */
+export function parseCsv(text: string, fileName: string, options: ParseCsvOptions = {}): CsvTable {
+  const n = text.length;
+  let i = text.charCodeAt(0) === 0xfeff ? 1 : 0;
+  let line = 1;
+  const records: string[][] = [];
+  const recordLines: number[] = [];
+
+  /** Steps over one line break at `i` (CRLF counts once). */
+  const skipLineBreak = (): void => {
+    if (text.charCodeAt(i) === CR && text.charCodeAt(i + 1) === LF) i += 2;
+    else i += 1;
+    line++;
+  };
+
+  while (i < n) {
+    const c0 = text.charCodeAt(i);
+    if (c0 === LF || c0 === CR) {
+      skipLineBreak();
+      continue;
+    }
+    const recordLine = line;
+    const fields: string[] = [];
+    for (;;) {
+      let value: string;
+      if (text.charCodeAt(i) === QUOTE) {
+        const openLine = line;
+        i++;
+        value = "";
+        for (;;) {
+          const close = text.indexOf('"', i);
+          if (close < 0) {
+            throw new Error(`${fileName} line ${openLine}: unterminated quoted field (field ${fields.length + 1} opens a quote that is never closed)`);
+          }
+          const chunk = text.slice(i, close);
+          line += countLineBreaks(chunk);
+          value += chunk;
+          i = close + 1;
+          if (text.charCodeAt(i) === QUOTE) {
+            value += '"';
+            i++;
+          } else break;
+        }
+        const after = text.charCodeAt(i);
+        if (i < n && after !== COMMA && after !== LF && after !== CR) {
+          throw new Error(`${fileName} line ${line}: unexpected ${JSON.stringify(text[i])} after the closing quote of field ${fields.length + 1} (expected a comma or the end of the line)`);
+        }
+      } else {
+        const start = i;
+        while (i < n) {
+          const c = text.charCodeAt(i);
+          if (c === COMMA || c === LF || c === CR) break;
+          if (c === QUOTE) {
+            throw new Error(`${fileName} line ${line}: stray quote in unquoted field ${fields.length + 1} (quote the whole field and write the quote as "")`);
+          }
+          i++;
+        }
+        value = text.slice(start, i);
+      }
+      fields.push(value);
+      if (i < n && text.charCodeAt(i) === COMMA) {
+        i++;
+        continue;
+      }
+      if (i < n) skipLineBreak();
+      break;
+    }
+    records.push(fields);
+    recordLines.push(recordLine);
+  }
+
+  if (records.length === 0) throw new Error(`${fileName}: empty file, expected a header row`);
+  const header = records[0]!;
+  const firstSeen = new Map<string, number>();
+  header.forEach((name, k) => {
+    if (name.trim() === "" && !options.allowEmptyColumnNames) {
+      throw new Error(`${fileName} line ${recordLines[0]}: column ${k + 1} of the header has an empty name`);
+    }
+    const earlier = firstSeen.get(name);
+    if (earlier !== undefined) {
+      throw new Error(`${fileName} line ${recordLines[0]}: duplicate column name ${JSON.stringify(name)} (columns ${earlier + 1} and ${k + 1})`);
+    }
+    firstSeen.set(name, k);
+  });
+  const rows = records.slice(1);
+  const lineNumbers = recordLines.slice(1);
+  rows.forEach((row, r) => {
+    if (row.length !== header.length) {
+      throw new Error(`${fileName} line ${lineNumbers[r]}: expected ${header.length} fields, got ${row.length}`);
+    }
+  });
+  return { header, rows, lineNumbers };
+}
+
+function countLineBreaks(s: string): number {
+  let count = 0;
+  for (let k = 0; k < s.length; k++) {
+    const c = s.charCodeAt(k);
+    if (c === LF) count++;
+    else if (c === CR && s.charCodeAt(k + 1) !== LF) count++;
+  }
+  return count;
+}
+
+export type CsvCell = string | number;
+
+function formatCell(cell: CsvCell): string {
+  if (typeof cell === "number") return Number.isNaN(cell) ? "" : String(cell);
+  return cell;
+}
+
+function quoteIfNeeded(field: string, alone: boolean): string {
+  // An empty field alone on its line must be quoted, or the line would read back as blank.
+  if (/[",\r\n]/.test(field) || (alone && field === "")) return `"${field.replace(/"/g, '""')}"`;
+  return field;
+}
+
+/**
+ * Writes a table as CSV text that {@link parseCsv} reads back to the same strings. Numbers use
+ * JavaScript's shortest round-trip form; NaN is written as an empty field (a missing value).
+ */
+export function writeCsv(
+  header: readonly string[],
+  rows: ReadonlyArray<ReadonlyArray<CsvCell>>,
+  options: { newline?: "\n" | "\r\n" } = {},
+): string {
+  const newline = options.newline ?? "\n";
+  const lines: string[] = [header.map((h) => quoteIfNeeded(h, header.length === 1)).join(",")];
+  rows.forEach((row, r) => {
+    if (row.length !== header.length) {
+      throw new Error(`writeCsv: row ${r + 1} has ${row.length} fields, the header has ${header.length}`);
+    }
+    lines.push(row.map((cell) => quoteIfNeeded(formatCell(cell), row.length === 1)).join(","));
+  });
+  return lines.join(newline) + newline;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Cells
+
+const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+
+/** The number in `text`, or undefined; stricter than Number() (no hex, no "1_0", no blank = 0). */
+function parseDecimal(text: string): number | undefined {
+  const s = text.trim();
+  if (DECIMAL.test(s)) return Number(s);
+  const lower = s.toLowerCase();
+  if (lower === "nan") return NaN;
+  if (/^[+-]?(inf|infinity)$/.test(lower)) return lower.startsWith("-") ? -Infinity : Infinity;
+  return undefined;
+}
+
+function cellLabel(fileName: string, line: number, column: string): string {
+  return `${fileName} line ${line}, column ${JSON.stringify(column)}`;
+}
+
+/**
+ * A numeric cell. Empty (or blank) means a missing value and gives NaN, as does "nan"; "inf",
+ * "-inf" and "Infinity" give infinities (the spellings numpy and pandas write). Anything else that
+ * is not a plain decimal number is an error naming file, line, column and the text.
+ */
+export function parseNumberCell(value: string, fileName: string, line: number, column: string): number {
+  if (value.trim() === "") return NaN;
+  const v = parseDecimal(value);
+  if (v === undefined) throw new Error(`${cellLabel(fileName, line, column)}: expected a number, got ${JSON.stringify(value)}`);
+  return v;
+}
+
+const ISO_8601 =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?(?:([Zz])|([+-])(\d{2})(?::?(\d{2}))?)?)?$/;
+
+/** Days from 1970-01-01 to the given proleptic Gregorian date (no Date quirks for years < 100). */
+function daysFromCivil(year: number, month: number, day: number): number {
+  const y = month <= 2 ? year - 1 : year;
+  const era = Math.floor(y / 400);
+  const yoe = y - era * 400;
+  const mp = (month + 9) % 12;
+  const doy = Math.floor((153 * mp + 2) / 5) + day - 1;
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  return era * 146097 + doe - 719468;
+}
+
+function daysInMonth(year: number, month: number): number {
+  if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
+  return [4, 6, 9, 11].includes(month) ? 30 : 31;
+}
+
+/**
+ * A time cell: either a plain number (elapsed time in whatever unit the file uses, returned as is)
+ * or an ISO 8601 / RFC 3339 date or date-time such as "2012-10-02", "2012-10-02 09:00:00",
+ * "2012-10-02T09:00:00.25Z" or "2012-10-02T09:00:00+02:00", returned as seconds since
+ * 1970-01-01T00:00:00Z. A date-time without a zone is read as UTC (not the machine's local time)
+ * so results do not depend on where the code runs. Empty, non-finite and malformed values throw.
+ */
+export function parseTimeCell(value: string, fileName: string, line: number, column: string): number {
+  const where = cellLabel(fileName, line, column);
+  const s = value.trim();
+  if (s === "") throw new Error(`${where}: missing time value`);
+  const v = parseDecimal(s);
+  if (v !== undefined) {
+    if (!Number.isFinite(v)) throw new Error(`${where}: time must be finite, got ${JSON.stringify(value)}`);
+    return v;
+  }
+  const m = ISO_8601.exec(s);
+  if (m === null) {
+    throw new Error(`${where}: expected a number or an ISO 8601 date/time (e.g. 2012-10-02T09:00:00Z), got ${JSON.stringify(value)}`);
+  }
+  const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const hour = m[4] === undefined ? 0 : Number(m[4]);
+  const minute = m[5] === undefined ? 0 : Number(m[5]);
+  const second = m[6] === undefined ? 0 : Number(m[6]);
+  const fraction = m[7] === undefined ? 0 : Number(`0.${m[7]}`);
+  const offsetSign = m[9] === "-" ? -1 : 1;
+  const offsetHours = m[10] === undefined ? 0 : Number(m[10]);
+  const offsetMinutes = m[11] === undefined ? 0 : Number(m[11]);
+  const outOfRange = (what: string): never => {
+    throw new Error(`${where}: invalid ${what} in date/time ${JSON.stringify(value)}`);
+  };
+  if (month < 1 || month > 12) outOfRange("month");
+  if (day < 1 || day > daysInMonth(year, month)) outOfRange("day");
+  if (hour > 23) outOfRange("hour");
+  if (minute > 59) outOfRange("minute");
+  if (second > 59) outOfRange("second");
+  if (offsetHours > 23 || offsetMinutes > 59) outOfRange("time zone offset");
+  const local = daysFromCivil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second + fraction;
+  return local - offsetSign * (offsetHours * 3600 + offsetMinutes * 60);
+}

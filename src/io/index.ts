@@ -1,0 +1,29 @@
+/** File input/output: atomic writes, safetensors, NumPy .npy and CSV. */
+export { writeFileAtomic, writeFileAtomicAsync, tempPathFor } from "./atomic.js";
+export {
+  encodeSafetensors,
+  decodeSafetensors,
+  saveSafetensors,
+  loadSafetensors,
+  checkTensorShapes,
+  toFloatTensor,
+  float16Bits,
+  float16FromBits,
+  bfloat16Bits,
+  bfloat16FromBits,
+  SAFETENSORS_DTYPES,
+} from "./safetensors.js";
+export type {
+  SafetensorsDType,
+  SafetensorsData,
+  SafetensorsTensor,
+  SafetensorsInput,
+  NamedSafetensorsInput,
+  SafetensorsInputs,
+  DecodedSafetensors,
+  ExpectedTensor,
+} from "./safetensors.js";
+export { decodeNpy, loadNpy, encodeNpy, saveNpy } from "./npy.js";
+export type { NpyArray, NpyData, NpyDType } from "./npy.js";
+export { parseCsv, writeCsv, parseNumberCell, parseTimeCell } from "./csv.js";
+export type { CsvTable, CsvCell, ParseCsvOptions } from "./csv.js";

@@ -1,0 +1,149 @@
+#!/usr/bin/env python3
+"""Export a PyTorch ncps model (CfC or LTC) to a safetensors file that ncps-ts can load.
+
+Usage:
+    python tools/export_ncps.py --out model.safetensors \
+        --config '{"model":"CfC","constructor_args":{"input_size":4,"units":8,"backbone_units":16}}' \
+        [--state-dict weights.pt] [--strip-prefix model.] [--seed 0]
+
+--config is the JSON text itself, or @path to a file holding it:
+    {"model": "CfC" | "LTC",
+     "constructor_args": {ncps snake_case constructor arguments}}
+"units" is an int, or a wiring:
+    {"wiring": {"kind": "AutoNCP" | "NCP" | "FullyConnected" | "Random", "args": {...}}}
+with the ncps constructor arguments of that wiring class as "args", e.g.
+    {"wiring": {"kind": "AutoNCP", "args": {"units": 12, "output_size": 3, "sparsity_level": 0.5, "seed": 22222}}}
+
+--state-dict is a file written by torch.save(model.state_dict(), path) (or a checkpoint dict with a
+"state_dict" entry). Without it the model keeps its fresh initialisation (torch.manual_seed(--seed)).
+
+The output holds every entry of model.state_dict() (weights, biases and the frozen sparsity masks)
+as little-endian float32 under its state_dict name, in state_dict order, and the metadata
+    {"format": "ncps-ts", "version": "1", "config": <the config as compact JSON>}
+because the state_dict alone does not say how the model was configured (mode, backbone, wiring...).
+
+Needs python3, torch and ncps. The safetensors package is NOT needed: the format is a u64 header
+length, a JSON header and raw bytes, written here with json + struct.
+"""
+
+import argparse
+import json
+import os
+import struct
+import sys
+
+FORMAT_METADATA = {"format": "ncps-ts", "version": "1"}
+WIRING_KINDS = ("AutoNCP", "NCP", "FullyConnected", "Random")
+
+
+def write_safetensors(path, tensors, metadata):
+    """Write safetensors atomically.
+
+    tensors: list of (name, dtype, shape, raw_little_endian_bytes) in the order to store them.
+    metadata: dict of str -> str.
+    """
+    header = {"__metadata__": metadata}  # dicts keep insertion order, so tensor order is kept too
+    offset = 0
+    for name, dtype, shape, raw in tensors:
+        header[name] = {"dtype": dtype, "shape": list(shape), "data_offsets": [offset, offset + len(raw)]}
+        offset += len(raw)
+    header_bytes = json.dumps(header, separators=(",", ":")).encode("utf-8")
+    header_bytes += b" " * (-len(header_bytes) % 8)  # spaces so the data starts 8-byte aligned
+
+    # Write next to the target and rename over it, so a crash never leaves half a file behind.
+    tmp = os.path.join(os.path.dirname(os.path.abspath(path)), ".%s.%d.tmp" % (os.path.basename(path), os.getpid()))
+    try:
+        with open(tmp, "wb") as f:
+            f.write(struct.pack("<Q", len(header_bytes)))
+            f.write(header_bytes)
+            for _, _, _, raw in tensors:
+                f.write(raw)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+def load_config(text):
+    if text.startswith("@"):
+        with open(text[1:], encoding="utf-8") as f:
+            text = f.read()
+    config = json.loads(text)
+    if not isinstance(config, dict) or config.get("model") not in ("CfC", "LTC"):
+        raise SystemExit('config: "model" must be "CfC" or "LTC"')
+    args = config.get("constructor_args")
+    if not isinstance(args, dict) or "input_size" not in args or "units" not in args:
+        raise SystemExit('config: "constructor_args" must be an object with at least "input_size" and "units"')
+    units = args["units"]
+    if isinstance(units, dict):
+        wiring = units.get("wiring")
+        if not isinstance(wiring, dict) or wiring.get("kind") not in WIRING_KINDS:
+            raise SystemExit('config: "units" must be an int or {"wiring": {"kind": one of %s, "args": {...}}}' % (WIRING_KINDS,))
+    elif not isinstance(units, int) or isinstance(units, bool):
+        raise SystemExit('config: "units" must be an int or a wiring object')
+    return config
+
+
+def build_model(config):
+    from ncps import torch as ncps_torch  # imported late so --help works without ncps
+    from ncps import wirings
+
+    args = dict(config["constructor_args"])
+    units = args.pop("units")
+    if isinstance(units, dict):
+        spec = units["wiring"]
+        units = getattr(wirings, spec["kind"])(**spec.get("args", {}))
+    model_class = ncps_torch.CfC if config["model"] == "CfC" else ncps_torch.LTC
+    return model_class(units=units, **args)
+
+
+def load_state_dict(path, strip_prefix):
+    import torch
+
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)  # no arbitrary pickles
+    except TypeError:  # torch older than 1.13 has no weights_only
+        state = torch.load(path, map_location="cpu")
+    if isinstance(state, dict) and isinstance(state.get("state_dict"), dict):
+        state = state["state_dict"]  # e.g. a Lightning checkpoint
+    if strip_prefix:
+        state = {k[len(strip_prefix):] if k.startswith(strip_prefix) else k: v for k, v in state.items()}
+    return state
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description="Export a PyTorch ncps CfC/LTC model to safetensors for ncps-ts.")
+    parser.add_argument("--out", required=True, help="output .safetensors path")
+    parser.add_argument("--config", required=True, help="model config JSON, or @file")
+    parser.add_argument("--state-dict", help="torch.save'd state_dict to load into the model")
+    parser.add_argument("--strip-prefix", default="", help="remove this prefix from state_dict keys (e.g. 'model.')")
+    parser.add_argument("--seed", type=int, default=0, help="torch seed for a freshly initialised model")
+    opts = parser.parse_args(argv)
+
+    import torch
+
+    config = load_config(opts.config)
+    torch.manual_seed(opts.seed)
+    model = build_model(config)
+    if opts.state_dict:
+        # strict=True: names and shapes must match the configured model exactly, so a wrong
+        # config is caught here rather than when ncps-ts loads the file.
+        model.load_state_dict(load_state_dict(opts.state_dict, opts.strip_prefix), strict=True)
+
+    tensors = []
+    for name, value in model.state_dict().items():
+        flat = value.detach().to(torch.float32).cpu().reshape(-1).tolist()
+        raw = struct.pack("<%df" % len(flat), *flat)  # explicit little-endian float32
+        tensors.append((name, "F32", tuple(value.shape), raw))
+
+    metadata = dict(FORMAT_METADATA, config=json.dumps(config, separators=(",", ":")))
+    write_safetensors(opts.out, tensors, metadata)
+    print("wrote %d tensors to %s" % (len(tensors), opts.out), file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
