@@ -5,6 +5,7 @@
 import { BACKBONE_ACTIVATIONS, type BackboneActivation, type CfcModeName, type Engine } from "../engine/engine.js";
 import { createEngine } from "../engine/index.js";
 import type { Rng } from "../nn/rng.js";
+import { wiringToSpec } from "../wirings/spec.js";
 import { Wiring } from "../wirings/wiring.js";
 import { CellCache, CfCCell } from "./cfc-cell.js";
 import { RecurrentModel } from "./recurrent.js";
@@ -116,6 +117,25 @@ export class CfC extends RecurrentModel {
       this.outputOffset = 0;
     }
     this.buildHeadAndTail();
+  }
+
+  toConfig(): { model: string; constructor_args: Record<string, unknown> } {
+    const c = this.config;
+    const args: Record<string, unknown> = {
+      input_size: this.inputSize,
+      units: this.wiring ? { wiring: wiringToSpec(this.wiring) } : this.stateSize,
+      proj_size: c.projSize,
+      return_sequences: c.returnSequences,
+      batch_first: c.batchFirst,
+      mixed_memory: c.mixedMemory,
+      mode: c.mode,
+    };
+    if (this.wiring) {
+      if (c.wiringRecurrence) args.wiring_recurrence = true;
+    } else {
+      Object.assign(args, { activation: c.activation, backbone_units: c.backboneUnits, backbone_layers: c.backboneLayers, backbone_dropout: c.backboneDropout });
+    }
+    return { model: "CfC", constructor_args: args };
   }
 
   protected corePrepare(): void {

@@ -106,6 +106,11 @@ export abstract class RecurrentModel {
 
   /** Size of the recurrent state h. */
   abstract readonly stateSize: number;
+  /**
+   * The model as ncps constructor arguments (`{model, constructor_args}` with snake_case names, units an
+   * int or {wiring: spec}): enough, with the weights, to rebuild it (see models/build.ts).
+   */
+  abstract toConfig(): { model: string; constructor_args: Record<string, unknown> };
   /** Size of the cell's output before projection (motor neurons of a wiring, else the state). */
   abstract readonly cellOutputSize: number;
 
