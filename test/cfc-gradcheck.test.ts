@@ -52,3 +52,18 @@ describe("CfC backward matches central finite differences (float64)", () => {
     });
   }
 });
+
+describe("LSTM baseline backward matches central finite differences (float64)", () => {
+  for (const [name, opts, batch] of [["batch-first with projection", { projSize: 2 }, 2], ["time-major, last step", { batchFirst: false, returnSequences: false }, 3], ["unbatched", {}, null]] as const) {
+    test(name, async () => {
+      const { LSTM } = await import("../src/models/lstm.js");
+      const rng = new TestRng(77 + name.length);
+      const m = new LSTM(3, 4, { ...opts, backend: "reference", seed: 3 });
+      const L = 4;
+      const bf = m.batchFirst;
+      const x = batch === null ? rng.tensor([L, 3]) : bf ? rng.tensor([batch, L, 3]) : rng.tensor([L, batch, 3]);
+      const hx = { h: rng.tensor(batch === null ? [8] : [batch, 8], -0.5, 0.5) };
+      gradCheck(m, { x, hx }, rng);
+    });
+  }
+});

@@ -6,6 +6,7 @@
 import type { Engine } from "../engine/engine.js";
 import { wiringFromSpec } from "../wirings/spec.js";
 import { CfC, type CfCOptions } from "./cfc.js";
+import { LSTM } from "./lstm.js";
 import type { RecurrentModel } from "./recurrent.js";
 
 export interface ModelConfig {
@@ -66,5 +67,17 @@ export function buildModel(config: ModelConfig, build: BuildOptions = {}): Recur
     if (!ltcBuilder) throw new Error("LTC models are not available in this build yet (replay supports CfC cases only)");
     return ltcBuilder(inputSize as number, args.units, args, build);
   }
-  throw new Error(`unknown model '${config.model}', expected "CfC" or "LTC"`);
+  if (config.model === "LSTM") {
+    const known = ["input_size", "hidden_size", "proj_size", "return_sequences", "batch_first"];
+    for (const k of Object.keys(args)) if (!known.includes(k)) throw new Error(`LSTM: unknown constructor argument '${k}' (known: ${known.join(", ")})`);
+    return new LSTM(inputSize as number, args.hidden_size as number, {
+      projSize: (args.proj_size as number | null) ?? null,
+      returnSequences: (args.return_sequences as boolean | undefined) ?? true,
+      batchFirst: (args.batch_first as boolean | undefined) ?? true,
+      backend: build.backend,
+      engine: build.engine,
+      seed: build.seed,
+    });
+  }
+  throw new Error(`unknown model '${config.model}', expected "CfC", "LTC" or "LSTM"`);
 }

@@ -174,7 +174,7 @@ export class CfC extends RecurrentModel {
     }
   }
 
-  protected coreFinishBackward(cache: unknown, steps: number): void {
+  protected coreFinishBackward(cache: unknown, steps: number, _x: number, _hPrev: number): void {
     const caches = cache as CellCache[];
     this.cells.forEach((c, l) => c.finishBackward(caches[l], steps));
   }

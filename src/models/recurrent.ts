@@ -160,8 +160,10 @@ export abstract class RecurrentModel {
    * Backward of one step: dy (rows x cellOut) is d loss / d y; dh (ld S) holds d loss / d hOut from later
    * steps and may be modified. Accumulates into dx (ld ldDx), dhPrev (ld S) and dts (rows).
    */
-  protected abstract coreBackward(cache: unknown, slot: number, rows: number, dy: number, dh: number, dx: number, ldDx: number, dhPrev: number, ts: number, dts: number): void;
-  protected abstract coreFinishBackward(cache: unknown, steps: number): void;
+  /* hPrev and hOut (ld S) are the states the step read and wrote in the forward pass. */
+  protected abstract coreBackward(cache: unknown, slot: number, rows: number, dy: number, dh: number, dx: number, ldDx: number, dhPrev: number, ts: number, dts: number, hPrev: number, hOut: number): void;
+  /** Weight gradients of all steps; x (R x I) and hPrev (R x S) are the inputs and previous states the steps read. */
+  protected abstract coreFinishBackward(cache: unknown, steps: number, x: number, hPrev: number): void;
 
   // ---- parameters -----------------------------------------------------------------------------------
   parameters(): ParamRef[] {
@@ -389,15 +391,16 @@ export abstract class RecurrentModel {
       const dh = tape.dh + (t + 1) * B * S;
       const dhPrev = tape.dh + t * B * S;
       const dxt = tape.dx + t * B * I;
+      const hOut = tape.h + (t + 1) * B * S;
       if (this.lstm) {
         e.fill(tape.dhl, B * S, 0);
-        this.coreBackward(tape.core, slot, B, tape.dy + t * B * O, dh, dxt, I, tape.dhl, tape.tsRows + t * B, tape.dts + t * B);
+        this.coreBackward(tape.core, slot, B, tape.dy + t * B * O, dh, dxt, I, tape.dhl, tape.tsRows + t * B, tape.dts + t * B, tape.hl + t * B * S, hOut);
         this.lstm.backwardStep(tape.lstm!, slot, B, tape.c + t * B * S, S, tape.c + (t + 1) * B * S, tape.dhl, S, tape.dc, dxt, I, dhPrev, S);
       } else {
-        this.coreBackward(tape.core, slot, B, tape.dy + t * B * O, dh, dxt, I, dhPrev, tape.tsRows + t * B, tape.dts + t * B);
+        this.coreBackward(tape.core, slot, B, tape.dy + t * B * O, dh, dxt, I, dhPrev, tape.tsRows + t * B, tape.dts + t * B, tape.h + t * B * S, hOut);
       }
     }
-    this.coreFinishBackward(tape.core, L);
+    this.coreFinishBackward(tape.core, L, tape.x, this.lstm ? tape.hl : tape.h);
     if (this.lstm) this.lstm.finishBackward(tape.lstm!, L, tape.x, tape.h, S);
 
     heap = e.heap();
