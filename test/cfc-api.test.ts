@@ -199,3 +199,33 @@ describe("bad input gets a clear error", () => {
     assert.throws(() => fresh.backward({ shape: [2, 5, 3], data: new Float64Array(30) }), /dOutput must have the output's shape \[2, 5, 4\]/);
   });
 });
+
+describe("CfCCell (single step, ncps CfCCell names)", () => {
+  test("a loop of cell steps equals the CfC sequence forward, and gradients agree", async () => {
+    const { CfCCell } = await import("../src/models/cfc-cell.js");
+    const rng = new TestRng(21);
+    const cell = new CfCCell(3, 5, { ...ref, backboneUnits: 6, mode: "no_gate" });
+    const names = [...cell.stateDict().keys()];
+    assert.equal(names[0], "backbone.0.weight");
+    assert.ok(names.includes("time_b.bias"));
+    const seq = new CfC(3, 5, { ...ref, backboneUnits: 6, mode: "no_gate" });
+    const sd = new Map([...cell.stateDict()].map(([k, v]) => [`rnn_cell.${k}`, v]));
+    seq.loadStateDict(sd);
+    const B = 2, L = 3;
+    const x = rng.tensor([B, L, 3]);
+    const ts = rng.tensor([B, L], 0.3, 2);
+    const full = seq.forward(x, { timespans: ts });
+    let h: { shape: number[]; data: Float64Array } | null = null;
+    for (let t = 0; t < L; t++) {
+      const xt = new Float64Array(B * 3);
+      const tt = new Float64Array(B);
+      for (let b = 0; b < B; b++) {
+        xt.set(x.data.subarray((b * L + t) * 3, (b * L + t + 1) * 3), b * 3);
+        tt[b] = ts.data[b * L + t];
+      }
+      h = cell.forward({ shape: [B, 3], data: xt }, h, { shape: [B], data: tt }) as { shape: number[]; data: Float64Array };
+      for (let b = 0; b < B; b++) for (let j = 0; j < 5; j++) assert.ok(Math.abs(h.data[b * 5 + j] - full.output.data[(b * L + t) * 5 + j]) < 1e-14);
+    }
+    assert.throws(() => cell.forward({ shape: [2, 4], data: new Float64Array(8) }), /input: expected shape \[B, 3\] or \[3\], got \[2, 4\]/);
+  });
+});

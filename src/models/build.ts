@@ -6,6 +6,7 @@
 import type { Engine } from "../engine/engine.js";
 import { wiringFromSpec } from "../wirings/spec.js";
 import { CfC, type CfCOptions } from "./cfc.js";
+import { LTC, type LTCOptions } from "./ltc.js";
 import { LSTM } from "./lstm.js";
 import type { RecurrentModel } from "./recurrent.js";
 
@@ -20,12 +21,6 @@ export interface BuildOptions {
   seed?: number;
 }
 
-type Ltcbuilder = (inputSize: number, units: unknown, args: Record<string, unknown>, build: BuildOptions) => RecurrentModel;
-let ltcBuilder: Ltcbuilder | null = null;
-/** LTC registers itself here (keeps this module free of a hard dependency on it). */
-export function registerLtcBuilder(b: Ltcbuilder): void {
-  ltcBuilder = b;
-}
 
 const CFC_ARGS: Record<string, keyof CfCOptions | null> = {
   input_size: null,
@@ -41,6 +36,21 @@ const CFC_ARGS: Record<string, keyof CfCOptions | null> = {
   backbone_dropout: "backboneDropout",
   wiring_recurrence: "wiringRecurrence",
 };
+
+const LTC_ARGS: Record<string, keyof LTCOptions | null> = {
+  input_size: null,
+  units: null,
+  return_sequences: "returnSequences",
+  batch_first: "batchFirst",
+  mixed_memory: "mixedMemory",
+  input_mapping: "inputMapping",
+  output_mapping: "outputMapping",
+  ode_unfolds: "odeUnfolds",
+  epsilon: "epsilon",
+  implicit_param_constraints: "implicitParamConstraints",
+};
+/** Arguments where null is a value of its own (identity mapping), not "use the default". */
+const LTC_NULLABLE = new Set(["input_mapping", "output_mapping"]);
 
 export function resolveUnits(units: unknown, where: string): number | ReturnType<typeof wiringFromSpec> {
   if (typeof units === "number") return units;
@@ -64,8 +74,13 @@ export function buildModel(config: ModelConfig, build: BuildOptions = {}): Recur
     return new CfC(inputSize as number, resolveUnits(args.units, "CfC"), opts);
   }
   if (config.model === "LTC") {
-    if (!ltcBuilder) throw new Error("LTC models are not available in this build yet (replay supports CfC cases only)");
-    return ltcBuilder(inputSize as number, args.units, args, build);
+    const opts: LTCOptions = { backend: build.backend, engine: build.engine, seed: build.seed };
+    for (const [k, v] of Object.entries(args)) {
+      if (!(k in LTC_ARGS)) throw new Error(`LTC: unknown constructor argument '${k}' (known: ${Object.keys(LTC_ARGS).join(", ")})`);
+      const name = LTC_ARGS[k];
+      if (name && v !== undefined && (v !== null || LTC_NULLABLE.has(k))) (opts as Record<string, unknown>)[name] = v;
+    }
+    return new LTC(inputSize as number, resolveUnits(args.units, "LTC"), opts);
   }
   if (config.model === "LSTM") {
     const known = ["input_size", "hidden_size", "proj_size", "return_sequences", "batch_first"];

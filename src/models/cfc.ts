@@ -7,7 +7,7 @@ import { createEngine } from "../engine/index.js";
 import type { Rng } from "../nn/rng.js";
 import { wiringToSpec } from "../wirings/spec.js";
 import { Wiring } from "../wirings/wiring.js";
-import { CellCache, CfCCell } from "./cfc-cell.js";
+import { CellCache, CfCCellCore } from "./cfc-cell-core.js";
 import { RecurrentModel } from "./recurrent.js";
 import { wiredLayers } from "./wired-cfc-cell.js";
 
@@ -29,6 +29,8 @@ export interface CfCOptions {
   engine?: Engine;
   /** wired only: use the wiring's within-layer synapses instead of ncps's all-ones block (off by default) */
   wiringRecurrence?: boolean;
+  /** @internal parameter name prefix of the cell ("rnn_cell." as in ncps CfC; "" for a bare CfCCell) */
+  cellPrefix?: string;
 }
 
 const MODES: readonly CfcModeName[] = ["default", "no_gate", "pure"];
@@ -38,12 +40,12 @@ export class CfC extends RecurrentModel {
   readonly cellOutputSize: number;
   readonly mode: CfcModeName;
   readonly wiring: Wiring | null;
-  readonly cells: CfCCell[] = [];
+  readonly cells: CfCCellCore[] = [];
   /** first state column of each cell */
   private readonly offsets: number[] = [];
   private readonly outputOffset: number;
   /** the options as given, with defaults filled (for checkpoints) */
-  readonly config: Required<Omit<CfCOptions, "engine" | "backend" | "projSize">> & { projSize: number | null };
+  readonly config: Required<Omit<CfCOptions, "engine" | "backend" | "projSize" | "cellPrefix">> & { projSize: number | null };
 
   constructor(inputSize: number, units: number | Wiring, options: CfCOptions = {}) {
     const engine = options.engine ?? createEngine(options.backend ?? "wasm");
@@ -90,12 +92,13 @@ export class CfC extends RecurrentModel {
       seed: options.seed ?? 0,
       wiringRecurrence: options.wiringRecurrence ?? false,
     };
+    const prefix = options.cellPrefix ?? "rnn_cell.";
     if (units instanceof Wiring) {
       this.wiring = units;
       const layers = wiredLayers(units, inputSize, options.wiringRecurrence ?? false);
       let off = 0;
       layers.forEach((layer, l) => {
-        const cell = new CfCCell(engine, this.params, `rnn_cell.layer_${l}.`, layer.inputSize, layer.neurons.length,
+        const cell = new CfCCellCore(engine, this.params, `${prefix}layer_${l}.`, layer.inputSize, layer.neurons.length,
           { mode, activation: "lecun_tanh", backboneUnits: 0, backboneLayers: 0, backboneDropout: 0 }, this.rng, layer.mask);
         this.cells.push(cell);
         this.offsets.push(off);
@@ -110,7 +113,7 @@ export class CfC extends RecurrentModel {
     } else {
       this.wiring = null;
       const H = units as number;
-      this.cells.push(new CfCCell(engine, this.params, "rnn_cell.", inputSize, H, { mode, activation, backboneUnits, backboneLayers, backboneDropout }, this.rng));
+      this.cells.push(new CfCCellCore(engine, this.params, prefix, inputSize, H, { mode, activation, backboneUnits, backboneLayers, backboneDropout }, this.rng));
       this.offsets.push(0);
       this.stateSize = H;
       this.cellOutputSize = H;
