@@ -102,6 +102,66 @@ export interface Engine {
    * entry, replaced by the gradient w.r.t. c on exit; dGates (rows x 4H) receives the pre-activation gradients.
    */
   lstmBackward(rows: number, hidden: number, gates: number, c: number, ldc: number, cOut: number, dh: number, ldDh: number, dc: number, dGates: number): void;
+
+  // ---- LTC: liquid time-constant cell (ncps torch LTCCell) ------------------------------------------
+  // Synapse matrices are [source, destination] (sources x units, row-major, row stride = units) as in
+  // ncps. In these kernels `w` is the effective weight as the forward pass uses it, phi(w) * mask (phi =
+  // softplus with implicit constraints, identity otherwise), `wErev` = w * erev, and `cm`, `gleak` are
+  // phi(cm), phi(gleak). With s[i, j] = sigmoid(sigma[i, j] * (v[i] - mu[i, j])) a synapse carries
+  // w[i, j] * s[i, j]. Sums over sources run over every source (no sparsity skipping: masked synapses
+  // have w = 0). Only the LTC model calls these.
+
+  /** y[i] = softplus(x[i]) = log(1 + exp(x[i])) as torch's Softplus (beta 1, threshold 20: x > 20 gives x). y may alias x. */
+  ltcSoftplus(n: number, x: number, y: number): void;
+  /** dx[i] = dy[i] * softplus'(x[i]), i.e. dy * sigmoid(x), or dy above the threshold 20 (torch). dx may alias dy. */
+  ltcSoftplusBackward(n: number, x: number, dy: number, dx: number): void;
+  /**
+   * Per-column affine map (LTC input and output mappings): y[r, j] = x[r, j] * w[j] + b[j] for r < rows,
+   * j < cols; w < 0 means no scale, b < 0 no shift. y may alias x.
+   */
+  ltcMap(rows: number, cols: number, x: number, ldx: number, w: number, b: number, y: number, ldy: number): void;
+  /**
+   * Backward of ltcMap: dx[r, j] += dy[r, j] * w[j] (dy when w < 0), dw[j] += sum_r dy[r, j] * x[r, j],
+   * db[j] += sum_r dy[r, j]; each of dx, dw, db is skipped when < 0.
+   */
+  ltcMapBackward(rows: number, cols: number, x: number, ldx: number, w: number, dy: number, ldDy: number, dx: number, ldDx: number, dw: number, db: number): void;
+  /**
+   * Sensory synapses, once per step. For r < rows, j < units, with s[i, j] from the mapped input
+   * x[r, i] (i < sources):
+   *   num[r, j] = sum_i wErev[i, j] * s[i, j]        den[r, j] = sum_i w[i, j] * s[i, j]
+   * num and den are rows x units, contiguous, overwritten.
+   */
+  ltcSensory(rows: number, sources: number, units: number, x: number, ldx: number, w: number, wErev: number, sigma: number, mu: number, num: number, den: number): void;
+  /**
+   * Backward of ltcSensory given dNum, dDen (rows x units, contiguous). With
+   * dz[i, j] = (dNum[r, j] * erev[i, j] + dDen[r, j]) * w[i, j] * s (1 - s) it accumulates, over rows:
+   *   accP[i, j] += dNum[r, j] * s        accQ[i, j] += dDen[r, j] * s
+   *   dSigma[i, j] += dz * (x[r, i] - mu[i, j])     dMu[i, j] -= dz * sigma[i, j]
+   *   dx[r, i] += sum_j dz * sigma[i, j]  (ld ldDx)
+   * so that d/dw (effective) = erev * accP + accQ and d/derev = w * accP (the caller finishes these).
+   */
+  ltcSensoryBackward(rows: number, sources: number, units: number, x: number, ldx: number, w: number, erev: number, sigma: number, mu: number, dNum: number, dDen: number, dx: number, ldDx: number, accP: number, accQ: number, dSigma: number, dMu: number): void;
+  /**
+   * The fused ODE solver of one LTC step: `unfolds` (K) semi-implicit Euler sub-steps of dt = ts[r] / K.
+   * Per row r, starting from v = v0[r, :] (ld ldv0), K times:
+   *   cmT[j] = cm[j] / (ts[r] / K)
+   *   num[j] = (cmT[j] * v[j] + gleakVleak[j]) + (sum_i wErev[i, j] * s[i, j] + sensNum[r, j])
+   *   den[j] = (cmT[j] + gleak[j]) + (sum_i w[i, j] * s[i, j] + sensDen[r, j]) + epsilon
+   *   v[j] <- num[j] / den[j]                     (s from the previous v, all j updated at once)
+   * and writes the final v to vOut (ld ldOut; may alias v0). gleakVleak = phi(gleak) * vleak.
+   * For backward, states (rows x (K+1) x units: v before each sub-step, then the result) and dens
+   * (rows x K x units: den of each sub-step) are written when states >= 0 (then dens must be too).
+   * scratch: 4 * units elements.
+   */
+  ltcForward(rows: number, units: number, unfolds: number, epsilon: number, v0: number, ldv0: number, ts: number, cm: number, gleak: number, gleakVleak: number, w: number, wErev: number, sigma: number, mu: number, sensNum: number, sensDen: number, vOut: number, ldOut: number, states: number, dens: number, scratch: number): void;
+  /**
+   * Backward of ltcForward from its states and dens. dv (ld ldDv): d loss / d vOut on entry, d loss / d v0
+   * on exit. dNum, dDen (rows x units, contiguous, overwritten): gradients w.r.t. sensNum and sensDen.
+   * Accumulated: dCm, dGleak (w.r.t. the phi'd vectors), dVleak; accP, accQ, dSigma, dMu (units x units)
+   * as in ltcSensoryBackward (with dNum = 1/den, dDen = -v_next/den of each sub-step, times the incoming
+   * gradient); dts[r] (d loss / d ts[r]). scratch: 3 * units elements.
+   */
+  ltcBackward(rows: number, units: number, unfolds: number, ts: number, cm: number, gleak: number, vleak: number, w: number, erev: number, sigma: number, mu: number, states: number, dens: number, dv: number, ldDv: number, dNum: number, dDen: number, dCm: number, dGleak: number, dVleak: number, accP: number, accQ: number, dSigma: number, dMu: number, dts: number, scratch: number): void;
 }
 
 /** Copies `n` elements out of an engine into a fresh array of the given kind. */

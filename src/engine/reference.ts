@@ -5,6 +5,9 @@
 import type { Engine } from "./engine.js";
 import { activate, activateGrad, sigmoid } from "./math.js";
 
+/** torch Softplus: above this input it returns x itself. */
+const SOFTPLUS_THRESHOLD = 20;
+
 export class ReferenceEngine implements Engine {
   readonly kind = "reference" as const;
   readonly dtype = "float64" as const;
@@ -245,6 +248,206 @@ export class ReferenceEngine implements Engine {
         h[dg + 3 * H + j] = dhv * tc * og * (1 - og);
         h[dc + r * H + j] = dcv * fg;
       }
+    }
+  }
+  // ---- LTC ------------------------------------------------------------------------------------------
+
+  ltcSoftplus(n: number, x: number, y: number): void {
+    const h = this.h;
+    for (let i = 0; i < n; i++) {
+      const v = h[x + i];
+      h[y + i] = v > SOFTPLUS_THRESHOLD ? v : Math.log1p(Math.exp(v));
+    }
+  }
+
+  ltcSoftplusBackward(n: number, x: number, dy: number, dx: number): void {
+    const h = this.h;
+    for (let i = 0; i < n; i++) {
+      const v = h[x + i];
+      if (v > SOFTPLUS_THRESHOLD) h[dx + i] = h[dy + i];
+      else {
+        // torch's softplus_backward form: z / (z + 1) with z = exp(x)
+        const z = Math.exp(v);
+        h[dx + i] = h[dy + i] * (z / (z + 1));
+      }
+    }
+  }
+
+  ltcMap(rows: number, cols: number, x: number, ldx: number, w: number, b: number, y: number, ldy: number): void {
+    const h = this.h;
+    for (let r = 0; r < rows; r++) {
+      for (let j = 0; j < cols; j++) {
+        let v = h[x + r * ldx + j];
+        if (w >= 0) v *= h[w + j];
+        if (b >= 0) v += h[b + j];
+        h[y + r * ldy + j] = v;
+      }
+    }
+  }
+
+  ltcMapBackward(rows: number, cols: number, x: number, ldx: number, w: number, dy: number, ldDy: number, dx: number, ldDx: number, dw: number, db: number): void {
+    const h = this.h;
+    for (let r = 0; r < rows; r++) {
+      for (let j = 0; j < cols; j++) {
+        const g = h[dy + r * ldDy + j];
+        if (dx >= 0) h[dx + r * ldDx + j] += w >= 0 ? g * h[w + j] : g;
+        if (dw >= 0) h[dw + j] += g * h[x + r * ldx + j];
+        if (db >= 0) h[db + j] += g;
+      }
+    }
+  }
+
+  ltcSensory(rows: number, sources: number, units: number, x: number, ldx: number, w: number, wErev: number, sigma: number, mu: number, num: number, den: number): void {
+    const row = new Float64Array(sources);
+    for (let r = 0; r < rows; r++) {
+      for (let i = 0; i < sources; i++) row[i] = this.h[x + r * ldx + i];
+      this.synapseSums(row, sources, units, w, wErev, sigma, mu, num + r * units, den + r * units);
+    }
+  }
+
+  ltcSensoryBackward(rows: number, sources: number, units: number, x: number, ldx: number, w: number, erev: number, sigma: number, mu: number, dNum: number, dDen: number, dx: number, ldDx: number, accP: number, accQ: number, dSigma: number, dMu: number): void {
+    const h = this.h;
+    const src = new Float64Array(sources);
+    const dSrc = new Float64Array(sources);
+    const dn = new Float64Array(units);
+    const dd = new Float64Array(units);
+    for (let r = 0; r < rows; r++) {
+      for (let i = 0; i < sources; i++) src[i] = h[x + r * ldx + i];
+      for (let j = 0; j < units; j++) {
+        dn[j] = h[dNum + r * units + j];
+        dd[j] = h[dDen + r * units + j];
+      }
+      dSrc.fill(0);
+      this.synapseBackward(src, sources, units, w, erev, sigma, mu, dn, dd, dSrc, accP, accQ, dSigma, dMu);
+      for (let i = 0; i < sources; i++) h[dx + r * ldDx + i] += dSrc[i];
+    }
+  }
+
+  ltcForward(rows: number, units: number, unfolds: number, epsilon: number, v0: number, ldv0: number, ts: number, cm: number, gleak: number, gleakVleak: number, w: number, wErev: number, sigma: number, mu: number, sensNum: number, sensDen: number, vOut: number, ldOut: number, states: number, dens: number, _scratch: number): void {
+    const h = this.h;
+    const U = units;
+    const K = unfolds;
+    let cur = new Float64Array(U);
+    let next = new Float64Array(U);
+    const ns = new Float64Array(U);
+    const ds = new Float64Array(U);
+    for (let r = 0; r < rows; r++) {
+      const dt = h[ts + r] / K;
+      for (let j = 0; j < U; j++) cur[j] = h[v0 + r * ldv0 + j];
+      for (let k = 0; k < K; k++) {
+        if (states >= 0) h.set(cur, states + (r * (K + 1) + k) * U);
+        this.synapseSums(cur, U, U, w, wErev, sigma, mu, -1, -1, ns, ds);
+        for (let j = 0; j < U; j++) {
+          const cmT = h[cm + j] / dt;
+          const num = cmT * cur[j] + h[gleakVleak + j] + (ns[j] + h[sensNum + r * U + j]);
+          const den = cmT + h[gleak + j] + (ds[j] + h[sensDen + r * U + j]) + epsilon;
+          next[j] = num / den;
+          if (dens >= 0) h[dens + (r * K + k) * U + j] = den;
+        }
+        const t = cur;
+        cur = next;
+        next = t;
+      }
+      if (states >= 0) h.set(cur, states + (r * (K + 1) + K) * U);
+      for (let j = 0; j < U; j++) h[vOut + r * ldOut + j] = cur[j];
+    }
+  }
+
+  ltcBackward(rows: number, units: number, unfolds: number, ts: number, cm: number, gleak: number, vleak: number, w: number, erev: number, sigma: number, mu: number, states: number, dens: number, dv: number, ldDv: number, dNum: number, dDen: number, dCm: number, dGleak: number, dVleak: number, accP: number, accQ: number, dSigma: number, dMu: number, dts: number, _scratch: number): void {
+    const h = this.h;
+    const U = units;
+    const K = unfolds;
+    let g = new Float64Array(U);
+    let gPrev = new Float64Array(U);
+    const v = new Float64Array(U);
+    const q = new Float64Array(U);
+    const dd = new Float64Array(U);
+    const sumNum = new Float64Array(U);
+    const sumDen = new Float64Array(U);
+    for (let r = 0; r < rows; r++) {
+      const span = h[ts + r];
+      const dt = span / K;
+      for (let j = 0; j < U; j++) g[j] = h[dv + r * ldDv + j];
+      sumNum.fill(0);
+      sumDen.fill(0);
+      let dSpan = 0;
+      for (let k = K - 1; k >= 0; k--) {
+        const vk = states + (r * (K + 1) + k) * U;
+        const vn = vk + U;
+        const dk = dens + (r * K + k) * U;
+        for (let j = 0; j < U; j++) {
+          // v_next = num / den: d num = g / den, d den = -g * v_next / den
+          const qj = g[j] / h[dk + j];
+          const vnj = h[vn + j];
+          const vj = h[vk + j];
+          const cmT = h[cm + j] / dt;
+          q[j] = qj;
+          dd[j] = -qj * vnj;
+          v[j] = vj;
+          const dCmT = qj * (vj - vnj);
+          h[dCm + j] += dCmT / dt;
+          dSpan -= (dCmT * cmT) / span; // cmT = cm * K / ts
+          h[dGleak + j] += qj * (h[vleak + j] - vnj);
+          h[dVleak + j] += qj * h[gleak + j];
+          sumNum[j] += qj;
+          sumDen[j] -= qj * vnj;
+          gPrev[j] = qj * cmT;
+        }
+        this.synapseBackward(v, U, U, w, erev, sigma, mu, q, dd, gPrev, accP, accQ, dSigma, dMu);
+        const t = g;
+        g = gPrev;
+        gPrev = t;
+      }
+      for (let j = 0; j < U; j++) {
+        h[dv + r * ldDv + j] = g[j];
+        h[dNum + r * U + j] = sumNum[j];
+        h[dDen + r * U + j] = sumDen[j];
+      }
+      h[dts + r] += dSpan;
+    }
+  }
+
+  /**
+   * Sums over sources of the synapse activities w s and wErev s for presynaptic values src; written to
+   * heap offsets num/den when >= 0, else to the arrays numArr/denArr.
+   */
+  private synapseSums(src: Float64Array, sources: number, units: number, w: number, wErev: number, sigma: number, mu: number, num: number, den: number, numArr?: Float64Array, denArr?: Float64Array): void {
+    const h = this.h;
+    for (let j = 0; j < units; j++) {
+      let n = 0;
+      let d = 0;
+      for (let i = 0; i < sources; i++) {
+        const e = i * units + j;
+        const s = sigmoid(h[sigma + e] * (src[i] - h[mu + e]));
+        n += h[wErev + e] * s;
+        d += h[w + e] * s;
+      }
+      if (num >= 0) h[num + j] = n;
+      else numArr![j] = n;
+      if (den >= 0) h[den + j] = d;
+      else denArr![j] = d;
+    }
+  }
+
+  /** Backward of synapseSums for one row given dn (d/d num) and dd (d/d den); see ltcSensoryBackward. */
+  private synapseBackward(src: Float64Array, sources: number, units: number, w: number, erev: number, sigma: number, mu: number, dn: Float64Array, dd: Float64Array, dSrc: Float64Array, accP: number, accQ: number, dSigma: number, dMu: number): void {
+    const h = this.h;
+    for (let i = 0; i < sources; i++) {
+      const vi = src[i];
+      let acc = 0;
+      for (let j = 0; j < units; j++) {
+        const e = i * units + j;
+        const sg = h[sigma + e];
+        const diff = vi - h[mu + e];
+        const s = sigmoid(sg * diff);
+        h[accP + e] += dn[j] * s;
+        h[accQ + e] += dd[j] * s;
+        const dz = (dn[j] * h[erev + e] + dd[j]) * h[w + e] * s * (1 - s);
+        h[dSigma + e] += dz * diff;
+        h[dMu + e] -= dz * sg;
+        acc += dz * sg;
+      }
+      dSrc[i] += acc;
     }
   }
 }

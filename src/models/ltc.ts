@@ -36,6 +36,8 @@ export interface LTCOptions {
   backend?: "wasm" | "reference";
   /** an engine to build on instead of a new one of `backend` */
   engine?: Engine;
+  /** state_dict prefix of the cell's parameters (default "rnn_cell."; LTCCell uses "", as ncps's LTCCell) */
+  cellPrefix?: string;
 }
 
 export interface LTCConfig {
@@ -116,7 +118,9 @@ export class LTC extends RecurrentModel {
       batchFirst: this.batchFirst,
       seed: options.seed ?? 0,
     };
-    this.cell = new LtcCellCore(engine, this.params, "rnn_cell.", wiring, { inputMapping, outputMapping, ...solver }, this.rng);
+    const prefix = options.cellPrefix ?? "rnn_cell.";
+    if (typeof prefix !== "string") throw new Error(`${owner}: cellPrefix must be a string, got ${String(prefix)}`);
+    this.cell = new LtcCellCore(engine, this.params, prefix, wiring, { inputMapping, outputMapping, ...solver }, this.rng);
     this.stateSize = wiring.units;
     this.cellOutputSize = wiring.outputDim;
     this.buildHeadAndTail();
@@ -187,7 +191,7 @@ export class LTC extends RecurrentModel {
 
 const LTC_OPTION_NAMES = new Set([
   "mixedMemory", "inputMapping", "outputMapping", "odeUnfolds", "epsilon", "implicitParamConstraints",
-  "returnSequences", "batchFirst", "seed", "backend", "engine",
+  "returnSequences", "batchFirst", "seed", "backend", "engine", "cellPrefix",
 ]);
 
 export interface LTCCellOptions {
@@ -201,8 +205,6 @@ export interface LTCCellOptions {
   backend?: "wasm" | "reference";
   engine?: Engine;
 }
-
-const CELL_PREFIX = "rnn_cell.";
 
 /**
  * ncps's `LTCCell`: one step at a time, the state passed in and out by the caller. It is an LTC over a
@@ -226,7 +228,7 @@ export class LTCCell {
     const unknown = Object.keys(options).filter((k) => !CELL_OPTION_NAMES.has(k));
     if (unknown.length) throw new Error(`LTCCell: unknown option(s) ${unknown.join(", ")} (known: ${[...CELL_OPTION_NAMES].join(", ")})`);
     const solver = checkSolverOptions(options, false, "LTCCell");
-    this.model = new LTC(inputSize, wiring, { ...options, ...solver, returnSequences: true, batchFirst: true, mixedMemory: false });
+    this.model = new LTC(inputSize, wiring, { ...options, ...solver, returnSequences: true, batchFirst: true, mixedMemory: false, cellPrefix: "" });
   }
 
   get stateSize(): number {
@@ -317,21 +319,16 @@ export class LTCCell {
   parameterCount(): number {
     return this.model.parameterCount();
   }
-  /** Trainable parameters under ncps LTCCell names. */
+  /** Trainable parameters under ncps LTCCell names (gleak, vleak, ...). */
   parameters(): ParamRef[] {
-    return this.model.parameters().map((p) => ({ ...p, name: p.name.slice(CELL_PREFIX.length) }));
+    return this.model.parameters();
   }
   /** Tensors by ncps LTCCell name (masks included), in state_dict order. */
   stateDict(): Map<string, Tensor> {
-    const m = new Map<string, Tensor>();
-    for (const [k, v] of this.model.stateDict()) m.set(k.slice(CELL_PREFIX.length), v);
-    return m;
+    return this.model.stateDict();
   }
   loadStateDict(tensors: Map<string, Tensor> | Record<string, Tensor>, source?: string): void {
-    const map = tensors instanceof Map ? tensors : new Map(Object.entries(tensors));
-    const prefixed = new Map<string, Tensor>();
-    for (const [k, v] of map) prefixed.set(CELL_PREFIX + k, v);
-    this.model.loadStateDict(prefixed, source);
+    this.model.loadStateDict(tensors, source);
   }
 }
 
