@@ -5,6 +5,10 @@ type Handler = (argv: string[], io: CliIO) => Promise<number>;
 
 /** Lazily imported so one subcommand's dependencies never slow another's start. */
 const COMMANDS: Record<string, { summary: string; load: () => Promise<Handler> }> = {
+  demo: { summary: "train a CfC and an LSTM on a generated irregularly sampled task", load: async () => (await import("./demo.js")).run },
+  train: { summary: "train a model on a CSV of time series (or .npy arrays)", load: async () => (await import("./train.js")).run },
+  eval: { summary: "loss and metrics of a trained model on new data", load: async () => (await import("./eval.js")).run },
+  predict: { summary: "predictions of a trained model, one per input row", load: async () => (await import("./predict.js")).run },
   bench: { summary: "time a training step, batched inference or streaming", load: async () => (await import("./bench.js")).run },
   plot: { summary: "draw learning curves from a run log, or predictions against true values, as SVG/PNG", load: async () => (await import("./plot.js")).run },
   replay: { summary: "run a PyTorch ncps reference case forward and backward", load: async () => (await import("./replay.js")).run },

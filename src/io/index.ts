@@ -27,3 +27,4 @@ export { decodeNpy, loadNpy, encodeNpy, saveNpy } from "./npy.js";
 export type { NpyArray, NpyData, NpyDType } from "./npy.js";
 export { parseCsv, writeCsv, parseNumberCell, parseTimeCell } from "./csv.js";
 export type { CsvTable, CsvCell, ParseCsvOptions } from "./csv.js";
+export * from "./checkpoint.js";

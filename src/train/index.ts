@@ -6,3 +6,7 @@ export * as schedules from "./schedules.js";
 export { parseSchedule, type Schedule, type WarmupUnit } from "./schedules.js";
 export * from "./losses.js";
 export * from "./metrics.js";
+export { fit, type FitOptions, type FitResult, type EarlyStoppingOptions, type BatchInfo, type EpochInfo, type EpochRecord, type TrainCallbacks } from "./trainer.js";
+export { evaluate, predictDataset, scorePredictions, defaultMetrics, type EvaluateOptions, type EvaluateResult, type PredictOptions } from "./evaluate.js";
+export { resolveLoss, checkModelFits, LOSS_NAMES, type LossName, type LossSpec } from "./shard.js";
+export { WorkerPool, splitEvenly } from "./workers.js";

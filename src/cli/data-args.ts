@@ -1,0 +1,162 @@
+/**
+ * How `ncps train`, `eval` and `predict` read data: a CSV (columns named by flags) or .npy arrays.
+ * Training stores the preparation (columns, windows, normalisation, classes) in the checkpoint, and
+ * eval / predict prepare new data the same way from it.
+ */
+import type { CheckpointExtras } from "../io/checkpoint.js";
+import { type PreparedCsv, csvFileToDataset } from "../data/csv-dataset.js";
+import type { SequenceDataset, TargetMode, Task } from "../data/dataset.js";
+import type { Normalization } from "../data/normalization.js";
+import { npyToDataset } from "../data/npy-dataset.js";
+import { CliError } from "./util.js";
+
+/** What the checkpoint remembers of the data preparation (metadata key "data"). */
+export interface DataPreparation {
+  source: "csv" | "npy";
+  target: string[];
+  features?: string[];
+  time?: string;
+  sequence?: string;
+  task: Task;
+  targetMode: TargetMode;
+  window?: number;
+  stride?: number;
+  missingMask: boolean;
+  classes?: string[];
+  timeKind?: "elapsed" | "absolute";
+}
+
+export interface PreparedData {
+  train: SequenceDataset;
+  valid?: SequenceDataset;
+  normalization: Normalization;
+  featureNames: string[];
+  targetNames: string[];
+  classes?: string[];
+  preparation: DataPreparation;
+  csv?: PreparedCsv;
+  warnings: string[];
+}
+
+export interface ReadDataOptions {
+  file: string;
+  target?: string[];
+  features?: string[];
+  time?: string;
+  sequence?: string;
+  task: Task;
+  targetMode?: TargetMode;
+  window?: number;
+  stride?: number;
+  validFile?: string;
+  validSplit?: number;
+  seed?: number;
+  /** .npy inputs */
+  yFile?: string;
+  timeFile?: string;
+  timeKind?: "elapsed" | "absolute";
+  /** from a checkpoint: reuse its statistics, classes and mask setting */
+  normalization?: Normalization;
+  missingMask?: boolean | "auto";
+  classes?: string[];
+  allowMissingTarget?: boolean;
+  onWarning?: (m: string) => void;
+}
+
+export function readData(o: ReadDataOptions): PreparedData {
+  if (o.file.toLowerCase().endsWith(".npy")) {
+    if (!o.yFile && !o.allowMissingTarget) throw new CliError(`${o.file}: .npy input needs the targets too: --y FILE.npy`, 2);
+    const p = npyToDataset({
+      x: o.file,
+      y: o.yFile,
+      time: o.timeFile,
+      task: o.task,
+      targetMode: o.targetMode,
+      timeKind: o.timeKind,
+      validSplit: o.validSplit,
+      seed: o.seed,
+      normalization: o.normalization,
+      missingMask: o.missingMask,
+      numClasses: o.classes?.length,
+    });
+    return {
+      train: p.train,
+      valid: p.valid,
+      normalization: p.normalization,
+      featureNames: p.featureNames,
+      targetNames: p.targetNames,
+      classes: p.classes,
+      preparation: { source: "npy", target: p.targetNames, task: o.task, targetMode: p.targetMode, missingMask: p.missingMask, classes: p.classes, timeKind: o.timeKind },
+      warnings: [],
+    };
+  }
+  if (!o.target || o.target.length === 0) throw new CliError("--target COL[,COL] is required for CSV data", 2);
+  const p = csvFileToDataset(o.file, {
+    target: o.target,
+    features: o.features,
+    time: o.time,
+    sequence: o.sequence,
+    task: o.task,
+    targetMode: o.targetMode,
+    window: o.window,
+    stride: o.stride,
+    validFile: o.validFile,
+    validSplit: o.validSplit,
+    seed: o.seed,
+    normalization: o.normalization,
+    missingMask: o.missingMask,
+    classes: o.classes,
+    allowMissingTarget: o.allowMissingTarget,
+    onWarning: o.onWarning,
+  });
+  return {
+    train: p.train,
+    valid: p.valid,
+    normalization: p.normalization,
+    featureNames: p.featureNames,
+    targetNames: p.targetNames,
+    classes: p.classes,
+    preparation: {
+      source: "csv",
+      target: [...(Array.isArray(o.target) ? o.target : [o.target])],
+      features: p.featureColumns,
+      time: o.time,
+      sequence: o.sequence,
+      task: o.task,
+      targetMode: p.targetMode,
+      window: o.window,
+      stride: o.stride,
+      missingMask: p.missingMask,
+      classes: p.classes,
+    },
+    csv: p,
+    warnings: p.warnings,
+  };
+}
+
+/** Re-reads data for a trained model, with the preparation stored in its checkpoint. */
+export function readDataForModel(file: string, extras: CheckpointExtras, modelFile: string, allowMissingTarget: boolean, yFile?: string, timeFile?: string): PreparedData {
+  const prep = extras.data as DataPreparation | undefined;
+  if (!prep || typeof prep !== "object") {
+    throw new CliError(`${modelFile}: the checkpoint has no data preparation (metadata "data"); it was not written by ncps train`);
+  }
+  if (!extras.normalization) throw new CliError(`${modelFile}: the checkpoint has no normalization metadata`);
+  return readData({
+    file,
+    target: prep.target,
+    features: prep.features,
+    time: prep.time,
+    sequence: prep.sequence,
+    task: prep.task,
+    targetMode: prep.targetMode,
+    window: prep.window,
+    stride: prep.stride,
+    normalization: extras.normalization,
+    missingMask: prep.missingMask,
+    classes: prep.classes,
+    allowMissingTarget,
+    yFile,
+    timeFile,
+    timeKind: prep.timeKind,
+  });
+}

@@ -1,0 +1,8 @@
+// The module's exports: one line per kernel file. Kernels take element offsets (see memory.ts `at`).
+export { heapBase } from "./memory";
+export { fill, copy, copyRows, transpose, addRows, mul, axpy, colSum } from "./elementwise";
+export { gemm, gemmTiles4x8, gemmTiles2x16 } from "./gemm";
+export { biasAct, actBackward } from "./activations";
+export { cfcForward, cfcBackward, cfcPureForward, cfcPureBackward } from "./cfc";
+export { lstmForward, lstmBackward } from "./lstm";
+export { ltcSoftplus, ltcSoftplusBackward, ltcMap, ltcMapBackward, ltcSensory, ltcSensoryBackward, ltcForward, ltcBackward } from "./ltc";

@@ -1,0 +1,278 @@
+/**
+ * The float32 engine: the kernels of engine.ts as fused WebAssembly SIMD code (src/engine/assembly),
+ * embedded as base64 by scripts/build-wasm.mjs. Each engine owns one instance and so one linear memory;
+ * the heap is that memory above the module's static data, handed out by a bump allocator. Kernel
+ * methods forward straight to the module's exports, so a call costs one JS-to-WebAssembly transition.
+ */
+import type { Engine } from "./engine.js";
+import { ENGINE_WASM_BASE64 } from "./wasm-binary.generated.js";
+
+/** The module's exports (src/engine/assembly/index.ts). Offsets are in float32 elements. */
+interface Kernels {
+  readonly memory: WebAssembly.Memory;
+  heapBase(): number;
+  fill(dst: number, n: number, value: number): void;
+  copy(src: number, dst: number, n: number): void;
+  copyRows(rows: number, cols: number, src: number, ldSrc: number, dst: number, ldDst: number): void;
+  transpose(rows: number, cols: number, src: number, ldSrc: number, dst: number, ldDst: number): void;
+  addRows(rows: number, cols: number, src: number, ldSrc: number, dst: number, ldDst: number): void;
+  mul(n: number, a: number, b: number, dst: number): void;
+  axpy(n: number, alpha: number, x: number, y: number): void;
+  colSum(rows: number, cols: number, src: number, ld: number, dst: number): void;
+  gemm(m: number, n: number, k: number, a: number, lda: number, b: number, ldb: number, c: number, ldc: number, accumulate: number): void;
+  biasAct(rows: number, cols: number, act: number, x: number, ldx: number, bias: number, y: number, ldy: number): void;
+  actBackward(rows: number, cols: number, act: number, x: number, ldx: number, dy: number, ldDy: number, dx: number, ldDx: number): void;
+  cfcForward(mode: number, rows: number, hidden: number, heads: number, bias: number, ts: number, h: number, ldh: number): void;
+  cfcBackward(mode: number, rows: number, hidden: number, heads: number, ts: number, dh: number, ldDh: number, dHeads: number, dts: number): void;
+  cfcPureForward(rows: number, hidden: number, ff1: number, bias: number, ts: number, wTau: number, a: number, h: number, ldh: number): void;
+  cfcPureBackward(rows: number, hidden: number, ff1: number, ts: number, wTau: number, a: number, dh: number, ldDh: number, dff1: number, dts: number, dWTau: number, dA: number): void;
+  lstmForward(rows: number, hidden: number, gates: number, c: number, ldc: number, cOut: number, hOut: number, ldh: number): void;
+  lstmBackward(rows: number, hidden: number, gates: number, c: number, ldc: number, cOut: number, dh: number, ldDh: number, dc: number, dGates: number): void;
+  ltcSoftplus(n: number, x: number, y: number): void;
+  ltcSoftplusBackward(n: number, x: number, dy: number, dx: number): void;
+  ltcMap(rows: number, cols: number, x: number, ldx: number, w: number, b: number, y: number, ldy: number): void;
+  ltcMapBackward(rows: number, cols: number, x: number, ldx: number, w: number, dy: number, ldDy: number, dx: number, ldDx: number, dw: number, db: number): void;
+  ltcSensory(rows: number, sources: number, units: number, x: number, ldx: number, w: number, wErev: number, sigma: number, mu: number, num: number, den: number): void;
+  ltcSensoryBackward(rows: number, sources: number, units: number, x: number, ldx: number, w: number, erev: number, sigma: number, mu: number, dNum: number, dDen: number, dx: number, ldDx: number, accP: number, accQ: number, dSigma: number, dMu: number): void;
+  ltcForward(rows: number, units: number, unfolds: number, epsilon: number, v0: number, ldv0: number, ts: number, cm: number, gleak: number, gleakVleak: number, w: number, wErev: number, sigma: number, mu: number, sensNum: number, sensDen: number, vOut: number, ldOut: number, states: number, dens: number, scratch: number): void;
+  ltcBackward(rows: number, units: number, unfolds: number, ts: number, cm: number, gleak: number, vleak: number, w: number, erev: number, sigma: number, mu: number, states: number, dens: number, dv: number, ldDv: number, dNum: number, dDen: number, dCm: number, dGleak: number, dVleak: number, accP: number, accQ: number, dSigma: number, dMu: number, dts: number, scratch: number): void;
+}
+
+const REQUIRED_EXPORTS = [
+  "memory", "heapBase", "fill", "copy", "copyRows", "transpose", "addRows", "mul", "axpy", "colSum", "gemm", "biasAct", "actBackward",
+  "cfcForward", "cfcBackward", "cfcPureForward", "cfcPureBackward", "lstmForward", "lstmBackward",
+] as const;
+
+/**
+ * LTC kernels (src/engine/assembly/ltc.ts) are built by a separate piece of work; an engine whose module
+ * lacks them still serves every other model, and calling one of them explains what is missing.
+ */
+const LTC_EXPORTS = [
+  "ltcSoftplus", "ltcSoftplusBackward", "ltcMap", "ltcMapBackward", "ltcSensory", "ltcSensoryBackward", "ltcForward", "ltcBackward",
+] as const;
+
+const PAGE_BYTES = 65536;
+/** Memory grows by at least this many pages (4 MiB) and at least doubles, so growth is rare. */
+const MIN_GROW_PAGES = 64;
+/** wasm32 addresses at most 4 GiB. */
+const MAX_PAGES = 65536;
+
+let compiled: WebAssembly.Module | undefined;
+let compiling: Promise<WebAssembly.Module> | undefined;
+
+function decodeBase64(text: string): Uint8Array {
+  const binary = atob(text);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
+
+/**
+ * Compiles the module asynchronously and caches it for every later WasmEngine. Older browsers (Chrome
+ * before 114) refuse to compile modules over 4 KB synchronously on the main thread, and compiling off the
+ * critical path is kinder anyway: in a browser, await this once before creating engines. In Node it is
+ * optional (the first WasmEngine compiles synchronously).
+ */
+export async function initWasm(): Promise<void> {
+  if (compiled) return;
+  compiling ??= WebAssembly.compile(decodeBase64(ENGINE_WASM_BASE64) as Uint8Array<ArrayBuffer>);
+  try {
+    compiled = await compiling;
+  } finally {
+    compiling = undefined;
+  }
+}
+
+function compiledModule(): WebAssembly.Module {
+  if (compiled) return compiled;
+  try {
+    compiled = new WebAssembly.Module(decodeBase64(ENGINE_WASM_BASE64) as Uint8Array<ArrayBuffer>);
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new Error(
+      `WasmEngine: compiling the WebAssembly module synchronously failed (${reason}). ` +
+        `In a browser, await initWasm() before creating the engine; without WebAssembly SIMD use the "reference" backend.`,
+    );
+  }
+  return compiled;
+}
+
+// (module (func (result v128) (v128.const i32x4 0 0 0 0))): valid exactly where fixed-width SIMD is.
+const SIMD_PROBE = new Uint8Array([
+  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+  0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7b,
+  0x03, 0x02, 0x01, 0x00,
+  0x0a, 0x16, 0x01, 0x14, 0x00, 0xfd, 0x0c, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x0b,
+]);
+
+/** Whether this runtime validates WebAssembly fixed-width SIMD (needed by WasmEngine). */
+export function wasmSimdSupported(): boolean {
+  try {
+    return typeof WebAssembly === "object" && WebAssembly.validate(SIMD_PROBE);
+  } catch {
+    return false;
+  }
+}
+
+export class WasmEngine implements Engine {
+  readonly kind = "wasm" as const;
+  readonly dtype = "float32" as const;
+  private readonly k: Kernels;
+  private readonly memory: WebAssembly.Memory;
+  private view: Float32Array;
+  /** Next free element offset (a multiple of 4). */
+  private top: number;
+
+  constructor() {
+    const instance = new WebAssembly.Instance(compiledModule(), {});
+    const exports = instance.exports as Record<string, unknown>;
+    for (const name of REQUIRED_EXPORTS) {
+      if (!(name in exports)) throw new Error(`WasmEngine: the WebAssembly module lacks the export "${name}"; rebuild it with npm run build:wasm`);
+    }
+    const kernels: Record<string, unknown> = { ...exports };
+    for (const name of LTC_EXPORTS) {
+      kernels[name] ??= () => {
+        throw new Error(`WasmEngine: the WebAssembly module has no kernel "${name}"; rebuild it with npm run build:wasm`);
+      };
+    }
+    this.k = kernels as unknown as Kernels;
+    this.memory = this.k.memory;
+    this.top = (Math.ceil(this.k.heapBase() / 16) * 16) / 4;
+    this.view = new Float32Array(this.memory.buffer);
+  }
+
+  alloc(n: number): number {
+    if (!Number.isInteger(n) || n < 0) throw new Error(`alloc: element count must be a non-negative integer, got ${n}`);
+    const off = this.top;
+    const end = off + Math.ceil(n / 4) * 4;
+    const bytesNeeded = end * 4;
+    const have = this.memory.buffer.byteLength;
+    if (bytesNeeded > have) {
+      const havePages = have / PAGE_BYTES;
+      const needPages = Math.ceil(bytesNeeded / PAGE_BYTES);
+      if (needPages > MAX_PAGES) {
+        throw new Error(`alloc: ${n} elements would need ${bytesNeeded} bytes of WebAssembly memory, more than the 4 GiB a 32-bit module addresses`);
+      }
+      const target = Math.min(MAX_PAGES, Math.max(needPages, 2 * havePages, havePages + MIN_GROW_PAGES));
+      try {
+        this.memory.grow(target - havePages);
+      } catch {
+        try {
+          this.memory.grow(needPages - havePages);
+        } catch (err) {
+          const reason = err instanceof Error ? err.message : String(err);
+          throw new Error(`alloc: growing WebAssembly memory to ${needPages} pages for ${n} elements failed: ${reason}`);
+        }
+      }
+    }
+    this.top = end;
+    // Fresh pages are zero, but a kernel may have written past an earlier allocation's end.
+    this.heap().fill(0, off, end);
+    return off;
+  }
+
+  heap(): Float32Array {
+    if (this.view.buffer !== this.memory.buffer) this.view = new Float32Array(this.memory.buffer);
+    return this.view;
+  }
+
+  fill(dst: number, n: number, value: number): void {
+    this.k.fill(dst, n, value);
+  }
+
+  copy(src: number, dst: number, n: number): void {
+    this.k.copy(src, dst, n);
+  }
+
+  copyRows(rows: number, cols: number, src: number, ldSrc: number, dst: number, ldDst: number): void {
+    this.k.copyRows(rows, cols, src, ldSrc, dst, ldDst);
+  }
+
+  transpose(rows: number, cols: number, src: number, ldSrc: number, dst: number, ldDst: number): void {
+    this.k.transpose(rows, cols, src, ldSrc, dst, ldDst);
+  }
+
+  addRows(rows: number, cols: number, src: number, ldSrc: number, dst: number, ldDst: number): void {
+    this.k.addRows(rows, cols, src, ldSrc, dst, ldDst);
+  }
+
+  mul(n: number, a: number, b: number, dst: number): void {
+    this.k.mul(n, a, b, dst);
+  }
+
+  axpy(n: number, alpha: number, x: number, y: number): void {
+    this.k.axpy(n, alpha, x, y);
+  }
+
+  colSum(rows: number, cols: number, src: number, ld: number, dst: number): void {
+    this.k.colSum(rows, cols, src, ld, dst);
+  }
+
+  gemm(m: number, n: number, k: number, a: number, lda: number, b: number, ldb: number, c: number, ldc: number, accumulate: boolean): void {
+    this.k.gemm(m, n, k, a, lda, b, ldb, c, ldc, accumulate ? 1 : 0);
+  }
+
+  biasAct(rows: number, cols: number, act: number, x: number, ldx: number, bias: number, y: number, ldy: number): void {
+    this.k.biasAct(rows, cols, act, x, ldx, bias, y, ldy);
+  }
+
+  actBackward(rows: number, cols: number, act: number, x: number, ldx: number, dy: number, ldDy: number, dx: number, ldDx: number): void {
+    this.k.actBackward(rows, cols, act, x, ldx, dy, ldDy, dx, ldDx);
+  }
+
+  cfcForward(mode: number, rows: number, hidden: number, heads: number, bias: number, ts: number, h: number, ldh: number): void {
+    this.k.cfcForward(mode, rows, hidden, heads, bias, ts, h, ldh);
+  }
+
+  cfcBackward(mode: number, rows: number, hidden: number, heads: number, ts: number, dh: number, ldDh: number, dHeads: number, dts: number): void {
+    this.k.cfcBackward(mode, rows, hidden, heads, ts, dh, ldDh, dHeads, dts);
+  }
+
+  cfcPureForward(rows: number, hidden: number, ff1: number, bias: number, ts: number, wTau: number, a: number, h: number, ldh: number): void {
+    this.k.cfcPureForward(rows, hidden, ff1, bias, ts, wTau, a, h, ldh);
+  }
+
+  cfcPureBackward(rows: number, hidden: number, ff1: number, ts: number, wTau: number, a: number, dh: number, ldDh: number, dff1: number, dts: number, dWTau: number, dA: number): void {
+    this.k.cfcPureBackward(rows, hidden, ff1, ts, wTau, a, dh, ldDh, dff1, dts, dWTau, dA);
+  }
+
+  lstmForward(rows: number, hidden: number, gates: number, c: number, ldc: number, cOut: number, hOut: number, ldh: number): void {
+    this.k.lstmForward(rows, hidden, gates, c, ldc, cOut, hOut, ldh);
+  }
+
+  lstmBackward(rows: number, hidden: number, gates: number, c: number, ldc: number, cOut: number, dh: number, ldDh: number, dc: number, dGates: number): void {
+    this.k.lstmBackward(rows, hidden, gates, c, ldc, cOut, dh, ldDh, dc, dGates);
+  }
+
+  ltcSoftplus(n: number, x: number, y: number): void {
+    this.k.ltcSoftplus(n, x, y);
+  }
+
+  ltcSoftplusBackward(n: number, x: number, dy: number, dx: number): void {
+    this.k.ltcSoftplusBackward(n, x, dy, dx);
+  }
+
+  ltcMap(rows: number, cols: number, x: number, ldx: number, w: number, b: number, y: number, ldy: number): void {
+    this.k.ltcMap(rows, cols, x, ldx, w, b, y, ldy);
+  }
+
+  ltcMapBackward(rows: number, cols: number, x: number, ldx: number, w: number, dy: number, ldDy: number, dx: number, ldDx: number, dw: number, db: number): void {
+    this.k.ltcMapBackward(rows, cols, x, ldx, w, dy, ldDy, dx, ldDx, dw, db);
+  }
+
+  ltcSensory(rows: number, sources: number, units: number, x: number, ldx: number, w: number, wErev: number, sigma: number, mu: number, num: number, den: number): void {
+    this.k.ltcSensory(rows, sources, units, x, ldx, w, wErev, sigma, mu, num, den);
+  }
+
+  ltcSensoryBackward(rows: number, sources: number, units: number, x: number, ldx: number, w: number, erev: number, sigma: number, mu: number, dNum: number, dDen: number, dx: number, ldDx: number, accP: number, accQ: number, dSigma: number, dMu: number): void {
+    this.k.ltcSensoryBackward(rows, sources, units, x, ldx, w, erev, sigma, mu, dNum, dDen, dx, ldDx, accP, accQ, dSigma, dMu);
+  }
+
+  ltcForward(rows: number, units: number, unfolds: number, epsilon: number, v0: number, ldv0: number, ts: number, cm: number, gleak: number, gleakVleak: number, w: number, wErev: number, sigma: number, mu: number, sensNum: number, sensDen: number, vOut: number, ldOut: number, states: number, dens: number, scratch: number): void {
+    this.k.ltcForward(rows, units, unfolds, epsilon, v0, ldv0, ts, cm, gleak, gleakVleak, w, wErev, sigma, mu, sensNum, sensDen, vOut, ldOut, states, dens, scratch);
+  }
+
+  ltcBackward(rows: number, units: number, unfolds: number, ts: number, cm: number, gleak: number, vleak: number, w: number, erev: number, sigma: number, mu: number, states: number, dens: number, dv: number, ldDv: number, dNum: number, dDen: number, dCm: number, dGleak: number, dVleak: number, accP: number, accQ: number, dSigma: number, dMu: number, dts: number, scratch: number): void {
+    this.k.ltcBackward(rows, units, unfolds, ts, cm, gleak, vleak, w, erev, sigma, mu, states, dens, dv, ldDv, dNum, dDen, dCm, dGleak, dVleak, accP, accQ, dSigma, dMu, dts, scratch);
+  }
+}
