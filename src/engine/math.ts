@@ -46,6 +46,13 @@ export function erf(x: number): number {
   return x < 0 ? -r : r;
 }
 
+/** erfc without cancellation in the tails (GELU of large negative inputs needs it). */
+export function erfc(x: number): number {
+  if (x >= 2.5) return erfcTail(x);
+  if (x <= -2.5) return 2 - erfcTail(-x);
+  return 1 - erf(x);
+}
+
 export function sigmoid(x: number): number {
   if (x >= 0) return 1 / (1 + Math.exp(-x));
   const e = Math.exp(x);
@@ -63,7 +70,7 @@ export function activate(act: number, x: number): number {
     case 2: return x * sigmoid(x);
     case 3: return x > 0 ? x : 0;
     case 4: return Math.tanh(x);
-    case 5: return 0.5 * x * (1 + erf(x * SQRT1_2));
+    case 5: return 0.5 * x * erfc(-x * SQRT1_2);
     case 6: return sigmoid(x);
     default: throw new Error(`unknown activation code ${act}`);
   }
@@ -86,7 +93,7 @@ export function activateGrad(act: number, x: number): number {
       const t = Math.tanh(x);
       return 1 - t * t;
     }
-    case 5: return 0.5 * (1 + erf(x * SQRT1_2)) + x * INV_SQRT_2PI * Math.exp(-0.5 * x * x);
+    case 5: return 0.5 * erfc(-x * SQRT1_2) + x * INV_SQRT_2PI * Math.exp(-0.5 * x * x);
     case 6: {
       const s = sigmoid(x);
       return s * (1 - s);

@@ -1,0 +1,30 @@
+/**
+ * ncps-ts: the portable core (Node and browsers): tensors, engines, models, wirings, optimisers,
+ * losses, metrics, evaluation, datasets in memory and SVG plots. File I/O, CSV loading, worker-thread
+ * training and checkpoints are Node-only and live in "ncps-ts/node".
+ */
+export * from "./tensor.js";
+export { createEngine, initWasm, wasmSimdSupported, ReferenceEngine, WasmEngine, Act, CfcMode, BACKBONE_ACTIVATIONS } from "./engine/index.js";
+export type { Engine, BackendKind, BackboneActivation, CfcModeName } from "./engine/index.js";
+export { CfC, type CfCOptions } from "./models/cfc.js";
+export { CfCCell, type CfCCellOptions } from "./models/cfc-cell.js";
+export { LTC, LTCCell, type LTCOptions, type LTCCellOptions, type LtcMapping } from "./models/ltc.js";
+export { LSTM, type LSTMOptions } from "./models/lstm.js";
+export { RecurrentModel, StreamSession, type ForwardOptions, type ForwardResult, type BackwardResult, type HiddenState } from "./models/recurrent.js";
+export { buildModel, type ModelConfig } from "./models/build.js";
+export { replayCase, type ReplayCase, type ReplayResult } from "./models/replay.js";
+export * from "./wirings/index.js";
+export { Rng } from "./nn/rng.js";
+export * from "./train/params.js";
+export * from "./train/optimizers.js";
+export * from "./train/clip.js";
+export * as schedules from "./train/schedules.js";
+export { parseSchedule, type Schedule } from "./train/schedules.js";
+export * from "./train/losses.js";
+export * from "./train/metrics.js";
+export { evaluate, predictDataset, type EvaluateOptions, type EvaluateResult, type PredictOptions } from "./train/evaluate.js";
+export { type SequenceDataset, type Task, type TargetMode, readoutStep, validateDataset } from "./data/dataset.js";
+export { type Normalization, applyNormalization, denormalizeTargets } from "./data/normalization.js";
+export { leakyMemoryTask, type LeakyMemoryOptions } from "./data/synthetic.js";
+export { lineChartSvg, figureSvg, type LineSeries, type Panel } from "./plot/svg-plot.js";
+export { trainingCurvesSvg, predictionsSvg } from "./plot/curves.js";

@@ -1,0 +1,9 @@
+/** ncps-ts for Node: the portable core plus training on worker threads, checkpoints and file formats. */
+export * from "./index.js";
+export { fit, type FitOptions, type FitResult, type EarlyStoppingOptions, type BatchInfo, type EpochInfo, type EpochRecord, type TrainCallbacks } from "./train/trainer.js";
+export { WorkerPool } from "./train/workers.js";
+export * from "./io/index.js";
+export { csvToDataset, csvFileToDataset, predictionsByRow, type CsvDatasetOptions, type PreparedCsv } from "./data/csv-dataset.js";
+export { npyToDataset, npyArraysToDataset, type NpyDatasetOptions, type PreparedNpy } from "./data/npy-dataset.js";
+export { writeFigure, svgToPng } from "./plot/png.js";
+export { main as cli } from "./cli/main.js";

@@ -1,0 +1,178 @@
+/**
+ * End to end through the command line: train on a generated CSV (irregular ISO timestamps, several
+ * interleaved series, missing cells), then eval and predict; bad input gets clear errors.
+ */
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { after, describe, test } from "node:test";
+import { main } from "../src/cli/main.js";
+import { parseCsv } from "../src/io/csv.js";
+import { projectRoot } from "./helpers/goldens.js";
+import { TestRng } from "./helpers/gradcheck.js";
+
+const dir = mkdtempSync(path.join(os.tmpdir(), "ncps-cli-"));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = "";
+  let err = "";
+  const code = await main(argv, { out: (s) => void (out += s), err: (s) => void (err += s), isTTY: false });
+  return { code, out, err };
+}
+
+/** y_k = y_{k-1} exp(-dt) + a_k over irregular times; rows of the series interleaved; some b cells empty. */
+function regressionCsv(seed: number, series: number, rowsPer: number): string {
+  const rng = new TestRng(seed);
+  const rows: string[][] = [];
+  for (let q = 0; q < series; q++) {
+    let t = Date.UTC(2026, 0, 1) / 1000 + q * 7;
+    let y = 0;
+    const phase = rng.range(0, 6);
+    for (let k = 0; k < rowsPer; k++) {
+      const dt = 0.05 + rng.range(0, 1.5);
+      t += dt * 60;
+      const a = Math.sin(0.4 * k + phase);
+      y = y * Math.exp(-dt) + a;
+      const b = rng.next() < 0.2 ? "" : rng.range(-1, 1).toFixed(3);
+      rows.push([`s${q}`, new Date(t * 1000).toISOString(), a.toFixed(4), b, y.toFixed(4)]);
+    }
+  }
+  // interleave series by time so grouping has work to do
+  rows.sort((r1, r2) => r1[1].localeCompare(r2[1]));
+  return ["sensor,time,a,b,y", ...rows.map((r) => r.join(","))].join("\n") + "\n";
+}
+
+describe("ncps train / eval / predict on a CSV", () => {
+  const data = path.join(dir, "train.csv");
+  const test_ = path.join(dir, "test.csv");
+  const model = path.join(dir, "model.safetensors");
+  writeFileSync(data, regressionCsv(1, 24, 40));
+  writeFileSync(test_, regressionCsv(2, 8, 40));
+
+  test("trains, and the model beats predicting the mean by far on unseen series", async () => {
+    const log = path.join(dir, "run.jsonl");
+    const r = await cli("train", data, "--target", "y", "--time", "time", "--sequence", "sensor", "--units", "16", "--backbone-units", "32", "--epochs", "40", "--batch", "8", "--lr", "0.01", "--valid-split", "0.2", "--seed", "3", "--log", log, "--out", model);
+    assert.equal(r.code, 0, r.err);
+    assert.ok(existsSync(model));
+    const lines = readFileSync(log, "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    assert.equal(lines.length, 40);
+    assert.ok("valid_loss" in lines[0] && "train_loss" in lines[0]);
+    const e = await cli("eval", model, test_, "--json");
+    assert.equal(e.code, 0, e.err);
+    const res = JSON.parse(e.out);
+    // targets are standardised with training statistics: predicting the mean scores about 1
+    assert.ok(res.metrics.mse < 0.3, `test MSE ${res.metrics.mse}`);
+  });
+
+  test("predict writes one prediction per input row, in input order, in the target's units", async () => {
+    const out = path.join(dir, "pred.csv");
+    const r = await cli("predict", model, test_, "--out", out);
+    assert.equal(r.code, 0, r.err);
+    const input = parseCsv(readFileSync(test_, "utf8"), "test.csv");
+    const pred = parseCsv(readFileSync(out, "utf8"), "pred.csv");
+    assert.deepEqual(pred.header, [...input.header, "pred_y"]);
+    assert.equal(pred.rows.length, input.rows.length);
+    let se = 0;
+    let sy = 0;
+    let mean = 0;
+    input.rows.forEach((row) => (mean += Number(row[4]) / input.rows.length));
+    pred.rows.forEach((row, i) => {
+      assert.deepEqual(row.slice(0, 5), input.rows[i]);
+      const p = Number(row[5]);
+      assert.ok(Number.isFinite(p));
+      se += (p - Number(row[4])) ** 2;
+      sy += (Number(row[4]) - mean) ** 2;
+    });
+    assert.ok(se < 0.3 * sy, `prediction error ${se} vs variance ${sy}`);
+  });
+
+  test("classification of whole series (last step), well beyond chance", async () => {
+    const rng = new TestRng(9);
+    const rows = ["id,t,v,label"];
+    for (let q = 0; q < 60; q++) {
+      const fast = q % 2 === 0;
+      let t = 0;
+      for (let k = 0; k < 20; k++) {
+        t += 0.1 + rng.range(0, 0.4);
+        const v = Math.sin((fast ? 6 : 1.5) * t + rng.range(0, 0.3)) + rng.range(-0.1, 0.1);
+        rows.push(`q${q},${t.toFixed(3)},${v.toFixed(4)},${fast ? "fast" : "slow"}`);
+      }
+    }
+    const file = path.join(dir, "cls.csv");
+    writeFileSync(file, rows.join("\n") + "\n");
+    const m = path.join(dir, "cls.safetensors");
+    const r = await cli("train", file, "--target", "label", "--time", "t", "--sequence", "id", "--task", "classify", "--units", "16", "--backbone-units", "32", "--epochs", "30", "--batch", "8", "--lr", "0.01", "--seed", "1", "--out", m);
+    assert.equal(r.code, 0, r.err);
+    const e = await cli("eval", m, file, "--json");
+    const acc = JSON.parse(e.out).metrics.accuracy;
+    assert.ok(acc > 0.85, `accuracy ${acc}`);
+    const p = await cli("predict", m, file);
+    const table = parseCsv(p.out, "stdout");
+    assert.deepEqual(table.header.slice(-2), ["prob_fast", "prob_slow"]);
+    for (const row of table.rows) assert.ok(Math.abs(Number(row[4]) + Number(row[5]) - 1) < 1e-5);
+  });
+});
+
+describe("bad input gets a clear error and no output file", () => {
+  const good = path.join(dir, "good.csv");
+  writeFileSync(good, regressionCsv(5, 3, 12));
+  const base = ["--target", "y", "--time", "time", "--sequence", "sensor", "--epochs", "1"];
+
+  test("a missing target column names the file and the columns", async () => {
+    const out = path.join(dir, "x1.safetensors");
+    const r = await cli("train", good, "--target", "temp", "--out", out);
+    assert.notEqual(r.code, 0);
+    assert.match(r.err, /good\.csv: no column "temp" \(columns: sensor, time, a, b, y\)/);
+    assert.ok(!existsSync(out));
+  });
+  test("a non-numeric feature cell names the file, line and column", async () => {
+    const bad = path.join(dir, "bad.csv");
+    const text = readFileSync(good, "utf8").split("\n");
+    text[3] = text[3].replace(/,([-0-9.]+),([^,]*),([^,]*)$/, ",abc,$2,$3");
+    writeFileSync(bad, text.join("\n"));
+    const r = await cli("train", bad, ...base, "--out", path.join(dir, "x2.safetensors"));
+    assert.notEqual(r.code, 0);
+    assert.match(r.err, /bad\.csv line 4, column "a": expected a number, got "abc"/);
+  });
+  test("series shorter than the window", async () => {
+    const r = await cli("train", good, ...base, "--window", "50", "--out", path.join(dir, "x3.safetensors"));
+    assert.notEqual(r.code, 0);
+    assert.match(r.err, /good\.csv: no training sequence has at least 50 rows \(--window 50\): sequence "s0" has 12/);
+  });
+  test("an empty file", async () => {
+    const empty = path.join(dir, "empty.csv");
+    writeFileSync(empty, "");
+    const r = await cli("train", empty, "--target", "y", "--out", path.join(dir, "x4.safetensors"));
+    assert.notEqual(r.code, 0);
+    assert.match(r.err, /empty\.csv.*empty/i);
+  });
+  test("a truncated checkpoint", async () => {
+    const m = path.join(dir, "m.safetensors");
+    const r = await cli("train", good, ...base, "--out", m);
+    assert.equal(r.code, 0, r.err);
+    const bytes = readFileSync(m);
+    const cut = path.join(dir, "cut.safetensors");
+    writeFileSync(cut, bytes.subarray(0, bytes.length - 100));
+    const e = await cli("eval", cut, good);
+    assert.notEqual(e.code, 0);
+    assert.match(e.err, /cut\.safetensors/);
+  });
+  test("unknown flags and commands are usage errors (exit 2)", async () => {
+    const r = await cli("train", good, "--targt", "y");
+    assert.equal(r.code, 2);
+    assert.match(r.err, /unknown flag --targt/);
+    assert.match(r.err, /usage: ncps train/);
+    const u = await cli("fly");
+    assert.equal(u.code, 2);
+    assert.match(u.err, /unknown command 'fly'/);
+  });
+});
+
+test("bin/ncps.js (built CLI) prints usage and exits 2 on an unknown command", { skip: existsSync(path.join(projectRoot, "dist/cli/main.js")) ? false : "dist/ is not built (npm run build): skipping the launcher test" }, () => {
+  const r = spawnSync(process.execPath, [path.join(projectRoot, "bin/ncps.js"), "nope"], { encoding: "utf8" });
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /usage: ncps <command>/);
+});
