@@ -176,3 +176,28 @@ test("bin/ncps.js (built CLI) prints usage and exits 2 on an unknown command", {
   assert.equal(r.status, 2);
   assert.match(r.stderr, /usage: ncps <command>/);
 });
+
+test("ncps train / predict read .npy arrays (x, y, elapsed times)", async () => {
+  const { saveNpy, loadNpy } = await import("../src/io/npy.js");
+  const N = 16, L = 10, F = 2;
+  const rng = new TestRng(4);
+  const x = new Float32Array(N * L * F).map(() => rng.range(-1, 1));
+  const t = new Float32Array(N * L).map(() => rng.range(0.1, 1));
+  const y = new Float32Array(N * L).map((_, i) => x[i * F] * 0.5);
+  const xf = path.join(dir, "x.npy");
+  saveNpy(xf, { shape: [N, L, F], data: x });
+  saveNpy(path.join(dir, "y.npy"), { shape: [N, L, 1], data: y });
+  saveNpy(path.join(dir, "t.npy"), { shape: [N, L], data: t });
+  const m = path.join(dir, "npy.safetensors");
+  const r = await cli("train", xf, "--y", path.join(dir, "y.npy"), "--time-file", path.join(dir, "t.npy"), "--units", "8", "--backbone-units", "8", "--epochs", "2", "--out", m);
+  assert.equal(r.code, 0, r.err);
+  const out = path.join(dir, "pred.npy");
+  const p = await cli("predict", m, xf, "--time-file", path.join(dir, "t.npy"), "--out", out);
+  assert.equal(p.code, 0, p.err);
+  const pred = loadNpy(out);
+  assert.deepEqual(pred.shape, [N, L, 1]);
+  assert.ok(Array.from(pred.data as Float64Array).every(Number.isFinite));
+  const bad = await cli("train", xf, "--out", m);
+  assert.equal(bad.code, 2);
+  assert.match(bad.err, /needs the targets too: --y FILE\.npy/);
+});
