@@ -36,8 +36,8 @@ for (let r = 0; r < rounds; r++) {
     const t = torch(threads);
     for (const c of cases) {
       const tr = t.results.find((x) => x.model === c.torch[0] && x.what === c.torch[1]);
-      // inference and streaming run on one thread in ncps-ts; training uses --threads
-      const flags = c.flags[3] === "train" ? [...c.flags, "--threads", String(threads)] : c.flags;
+      // a stream is one sample on one thread; training and inference split the batch over --threads
+      const flags = c.flags[3] !== "stream" ? [...c.flags, "--threads", String(threads)] : c.flags;
       const o = ours(flags);
       push(`${c.key} | threads ${threads} | ncps-ts`, o[c.field]);
       push(`${c.key} | threads ${threads} | pytorch`, tr[c.field]);

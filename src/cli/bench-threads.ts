@@ -6,12 +6,12 @@ import type { SequenceDataset } from "../data/dataset.js";
 import type { RecurrentModel } from "../models/recurrent.js";
 import type { Tensor } from "../tensor.js";
 import { createOptimizer } from "../train/optimizers.js";
-import { BatchAssembler, labelWeight, modelShape, resolveLoss, trainShard } from "../train/shard.js";
+import { BatchAssembler, labelWeight, modelShape, predictShard, resolveLoss, trainShard } from "../train/shard.js";
 import { WorkerPool, splitEvenly } from "../train/workers.js";
 import type { BenchConfig, BenchResult } from "./bench.js";
 
-export async function benchTrainThreads(c: BenchConfig, model: RecurrentModel, x: Tensor, target: Tensor, summarize: (t: number[]) => BenchResult): Promise<BenchResult> {
-  const ds: SequenceDataset = {
+function benchDataset(c: BenchConfig, model: RecurrentModel, x: Tensor, target: Tensor): SequenceDataset {
+  return {
     size: c.batch,
     steps: c.seqLen,
     features: c.inputSize,
@@ -25,6 +25,10 @@ export async function benchTrainThreads(c: BenchConfig, model: RecurrentModel, x
     numClasses: 0,
     targetMask: null,
   };
+}
+
+export async function benchTrainThreads(c: BenchConfig, model: RecurrentModel, x: Tensor, target: Tensor, summarize: (t: number[]) => BenchResult): Promise<BenchResult> {
+  const ds = benchDataset(c, model, x, target);
   const loss = resolveLoss(ds, model.outputSize, "mse");
   const asm = new BatchAssembler(modelShape(model), ds);
   const opt = createOptimizer("adam", { lr: 1e-3 });
@@ -49,6 +53,29 @@ export async function benchTrainThreads(c: BenchConfig, model: RecurrentModel, x
       times.push(performance.now() - t0);
     }
     return summarize(times);
+  } finally {
+    await pool.close();
+  }
+}
+
+/** Batched inference with the sequences split across threads (as fit's validation does). */
+export async function benchInferThreads(c: BenchConfig, model: RecurrentModel, x: Tensor, summarize: (t: number[]) => BenchResult): Promise<BenchResult> {
+  const target: Tensor = { shape: [c.batch, c.seqLen, model.outputSize], data: new Float32Array(c.batch * c.seqLen * model.outputSize) };
+  const ds = benchDataset(c, model, x, target);
+  const asm = new BatchAssembler(modelShape(model), ds);
+  const pool = await WorkerPool.create(model, [ds], c.threads - 1, null);
+  try {
+    const run = () => pool.predict(model.parameters(), 0, c.batch, (indices, dest) => predictShard(model, asm, indices, dest, "per_step"));
+    for (let i = 0; i < c.warmup; i++) await run();
+    const times: number[] = [];
+    for (let i = 0; i < c.repeats; i++) {
+      const t0 = performance.now();
+      await run();
+      times.push(performance.now() - t0);
+    }
+    const r = summarize(times);
+    r.seq_per_s = c.batch / (r.median_ms / 1000);
+    return r;
   } finally {
     await pool.close();
   }

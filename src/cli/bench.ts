@@ -14,12 +14,13 @@ import type { Tensor } from "../tensor.js";
 const USAGE = `usage: ncps bench [--model cfc|cfc-no_gate|cfc-pure|cfc-mixed|ltc] [--what train|infer|stream]
                   [--batch 64] [--seq-len 32] [--input-size 16] [--units 64]
                   [--backbone-units 128] [--backbone-layers 1] [--wiring autoncp[:SPARSITY]]
-                  [--ode-unfolds 6] [--threads 1|2] [--repeats N] [--warmup N]
+                  [--ode-unfolds 6] [--threads N] [--repeats N] [--warmup N]
                   [--backend wasm|reference] [--compare-cfc] [--json]
 
 train:  one training step (zero grads, forward over the sequence, MSE on every step's output,
         backward through time, Adam step); default batch 64.
 infer:  batched inference without gradients; default batch 256; reports sequences/s too.
+--threads N (train, infer): the batch split across N threads (N - 1 workers and this one).
 stream: one sample, one step per call, state carried; reports us per step.
 --compare-cfc (with --model ltc): also times a CfC of the same units in the same run and reports
         the closed-form speed-up (LTC time / CfC time).`;
@@ -129,9 +130,13 @@ export async function benchTrain(c: BenchConfig, modelName = c.model): Promise<B
   return summarize(time(step, c.repeats, c.warmup));
 }
 
-export function benchInfer(c: BenchConfig, modelName = c.model): BenchResult {
+export async function benchInfer(c: BenchConfig, modelName = c.model): Promise<BenchResult> {
   const model = makeBenchModel(c, modelName);
   const x = randomTensor([c.batch, c.seqLen, c.inputSize], model.dtype, 7);
+  if (c.threads > 1) {
+    const { benchInferThreads } = await import("./bench-threads.js");
+    return benchInferThreads(c, model, x, summarize);
+  }
   const r = summarize(time(() => model.predict(x), c.repeats, c.warmup));
   r.seq_per_s = c.batch / (r.median_ms / 1000);
   return r;
@@ -194,7 +199,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     warmup: intFlag(flags, "warmup", USAGE, 0)!,
     backend,
   };
-  if (c.threads > 1 && what !== "train") throw new CliError(`--threads applies to --what train only`, 2, USAGE);
+  if (c.threads > 1 && what === "stream") throw new CliError(`--threads applies to --what train and infer (a stream is one sample)`, 2, USAGE);
   const runOne = async (name: string) => (what === "train" ? benchTrain(c, name) : what === "infer" ? benchInfer(c, name) : benchStream(c, name));
   const result: Record<string, unknown> = { ...(await runOne(c.model)) };
   if (flags["compare-cfc"]) {
