@@ -4,8 +4,11 @@
  * Sizes are M x K x N (C = A . B with A M x K, B K x N) from a CfC training step at batch 64: the backbone
  * (64 x 80 x 128, and 64 x 144 x 128 with a wider input), the four fused heads (64 x 128 x 256), the heads
  * over all 32 time steps at once (2048 x 128 x 256), and a weight gradient whose depth is batch x time
- * (128 x 2048 x 256). Both register-tile families are timed whole and with k split into panels of 256,
- * plus `gemm` itself (what engine.gemm runs). The first line is a ceiling: the 4x8 tile with B held in L1
+ * (128 x 2048 x 256), and the two weight gradients of the default CfC step (256 x 2048 x 128 and
+ * 128 x 2048 x 80). The three register-tile families are timed whole and with k split into panels of
+ * 256, plus `gemm` itself (what engine.gemm runs; 5x8 with k split). A second table times `gemm` at the
+ * batch-1 sizes of a streaming step (matrix-vector products: CfC backbone and heads, LSTM gates) in
+ * microseconds per call. The first line is a ceiling: the 4x8 tile with B held in L1
  * (ldb = 0), i.e. what this core delivers right now with no memory traffic; on a shared machine compare
  * the rows against it. Variants are timed in interleaved rounds (so load from other processes hits them
  * alike); each cell is "median / best" GFLOP/s over the rounds, each round a batch of calls worth 0.4 GFLOP (~10 ms).
@@ -16,6 +19,7 @@ interface GemmExports {
   gemm(m: number, n: number, k: number, a: number, lda: number, b: number, ldb: number, c: number, ldc: number, acc: number): void;
   gemmTiles4x8(m: number, n: number, k: number, a: number, lda: number, b: number, ldb: number, c: number, ldc: number, acc: number, kc: number): void;
   gemmTiles2x16(m: number, n: number, k: number, a: number, lda: number, b: number, ldb: number, c: number, ldc: number, acc: number, kc: number): void;
+  gemmTiles5x8(m: number, n: number, k: number, a: number, lda: number, b: number, ldb: number, c: number, ldc: number, acc: number, kc: number): void;
 }
 
 const quick = process.argv.includes("--quick");
@@ -26,6 +30,15 @@ const sizes: Array<[number, number, number]> = [
   [64, 128, 256],
   [2048, 128, 256],
   [128, 2048, 256],
+  [256, 2048, 128],
+  [128, 2048, 80],
+];
+/** Batch-1 sizes M x K x N of a streaming step. */
+const rowSizes: Array<[number, number, number]> = [
+  [1, 80, 128],
+  [1, 128, 256],
+  [1, 16, 256],
+  [1, 64, 256],
 ];
 
 const engine = new WasmEngine();
@@ -39,6 +52,8 @@ const variants: Array<[string, Call]> = [
   ["4x8 kc256", (m, n, k, a, lda, b, ldb, c, ldc) => kernels.gemmTiles4x8(m, n, k, a, lda, b, ldb, c, ldc, 0, 256)],
   ["2x16", (m, n, k, a, lda, b, ldb, c, ldc) => kernels.gemmTiles2x16(m, n, k, a, lda, b, ldb, c, ldc, 0, NO_SPLIT)],
   ["2x16 kc256", (m, n, k, a, lda, b, ldb, c, ldc) => kernels.gemmTiles2x16(m, n, k, a, lda, b, ldb, c, ldc, 0, 256)],
+  ["5x8", (m, n, k, a, lda, b, ldb, c, ldc) => kernels.gemmTiles5x8(m, n, k, a, lda, b, ldb, c, ldc, 0, NO_SPLIT)],
+  ["5x8 kc256", (m, n, k, a, lda, b, ldb, c, ldc) => kernels.gemmTiles5x8(m, n, k, a, lda, b, ldb, c, ldc, 0, 256)],
   ["gemm", (m, n, k, a, lda, b, ldb, c, ldc) => kernels.gemm(m, n, k, a, lda, b, ldb, c, ldc, 0)],
 ];
 
@@ -84,4 +99,13 @@ for (const [m, k, n] of sizes) {
   const { a, b, c } = operands(m, k, n);
   const rates = measure(2 * m * n * k, variants.map(([, call]) => () => call(m, n, k, a, k, b, n, c, n)));
   console.log([`${m}x${k}x${n}`.padEnd(16), ...rates.map((r) => summary(r).padStart(13))].join(""));
+}
+console.log(`batch 1: gemm us per call (median / best of ${rounds} rounds), GFLOP/s at the median`);
+for (const [m, k, n] of rowSizes) {
+  const { a, b, c } = operands(m, k, n);
+  const flop = 2 * m * n * k;
+  const [rates] = measure(flop, [() => kernels.gemm(m, n, k, a, k, b, n, c, n, 0)]);
+  const us = rates.map((r) => flop / r / 1000).sort((x, y) => x - y);
+  const median = rates.sort((x, y) => x - y)[rates.length >> 1];
+  console.log(`${`${m}x${k}x${n}`.padEnd(16)}${us[us.length >> 1].toFixed(2).padStart(8)} / ${us[0].toFixed(2)} us  ${median.toFixed(1)} GFLOP/s`);
 }

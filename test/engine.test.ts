@@ -85,6 +85,10 @@ class Twin {
 const GEMM_SHAPES: Array<[number, number, number]> = [
   [1, 1, 1], [1, 3, 2], [2, 5, 3], [3, 7, 1], [4, 8, 4], [4, 4, 9], [5, 9, 17], [7, 13, 31], [2, 16, 8], [6, 33, 19],
   [9, 20, 5], [17, 31, 40], [8, 24, 12], [3, 48, 7], [1, 256, 80], [64, 128, 80], [11, 17, 0],
+  // single rows split into 64- and 48-column passes and narrower ones: 2 x 64, 64 + 48, 48 + 32 + 8 + 4 + 3, 2 x 48 + 4
+  [1, 128, 9], [1, 112, 5], [1, 95, 7], [1, 100, 3],
+  // 5-row blocks with every count of leftover rows (1 to 4) and 5x4 / tail columns
+  [5, 8, 3], [10, 12, 70], [13, 45, 6], [8, 20, 9], [14, 7, 11],
 ];
 
 describe("WasmEngine", () => {
@@ -211,12 +215,12 @@ describe("WasmEngine", () => {
     }
   });
 
-  test("gemm: both register-tile families (the benchmark's alternatives) match the reference", () => {
+  test("gemm: every register-tile family (the benchmark's alternatives) matches the reference", () => {
     type Family = (m: number, n: number, k: number, a: number, lda: number, b: number, ldb: number, c: number, ldc: number, acc: number, kc: number) => void;
     const t = new Twin(11);
     const exportsOf = (t.wasm as unknown as { k: Record<string, Family> }).k;
-    for (const family of ["gemmTiles4x8", "gemmTiles2x16"]) {
-      for (const [m, n, k] of [[1, 3, 2], [5, 9, 17], [7, 13, 31], [6, 33, 19], [9, 20, 5], [3, 48, 300]]) {
+    for (const family of ["gemmTiles4x8", "gemmTiles2x16", "gemmTiles5x8"]) {
+      for (const [m, n, k] of [[1, 3, 2], [5, 9, 17], [7, 13, 31], [6, 33, 19], [9, 20, 5], [3, 48, 300], [12, 22, 300]]) {
         const a = t.buf(m * (k + 1) + 1);
         const b = t.buf(k * (n + 2) + 1);
         const c = t.buf(m * (n + 3) + 1);

@@ -1,10 +1,12 @@
 /**
  * LTC: the PyTorch ncps reference cases, finite-difference gradient checks over every option, an
- * independent float64 re-implementation of the forward equations, parameters and init, weight
- * constraints, the single-step LTCCell, and option validation.
+ * independent float64 re-implementation of the forward equations, the float32 kernels against the
+ * float64 reference at awkward sizes, parameters and init, weight constraints, the single-step LTCCell,
+ * and option validation.
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import { ltcScratchSize } from "../src/engine/engine.js";
 import { createEngine } from "../src/engine/index.js";
 import { buildModel } from "../src/models/build.js";
 import { LTC, LTCCell, type LTCOptions } from "../src/models/ltc.js";
@@ -209,6 +211,90 @@ describe("LTC backward matches central finite differences (float64)", () => {
       }
       assert.ok(live > 0, `${param}: unmasked synapses have gradients`);
     }
+  });
+});
+
+// The float32 kernels take batch rows in pairs, destinations in blocks of four and recurrent sources
+// two at a time, with the synapse parameters copied into their scratch; the golden cases (batch 3,
+// 8 or 12 units, 4 inputs) leave some remainders untested, these sizes cover them all.
+describe("LTC float32 kernels agree with the float64 reference at awkward sizes", () => {
+  const skip = wasmHasLtc() ? false : "the wasm engine's module has no LTC kernels";
+  const cases: Array<[string, number, () => number | Wiring, number | null, LTCOptions]> = [
+    ["FullyConnected(7), 5 inputs, batch 3, per-sample timespans", 5, () => 7, 3, {}],
+    ["AutoNCP(10, 3), 3 inputs, batch 1, explicit constraints, 2 unfolds", 3, () => new AutoNCP(10, 3, { seed: 8 }), 1, { implicitParamConstraints: false, odeUnfolds: 2 }],
+    ["FullyConnected(2), 1 input, unbatched, identity maps", 1, () => 2, null, { inputMapping: null, outputMapping: null }],
+    ["FullyConnected(13, 4), 6 inputs, batch 5, mixed memory", 6, () => new FullyConnected(13, 4), 5, { mixedMemory: true, odeUnfolds: 3 }],
+  ];
+  const fround = (t: Tensor): Tensor => ({ shape: t.shape, data: Float64Array.from(t.data, Math.fround) });
+  for (const [name, I, units, B, opts] of cases) {
+    test(name, { skip }, () => {
+      const rng = new TestRng(name.length * 11 + I);
+      const f32 = new LTC(I, units(), { ...opts, seed: 3 });
+      jiggle(f32, rng, 0.2);
+      f32.applyWeightConstraints();
+      const f64 = new LTC(I, units(), ref({ ...opts, seed: 3 }));
+      f64.loadStateDict(f32.stateDict());
+      const L = 6;
+      const S = f32.stateSize;
+      const x = fround(B === null ? rng.tensor([L, I]) : rng.tensor([B, L, I]));
+      const hx = { h: fround(rng.tensor(B === null ? [S] : [B, S], -0.5, 0.5)), c: opts.mixedMemory ? fround(rng.tensor(B === null ? [S] : [B, S], -0.5, 0.5)) : undefined };
+      const timespans = fround(B === null ? rng.tensor([L], 0.2, 2) : rng.tensor([B, L], 0.2, 2));
+      const run = (m: LTC) => {
+        m.zeroGrad();
+        const fwd = m.forward(x, { hx, timespans });
+        const w = new TestRng(77).tensor(fwd.output.shape as number[]);
+        const bwd = m.backward(w);
+        const grads = new Map(m.parameters().map((p) => [p.name, Array.from(p.grad)]));
+        return { fwd, bwd, grads };
+      };
+      const a = run(f32);
+      const b = run(f64);
+      const check = (what: string, got: ArrayLike<number>, want: ArrayLike<number>, tol: number) => {
+        const err = relativeError(got, want);
+        assert.ok(err <= tol, `${what}: relative error ${err.toExponential(2)} > ${tol}`);
+      };
+      check("output", a.fwd.output.data, b.fwd.output.data, 1e-5);
+      check("final state", a.fwd.state.h.data, b.fwd.state.h.data, 1e-5);
+      check("d input", a.bwd.input.data, b.bwd.input.data, 1e-4);
+      check("d hx", a.bwd.hx.h.data, b.bwd.hx.h.data, 1e-4);
+      check("d timespans", a.bwd.timespans!.data, b.bwd.timespans!.data, 1e-4);
+      assert.deepEqual([...a.grads.keys()], [...b.grads.keys()]);
+      for (const [param, g] of b.grads) check(`d ${param}`, a.grads.get(param)!, g, 1e-4);
+    });
+  }
+
+  test("the solver kernels stay inside ltcScratchSize(units) elements of scratch", { skip }, () => {
+    // Direct kernel calls with a guard region right after the scratch; U = 7 and rows = 3 exercise the
+    // tail block and the single last row.
+    const e = createEngine("wasm");
+    const U = 7;
+    const R = 3;
+    const K = 2;
+    const rng = new TestRng(42);
+    const fill = (n: number, lo: number, hi: number) => {
+      const off = e.alloc(n);
+      const h = e.heap();
+      for (let i = 0; i < n; i++) h[off + i] = rng.range(lo, hi);
+      return off;
+    };
+    const w = fill(U * U, 0, 1), wErev = fill(U * U, -1, 1), erev = fill(U * U, -1, 1), sigma = fill(U * U, 3, 8), mu = fill(U * U, 0.3, 0.8);
+    const cm = fill(U, 0.4, 0.6), gleak = fill(U, 0.1, 1), gv = fill(U, -0.2, 0.2), vleak = fill(U, -0.2, 0.2);
+    const v0 = fill(R * U, -0.5, 0.5), ts = fill(R, 0.5, 1.5), sn = fill(R * U, -1, 1), sd = fill(R * U, 0, 1), out = fill(R * U, 0, 0);
+    const states = fill(R * (K + 1) * U, 0, 0), dens = fill(R * K * U, 0, 0), dv = fill(R * U, -1, 1);
+    const dNum = fill(R * U, 0, 0), dDen = fill(R * U, 0, 0), dCm = fill(U, 0, 0), dG = fill(U, 0, 0), dVl = fill(U, 0, 0), dts = fill(R, 0, 0);
+    const accP = fill(U * U, 0, 0), accQ = fill(U * U, 0, 0), dSig = fill(U * U, 0, 0), dMu = fill(U * U, 0, 0);
+    const n = ltcScratchSize(U);
+    assert.equal(n % 4, 0, "a whole number of vectors");
+    const scratch = e.alloc(n);
+    const guard = e.alloc(64);
+    const h = e.heap();
+    h.fill(12345, guard, guard + 64);
+    e.ltcForward(R, U, K, 1e-8, v0, U, ts, cm, gleak, gv, w, wErev, sigma, mu, sn, sd, out, U, states, dens, scratch);
+    e.ltcForward(R, U, K, 1e-8, v0, U, ts, cm, gleak, gv, w, wErev, sigma, mu, sn, sd, out, U, -1, -1, scratch);
+    e.ltcBackward(R, U, K, ts, cm, gleak, vleak, w, erev, sigma, mu, states, dens, dv, U, dNum, dDen, dCm, dG, dVl, accP, accQ, dSig, dMu, dts, scratch);
+    const after = e.heap();
+    for (let i = 0; i < 64; i++) assert.equal(after[guard + i], 12345, `guard element ${i} was overwritten`);
+    for (let i = 0; i < R * U; i++) assert.ok(Number.isFinite(after[out + i]) && Number.isFinite(after[dv + i]), `row values ${i} finite`);
   });
 });
 

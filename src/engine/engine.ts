@@ -151,7 +151,7 @@ export interface Engine {
    * and writes the final v to vOut (ld ldOut; may alias v0). gleakVleak = phi(gleak) * vleak.
    * For backward, states (rows x (K+1) x units: v before each sub-step, then the result) and dens
    * (rows x K x units: den of each sub-step) are written when states >= 0 (then dens must be too).
-   * scratch: 4 * units elements.
+   * scratch: ltcScratchSize(units) elements, the kernel's own (contents undefined before and after).
    */
   ltcForward(rows: number, units: number, unfolds: number, epsilon: number, v0: number, ldv0: number, ts: number, cm: number, gleak: number, gleakVleak: number, w: number, wErev: number, sigma: number, mu: number, sensNum: number, sensDen: number, vOut: number, ldOut: number, states: number, dens: number, scratch: number): void;
   /**
@@ -159,9 +159,19 @@ export interface Engine {
    * on exit. dNum, dDen (rows x units, contiguous, overwritten): gradients w.r.t. sensNum and sensDen.
    * Accumulated: dCm, dGleak (w.r.t. the phi'd vectors), dVleak; accP, accQ, dSigma, dMu (units x units)
    * as in ltcSensoryBackward (with dNum = 1/den, dDen = -v_next/den of each sub-step, times the incoming
-   * gradient); dts[r] (d loss / d ts[r]). scratch: 3 * units elements.
+   * gradient); dts[r] (d loss / d ts[r]). scratch: ltcScratchSize(units) elements, as for ltcForward.
    */
   ltcBackward(rows: number, units: number, unfolds: number, ts: number, cm: number, gleak: number, vleak: number, w: number, erev: number, sigma: number, mu: number, states: number, dens: number, dv: number, ldDv: number, dNum: number, dDen: number, dCm: number, dGleak: number, dVleak: number, accP: number, accQ: number, dSigma: number, dMu: number, dts: number, scratch: number): void;
+}
+
+/**
+ * Elements of scratch that ltcForward and ltcBackward need for `units` neurons. The float32 kernels keep
+ * a copy of the synapse parameters in it, in blocks of four destinations (forward: 16 floats per source
+ * and block, backward: 32, the second half gradient accumulators), plus a sigmoid buffer of 8 floats per
+ * block and a few row vectors: 4 * ceil(units / 4) * (10 * units + 8) in all.
+ */
+export function ltcScratchSize(units: number): number {
+  return 4 * Math.ceil(units / 4) * (10 * units + 8);
 }
 
 /** Copies `n` elements out of an engine into a fresh array of the given kind. */

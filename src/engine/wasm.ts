@@ -172,7 +172,10 @@ export class WasmEngine implements Engine {
   }
 
   heap(): Float32Array {
-    if (this.view.buffer !== this.memory.buffer) this.view = new Float32Array(this.memory.buffer);
+    // Growing a WebAssembly memory detaches its old ArrayBuffer, which empties every view on it; testing
+    // the view's length avoids the `memory.buffer` getter, which costs ~50 ns (a streaming step calls
+    // heap() twice). The memory is never empty (the module's static data lies below the heap).
+    if (this.view.length === 0) this.view = new Float32Array(this.memory.buffer);
     return this.view;
   }
 

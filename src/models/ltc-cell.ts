@@ -8,7 +8,7 @@
  * The per-element work is in the engine's ltc* kernels; this class owns the parameters (ncps names,
  * shapes and order), the effective copies the kernels read, and the per-step caches of the backward pass.
  */
-import type { Engine } from "../engine/engine.js";
+import { type Engine, ltcScratchSize } from "../engine/engine.js";
 import type { ParameterSet } from "../nn/parameters.js";
 import type { Rng } from "../nn/rng.js";
 import type { Wiring } from "../wirings/wiring.js";
@@ -71,7 +71,7 @@ export class LtcCache {
     this.dens = grad ? engine.alloc(R * K * U) : -1;
     this.sensNum = engine.alloc(rows * U);
     this.sensDen = engine.alloc(rows * U);
-    this.scratch = engine.alloc(4 * U);
+    this.scratch = engine.alloc(ltcScratchSize(U));
     this.dNum = grad ? engine.alloc(rows * U) : -1;
     this.dDen = grad ? engine.alloc(rows * U) : -1;
     this.dxm = grad && mapped ? engine.alloc(rows * S) : -1;
