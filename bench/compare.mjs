@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // Same-machine, same-run comparison of ncps-ts against the PyTorch baseline (bench/pytorch_baseline.py).
-// Rounds interleave the two so machine noise hits both alike; each figure is the median over rounds of
+// Rounds interleave the two so machine noise hits both alike. PyTorch runs with torch.set_num_threads(N)
+// and a single-threaded OpenBLAS: OpenBLAS threads on top of torch's oversubscribe the 2 cores (a CfC
+// training step took 190-310 ms that way). Each figure is the median over rounds of
 // each run's own median, and each ratio is the median of the per-round ratios.
 // Usage: npm run build && node bench/compare.mjs [--rounds 3] [--out bench/results.json]
 import { execFileSync } from "node:child_process";
@@ -19,7 +21,7 @@ const out = opt("out", null);
 const python = opt("python", "/usr/bin/python3");
 
 const ours = (flags) => JSON.parse(execFileSync(process.execPath, [path.join(root, "bin/ncps.js"), "bench", ...flags, "--json"], { encoding: "utf8" }));
-const torch = (threads) => JSON.parse(execFileSync(python, [path.join(root, "bench/pytorch_baseline.py"), "--threads", String(threads), "--repeats", "15"], { encoding: "utf8", env: { ...process.env, OMP_NUM_THREADS: String(threads) } }));
+const torch = (threads) => JSON.parse(execFileSync(python, [path.join(root, "bench/pytorch_baseline.py"), "--threads", String(threads), "--repeats", "15"], { encoding: "utf8", env: { ...process.env, OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: "1" } }));
 
 const cases = [
   { key: "cfc train", flags: ["--model", "cfc", "--what", "train"], torch: ["cfc", "train"], field: "median_ms" },

@@ -229,3 +229,43 @@ describe("CfCCell (single step, ncps CfCCell names)", () => {
     assert.throws(() => cell.forward({ shape: [2, 4], data: new Float64Array(8) }), /input: expected shape \[B, 3\] or \[3\], got \[2, 4\]/);
   });
 });
+
+describe("memory", () => {
+  test("sequences of ever new lengths do not grow the engine without bound, and results stay right", () => {
+    const rng = new TestRng(31);
+    const make = () => new CfC(3, 4, { ...ref, backboneUnits: 5 });
+    // the memory one tape of the longest shape takes
+    const probe = make();
+    const base = probe.engine.mark();
+    probe.forward(rng.tensor([2, 120, 3]));
+    const oneTape = probe.engine.mark() - base;
+    const m = make();
+    const s = m.stream();
+    const start = m.engine.mark();
+    const x20 = rng.tensor([2, 20, 3]);
+    const first = m.forward(x20).output.data.slice();
+    for (let L = 1; L <= 120; L++) m.forward(rng.tensor([2, L, 3]));
+    const used = m.engine.mark() - start;
+    // without giving memory back this would be the sum over all 120 shapes (about 60 tapes' worth)
+    assert.ok(used <= 8 * oneTape, `engine memory grew to ${used} elements (one tape: ${oneTape})`);
+    assert.deepEqual(m.forward(x20).output.data, first);
+    // the stream made before all that still works and matches a fresh forward
+    const y = s.step([0.1, 0.2, 0.3], 0.5)[0];
+    const again = m.forward({ shape: [1, 1, 3], data: Float64Array.from([0.1, 0.2, 0.3]) }, { timespans: 0.5 }).output.data[0];
+    assert.equal(y, again);
+  });
+  test("gradients stay right after tape memory was given back", () => {
+    const rng = new TestRng(32);
+    const m = new CfC(3, 4, { ...ref, backboneUnits: 5 });
+    const x = rng.tensor([2, 6, 3]);
+    const g = (): Float64Array => {
+      m.zeroGrad();
+      const { output } = m.forward(x);
+      m.backward({ shape: output.shape, data: new Float64Array(output.data.length).fill(1) });
+      return Float64Array.from(m.params.grad("rnn_cell.ff1.weight"));
+    };
+    const before = g();
+    for (let L = 1; L <= 20; L++) m.forward(rng.tensor([3, L, 3]));
+    assert.deepEqual(g(), before);
+  });
+});

@@ -40,6 +40,10 @@ export interface Engine {
   alloc(n: number): number;
   /** The whole heap; valid until the next `alloc`. */
   heap(): FloatArray;
+  /** The current end of allocated memory, to give back later with `release`. */
+  mark(): number;
+  /** Frees everything allocated after `mark` (a value from `mark()`); later allocations reuse it. */
+  release(mark: number): void;
 
   /** dst[0..n) = value */
   fill(dst: number, n: number, value: number): void;

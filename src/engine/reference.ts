@@ -25,7 +25,17 @@ export class ReferenceEngine implements Engine {
       next.set(this.h.subarray(0, off));
       this.h = next;
     }
+    this.h.fill(0, off, this.top); // memory given back by release() is reused
     return off;
+  }
+
+  mark(): number {
+    return this.top;
+  }
+
+  release(mark: number): void {
+    if (!Number.isInteger(mark) || mark < 0 || mark > this.top) throw new Error(`release: bad mark ${mark} (allocated up to ${this.top})`);
+    this.top = mark;
   }
 
   heap(): Float64Array {

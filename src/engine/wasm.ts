@@ -122,6 +122,8 @@ export class WasmEngine implements Engine {
   private view: Float32Array;
   /** Next free element offset (a multiple of 4). */
   private top: number;
+  /** first element of the heap (above the module's static data) */
+  private readonly base: number;
 
   constructor() {
     const instance = new WebAssembly.Instance(compiledModule(), {});
@@ -138,6 +140,7 @@ export class WasmEngine implements Engine {
     this.k = kernels as unknown as Kernels;
     this.memory = this.k.memory;
     this.top = (Math.ceil(this.k.heapBase() / 16) * 16) / 4;
+    this.base = this.top;
     this.view = new Float32Array(this.memory.buffer);
   }
 
@@ -169,6 +172,15 @@ export class WasmEngine implements Engine {
     // Fresh pages are zero, but a kernel may have written past an earlier allocation's end.
     this.heap().fill(0, off, end);
     return off;
+  }
+
+  mark(): number {
+    return this.top;
+  }
+
+  release(mark: number): void {
+    if (!Number.isInteger(mark) || mark < this.base || mark > this.top) throw new Error(`release: bad mark ${mark} (allocated ${this.base}..${this.top})`);
+    this.top = mark;
   }
 
   heap(): Float32Array {

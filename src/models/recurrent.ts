@@ -90,6 +90,9 @@ interface Tape {
   scratch: number; // P x R
 }
 
+/** How many input shapes keep their buffers before the model gives all tape memory back. */
+const MAX_CACHED_SHAPES = 6;
+
 export abstract class RecurrentModel {
   readonly params: ParameterSet;
   readonly dtype: DType;
@@ -102,7 +105,12 @@ export abstract class RecurrentModel {
   protected lstm: LstmCell | null = null;
   private fc = { w: -1, gw: -1, b: -1, gb: -1, wt: -1 };
   private tape: Tape | null = null;
+  /** buffers per (batch, steps, grad, training), reused across calls with the same shapes */
   private tapes = new Map<string, Tape>();
+  /** engine memory below this belongs to the model (weights) or to live streams; tapes lie above */
+  private workspaceMark = -1;
+  /** end of this model's last allocation: releasing is safe only while nothing else allocated above */
+  private ownTop = -1;
 
   /** Size of the recurrent state h. */
   abstract readonly stateSize: number;
@@ -206,6 +214,14 @@ export abstract class RecurrentModel {
     const cached = this.tapes.get(key);
     if (cached) return { ...cached, layout, training };
     const e = this.engine;
+    // Calls with ever new shapes (e.g. sequences of every length) would otherwise keep allocating:
+    // past a few cached shapes, give all tape memory back and start over.
+    if (this.workspaceMark < 0) this.workspaceMark = e.mark();
+    if (this.tapes.size >= MAX_CACHED_SHAPES && e.mark() === this.ownTop) {
+      e.release(this.workspaceMark);
+      this.tapes.clear();
+      this.tape = null;
+    }
     const S = this.stateSize;
     const R = B * L;
     const P = this.projSize ?? 0;
@@ -236,6 +252,7 @@ export abstract class RecurrentModel {
       scratch: grad && P ? e.alloc(P * R) : -1,
     };
     this.tapes.set(key, t);
+    this.ownTop = e.mark();
     return t;
   }
 
@@ -433,6 +450,8 @@ export abstract class RecurrentModel {
   /** @internal used by StreamSession */
   _streamParts() {
     const e = this.engine;
+    // a stream's buffers must survive tape releases: allocate them, then move the mark above them
+    // (tapes allocated before stay valid; their memory is simply not reclaimed)
     const S = this.stateSize;
     const I = this.inputSize;
     const O = this.cellOutputSize;
@@ -448,6 +467,8 @@ export abstract class RecurrentModel {
       y: e.alloc(O),
       out: P !== null ? e.alloc(P) : -1,
     };
+    this.workspaceMark = e.mark();
+    this.ownTop = this.workspaceMark;
     const step = (cur: number): void => {
       const hPrevSlot = parts.h + cur * S;
       const hNextSlot = parts.h + (1 - cur) * S;
