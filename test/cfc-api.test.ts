@@ -269,3 +269,18 @@ describe("memory", () => {
     assert.deepEqual(g(), before);
   });
 });
+
+test("a predict between forward and backward does not disturb the backward", () => {
+  const rng = new TestRng(41);
+  const m = new CfC(3, 4, { ...ref, backboneUnits: 5 });
+  const x = rng.tensor([2, 5, 3]);
+  const dOut = rng.tensor([2, 5, 4]);
+  m.forward(x);
+  m.backward(dOut);
+  const expected = Float64Array.from(m.params.grad("rnn_cell.ff2.weight"));
+  m.zeroGrad();
+  m.forward(x);
+  m.predict(rng.tensor([3, 7, 3]));
+  m.backward(dOut);
+  assert.deepEqual(Float64Array.from(m.params.grad("rnn_cell.ff2.weight")), expected);
+});

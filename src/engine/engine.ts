@@ -177,9 +177,3 @@ export interface Engine {
 export function ltcScratchSize(units: number): number {
   return 4 * Math.ceil(units / 4) * (10 * units + 8);
 }
-
-/** Copies `n` elements out of an engine into a fresh array of the given kind. */
-export function readOut(engine: Engine, off: number, n: number, into: FloatArray): FloatArray {
-  into.set(engine.heap().subarray(off, off + n));
-  return into;
-}

@@ -281,7 +281,8 @@ export abstract class RecurrentModel {
     const training = options.training ?? false;
     const tape = this.getTape(layout, grad, training);
     tape.ts = ts;
-    this.tape = grad ? tape : null;
+    // backward differentiates the last forward that kept its tape (a predict in between does not count)
+    if (grad) this.tape = tape;
 
     const e = this.engine;
     const B = layout.batch;
