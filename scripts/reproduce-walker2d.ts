@@ -3,7 +3,7 @@
 // decayed x0.95 per epoch, batch 256, gradient clipping 1, weight decay 1e-6, 50 epochs; the model
 // with the best validation loss is evaluated on the test set.
 // Usage: npx tsx scripts/reproduce-walker2d.ts [--data ../shared/data/walker2d] [--epochs 50]
-//        [--model cfc|cfc-mixed|cfc-no_gate|ltc|lstm] [--threads 2] [--seed 1] [--out result.json]
+//        [--model cfc|cfc-mixed|cfc-no_gate|ltc|lstm] [--lr X] [--threads 2] [--seed 1] [--out result.json]
 import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { loadWalker2d } from "../src/data/walker2d.js";
@@ -38,7 +38,7 @@ const models: Record<string, () => RecurrentModel> = {
 const make = models[kind];
 if (!make) throw new Error(`--model must be one of ${Object.keys(models).join(", ")}`);
 const model = make();
-const lr = kind === "ltc" ? 0.05 : kind === "cfc" ? 0.02 : 0.005;
+const lr = Number(opt("lr", kind === "ltc" ? "0.05" : kind === "cfc" ? "0.02" : "0.005"));
 const started = performance.now();
 const result = await fit(model, data.train, {
   epochs,
@@ -60,6 +60,7 @@ const secondsPerEpoch = result.history.reduce((s, r) => s + r.trainSeconds, 0) /
 const summary = {
   task: "walker2d",
   model: kind,
+  lr,
   parameters: model.parameterCount(),
   epochs: result.epochs,
   best_epoch: result.best?.epoch,
