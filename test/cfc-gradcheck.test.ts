@@ -3,7 +3,7 @@ import { describe, test } from "node:test";
 import { CfC, type CfCOptions } from "../src/models/cfc.js";
 import { AutoNCP } from "../src/wirings/auto-ncp.js";
 import { NCP } from "../src/wirings/ncp.js";
-import { TestRng, gradCheck } from "./helpers/gradcheck.js";
+import { TestRng, gradCheck, randomInputs } from "./helpers/gradcheck.js";
 
 interface Case {
   name: string;
@@ -39,16 +39,7 @@ describe("CfC backward matches central finite differences (float64)", () => {
       const model = new CfC(c.input, units, { ...c.options, backend: "reference", seed: c.name.length });
       // move weights off their init so saturation and sign cases are exercised
       for (const p of model.parameters()) for (let i = 0; i < p.value.length; i++) p.value[i] += rng.range(-0.3, 0.3);
-      const L = c.steps;
-      const B = c.batch;
-      const bf = model.batchFirst;
-      const x = B === null ? rng.tensor([L, c.input]) : bf ? rng.tensor([B, L, c.input]) : rng.tensor([L, B, c.input]);
-      const S = model.stateSize;
-      const hx = c.hx ? { h: rng.tensor(B === null ? [S] : [B, S], -0.5, 0.5), c: model.mixedMemory ? rng.tensor(B === null ? [S] : [B, S], -0.5, 0.5) : undefined } : undefined;
-      let timespans;
-      if (c.ts === "per_sample" && B !== null) timespans = rng.tensor(bf ? [B, L] : [L, B], 0.2, 2);
-      else if (c.ts === "shared" || c.ts === "per_sample") timespans = rng.tensor([L], 0.2, 2);
-      gradCheck(model, { x, hx, timespans }, rng);
+      gradCheck(model, randomInputs(model, c, rng), rng);
     });
   }
 });

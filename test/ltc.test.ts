@@ -17,7 +17,7 @@ import { FullyConnected } from "../src/wirings/fully-connected.js";
 import { NCP } from "../src/wirings/ncp.js";
 import { Wiring } from "../src/wirings/wiring.js";
 import { SKIP_NO_GOLDENS, compareWithCase, goldenFiles, loadGolden, relativeError } from "./helpers/goldens.js";
-import { TestRng, gradCheck } from "./helpers/gradcheck.js";
+import { TestRng, gradCheck, randomInputs } from "./helpers/gradcheck.js";
 
 const ref = (opts: LTCOptions = {}): LTCOptions => ({ backend: "reference", ...opts });
 
@@ -182,16 +182,7 @@ describe("LTC backward matches central finite differences (float64)", () => {
       const model = new LTC(c.input, c.units(), ref({ ...c.options, seed: c.name.length }));
       jiggle(model, rng, 0.2);
       model.applyWeightConstraints();
-      const L = c.steps;
-      const B = c.batch;
-      const bf = model.batchFirst;
-      const x = B === null ? rng.tensor([L, c.input]) : bf ? rng.tensor([B, L, c.input]) : rng.tensor([L, B, c.input]);
-      const S = model.stateSize;
-      const hx = c.hx ? { h: rng.tensor(B === null ? [S] : [B, S], -0.5, 0.5), c: model.mixedMemory ? rng.tensor(B === null ? [S] : [B, S], -0.5, 0.5) : undefined } : undefined;
-      let timespans;
-      if (c.ts === "per_sample" && B !== null) timespans = rng.tensor(bf ? [B, L] : [L, B], 0.2, 2);
-      else if (c.ts === "shared" || c.ts === "per_sample") timespans = rng.tensor([L], 0.2, 2);
-      gradCheck(model, { x, hx, timespans }, rng, { perTensor: 20 });
+      gradCheck(model, randomInputs(model, c, rng), rng, { perTensor: 20 });
     });
   }
 

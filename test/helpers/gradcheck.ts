@@ -97,3 +97,27 @@ export function gradCheck(model: RecurrentModel, inp: GradCheckInputs, rng: Test
     checkArray("timespans", { get: () => inp.timespans!.data as Float64Array }, back.timespans.data);
   }
 }
+
+export interface RandomInputsSpec {
+  input: number;
+  /** null = unbatched */
+  batch: number | null;
+  steps: number;
+  ts?: "per_sample" | "shared" | "none";
+  hx?: boolean;
+}
+
+/** Random input, initial state and elapsed times for a model, in the model's own layout. */
+export function randomInputs(model: RecurrentModel, c: RandomInputsSpec, rng: TestRng): GradCheckInputs {
+  const L = c.steps;
+  const B = c.batch;
+  const bf = model.batchFirst;
+  const x = B === null ? rng.tensor([L, c.input]) : bf ? rng.tensor([B, L, c.input]) : rng.tensor([L, B, c.input]);
+  const S = model.stateSize;
+  const stateShape = B === null ? [S] : [B, S];
+  const hx = c.hx ? { h: rng.tensor(stateShape, -0.5, 0.5), c: model.mixedMemory ? rng.tensor(stateShape, -0.5, 0.5) : undefined } : undefined;
+  let timespans: Tensor | undefined;
+  if (c.ts === "per_sample" && B !== null) timespans = rng.tensor(bf ? [B, L] : [L, B], 0.2, 2);
+  else if (c.ts === "shared" || c.ts === "per_sample") timespans = rng.tensor([L], 0.2, 2);
+  return { x, hx, timespans };
+}
