@@ -113,12 +113,12 @@ export function outputSizeFor(ds: SequenceDataset): number {
   return ds.task === "classify" ? ds.numClasses : ds.targets;
 }
 
-function progressLine(info: BatchInfo, t0: number, width = 24): string {
+function progressLine(info: BatchInfo, t0: number, samples: number, width = 24): string {
   const done = info.batch / info.batches;
   const filled = Math.round(done * width);
   const elapsed = (performance.now() - t0) / 1000;
   const left = done > 0 ? (elapsed / done) * (1 - done) : 0;
-  const rate = info.samples / Math.max(elapsed, 1e-9);
+  const rate = samples / Math.max(elapsed, 1e-9);
   return `epoch ${info.epoch} [${"#".repeat(filled)}${".".repeat(width - filled)}] ${info.batch}/${info.batches} loss ${info.loss.toFixed(4)} ${rate.toFixed(0)} seq/s ${left.toFixed(0)}s left`;
 }
 
@@ -175,6 +175,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   if (logFile) writeFileSync(logFile, "");
   const patience = intFlag(flags, "patience", USAGE, 1);
   let epochStart = performance.now();
+  let epochSamples = 0;
   let lastDraw = 0;
   const result = await fit(model, train, {
     epochs: intFlag(flags, "epochs", USAGE, 0)!,
@@ -200,15 +201,17 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     },
     callbacks: {
       onBatchEnd(info: BatchInfo) {
-        if (info.batch === 1) epochStart = performance.now();
+        epochSamples += info.samples;
         if (quiet || !io.isTTY) return;
         const now = performance.now();
         if (now - lastDraw > 100 || info.batch === info.batches) {
           lastDraw = now;
-          io.err(`\r${progressLine(info, epochStart)}\x1b[K`);
+          io.err(`\r${progressLine(info, epochStart, epochSamples)}\x1b[K`);
         }
       },
       onEpochEnd(info: EpochInfo) {
+        epochStart = performance.now();
+        epochSamples = 0;
         const metrics = info.validMetrics ? Object.entries(info.validMetrics).map(([k, v]) => ` valid_${k} ${v.toFixed(4)}`).join("") : "";
         const valid = info.validLoss !== null ? ` valid_loss ${info.validLoss.toFixed(4)}` : "";
         if (io.isTTY && !quiet) io.err("\r\x1b[K");
