@@ -10,7 +10,8 @@ import path from "node:path";
 import { after, describe, test } from "node:test";
 import { main } from "../src/cli/main.js";
 import { parseCsv } from "../src/io/csv.js";
-import { projectRoot } from "./helpers/goldens.js";
+import { SKIP_NO_GOLDENS, loadGolden, projectRoot } from "./helpers/goldens.js";
+import { encodeSafetensors } from "../src/io/safetensors.js";
 import { TestRng } from "./helpers/gradcheck.js";
 
 const dir = mkdtempSync(path.join(os.tmpdir(), "ncps-cli-"));
@@ -200,4 +201,32 @@ test("ncps train / predict read .npy arrays (x, y, elapsed times)", async () => 
   const bad = await cli("train", xf, "--out", m);
   assert.equal(bad.code, 2);
   assert.match(bad.err, /needs the targets too: --y FILE\.npy/);
+});
+
+test("ncps predict runs a model exported from PyTorch ncps on a CSV, matching PyTorch's outputs", { skip: SKIP_NO_GOLDENS }, async () => {
+  // what tools/export_ncps.py writes, built from a reference case (zero initial state, elapsed time 1)
+  const c = loadGolden("cfc_default_bb1_hx_none.json");
+  const config = { model: c.spec.model, constructor_args: c.spec.constructor_args };
+  const tensors = c.weights.map((w: { name: string; shape: number[]; data: number[] }) => ({ name: w.name, dtype: "F32" as const, shape: w.shape, data: w.data }));
+  const ckpt = path.join(dir, "exported.safetensors");
+  writeFileSync(ckpt, encodeSafetensors(tensors, { format: "ncps-ts", version: "1", config: JSON.stringify(config) }));
+  const [B, L, I] = c.input.shape as number[];
+  const H = c.output.shape[2] as number;
+  const rows = ["id,t," + Array.from({ length: I }, (_, j) => `f${j}`).join(",")];
+  for (let b = 0; b < B; b++) for (let t = 0; t < L; t++) rows.push(`p${b},${t + 1},${c.input.data.slice((b * L + t) * I, (b * L + t + 1) * I).join(",")}`);
+  const csv = path.join(dir, "exported.csv");
+  writeFileSync(csv, rows.join("\n") + "\n");
+  const names = Array.from({ length: H }, (_, j) => `h${j}`).join(",");
+  const noCols = await cli("eval", ckpt, csv);
+  assert.equal(noCols.code, 2);
+  assert.match(noCols.err, /carries no data preparation.*--target COLS/);
+  const r = await cli("predict", ckpt, csv, "--features", "f0,f1,f2,f3", "--time", "t", "--sequence", "id", "--target", names);
+  assert.equal(r.code, 0, r.err);
+  const table = parseCsv(r.out, "stdout");
+  assert.equal(table.rows.length, B * L);
+  let worst = 0;
+  table.rows.forEach((row, i) => {
+    for (let j = 0; j < H; j++) worst = Math.max(worst, Math.abs(Number(row[2 + I + j]) - c.output.data[i * H + j]));
+  });
+  assert.ok(worst < 1e-5, `largest difference from PyTorch ${worst}`);
 });

@@ -60,6 +60,8 @@ export interface ReadDataOptions {
   missingMask?: boolean | "auto";
   classes?: string[];
   allowMissingTarget?: boolean;
+  /** no standardisation and raw elapsed times (models trained elsewhere) */
+  normalizeRaw?: boolean;
   onWarning?: (m: string) => void;
 }
 
@@ -78,6 +80,7 @@ export function readData(o: ReadDataOptions): PreparedData {
       normalization: o.normalization,
       missingMask: o.missingMask,
       numClasses: o.classes?.length,
+      ...(o.normalizeRaw ? { normalize: false, timeScale: 1 } : {}),
     });
     return {
       train: p.train,
@@ -108,6 +111,7 @@ export function readData(o: ReadDataOptions): PreparedData {
     classes: o.classes,
     allowMissingTarget: o.allowMissingTarget,
     onWarning: o.onWarning,
+    ...(o.normalizeRaw ? { normalize: false, timeScale: 1 } : {}),
   });
   return {
     train: p.train,
@@ -134,11 +138,45 @@ export function readData(o: ReadDataOptions): PreparedData {
   };
 }
 
-/** Re-reads data for a trained model, with the preparation stored in its checkpoint. */
-export function readDataForModel(file: string, extras: CheckpointExtras, modelFile: string, allowMissingTarget: boolean, yFile?: string, timeFile?: string): PreparedData {
+/** Column choices given on the command line, for checkpoints that carry no data preparation. */
+export interface DataOverrides {
+  yFile?: string;
+  timeFile?: string;
+  target?: string[];
+  features?: string[];
+  time?: string;
+  sequence?: string;
+  task?: Task;
+}
+
+/**
+ * Re-reads data for a trained model with the preparation stored in its checkpoint. A checkpoint that
+ * has none (e.g. written by tools/export_ncps.py from a PyTorch model) takes the columns from the
+ * command line and feeds the values unscaled, with raw elapsed times, as the PyTorch model saw them.
+ */
+export function readDataForModel(file: string, extras: CheckpointExtras, modelFile: string, allowMissingTarget: boolean, o: DataOverrides = {}): PreparedData {
   const prep = extras.data as DataPreparation | undefined;
   if (!prep || typeof prep !== "object") {
-    throw new CliError(`${modelFile}: the checkpoint has no data preparation (metadata "data"); it was not written by ncps train`);
+    const target = o.target ?? (extras.target_names as string[] | undefined);
+    if (!target && !allowMissingTarget) {
+      throw new CliError(`${modelFile} carries no data preparation (it was not written by ncps train): name the columns with --target COLS [--features COLS --time COL --sequence COL --task regress|classify]`, 2);
+    }
+    return readData({
+      file,
+      target: target ?? ["output"],
+      features: o.features,
+      time: o.time,
+      sequence: o.sequence,
+      task: o.task ?? (extras.task as Task | undefined) ?? "regress",
+      missingMask: false,
+      normalizeRaw: true,
+      allowMissingTarget,
+      yFile: o.yFile,
+      timeFile: o.timeFile,
+    });
+  }
+  if (o.target || o.features || o.time || o.sequence || o.task) {
+    throw new CliError(`${modelFile} stores how its data was prepared; --target, --features, --time, --sequence and --task are only for checkpoints without it`, 2);
   }
   if (!extras.normalization) throw new CliError(`${modelFile}: the checkpoint has no normalization metadata`);
   return readData({
@@ -155,8 +193,30 @@ export function readDataForModel(file: string, extras: CheckpointExtras, modelFi
     missingMask: prep.missingMask,
     classes: prep.classes,
     allowMissingTarget,
-    yFile,
-    timeFile,
+    yFile: o.yFile,
+    timeFile: o.timeFile,
     timeKind: prep.timeKind,
   });
+}
+
+/** The column flags eval and predict accept for checkpoints without a data preparation. */
+export const COLUMN_FLAGS = {
+  target: { type: "string" },
+  features: { type: "string" },
+  time: { type: "string" },
+  sequence: { type: "string" },
+  task: { type: "string" },
+} as const;
+
+export function columnOverrides(flags: Record<string, string | boolean | undefined>, usage: string): DataOverrides {
+  const list = (v: string | boolean | undefined) => (typeof v === "string" ? v.split(",").map((x) => x.trim()).filter(Boolean) : undefined);
+  const task = flags.task as string | undefined;
+  if (task !== undefined && task !== "regress" && task !== "classify") throw new CliError(`--task must be regress or classify, got '${task}'`, 2, usage);
+  const o: DataOverrides = {};
+  if (flags.target !== undefined) o.target = list(flags.target);
+  if (flags.features !== undefined) o.features = list(flags.features);
+  if (typeof flags.time === "string") o.time = flags.time;
+  if (typeof flags.sequence === "string") o.sequence = flags.sequence;
+  if (task) o.task = task;
+  return o;
 }

@@ -11,10 +11,11 @@ import { writeFileAtomic } from "../io/atomic.js";
 import { saveNpy } from "../io/npy.js";
 import { loadCheckpoint } from "../io/checkpoint.js";
 import { predictDataset } from "../train/evaluate.js";
-import { readDataForModel } from "./data-args.js";
+import { COLUMN_FLAGS, columnOverrides, readDataForModel } from "./data-args.js";
 import { CliError, type CliIO, parseArgs } from "./util.js";
 
 const USAGE = `usage: ncps predict MODEL.safetensors DATA.csv [--out PRED.csv] [--backend wasm|reference]
+       [--target NAMES --features COLS --time COL --sequence COL --task regress|classify]  (checkpoints not written by ncps train)
        ncps predict MODEL.safetensors X.npy [--time-file T.npy] --out PRED.npy`;
 
 /** Softmax of each row of `width` logits, in place. */
@@ -29,13 +30,13 @@ function softmaxRows(v: Float64Array, width: number): void {
 }
 
 export async function run(argv: string[], io: CliIO): Promise<number> {
-  const { flags, positionals } = parseArgs(argv, { out: { type: "string" }, "time-file": { type: "string" }, backend: { type: "string", default: "wasm" } }, USAGE);
+  const { flags, positionals } = parseArgs(argv, { out: { type: "string" }, "time-file": { type: "string" }, backend: { type: "string", default: "wasm" }, ...COLUMN_FLAGS }, USAGE);
   if (positionals.length !== 2) throw new CliError(`expected MODEL.safetensors and a data file, got ${positionals.length} arguments`, 2, USAGE);
   const backend = flags.backend as string;
   if (backend !== "wasm" && backend !== "reference") throw new CliError(`--backend must be wasm or reference, got '${backend}'`, 2, USAGE);
   const [modelFile, dataFile] = positionals;
   const { model, extras } = loadCheckpoint(modelFile, { backend });
-  const data = readDataForModel(dataFile, extras, modelFile, true, undefined, flags["time-file"] as string | undefined);
+  const data = readDataForModel(dataFile, extras, modelFile, true, { timeFile: flags["time-file"] as string | undefined, ...columnOverrides(flags, USAGE) });
   const ds = data.train;
   const width = model.outputSize;
   const raw = predictDataset(model, ds, { mode: ds.targetMode });
