@@ -18,13 +18,11 @@ import {
   type SequenceLayout,
   checkFiniteInputs,
   checkState,
-  fromTimeMajor,
   resolveInput,
   resolveTimespans,
   sequenceShape,
   stepShape,
   timespansGrad,
-  toTimeMajor,
 } from "./sequence.js";
 
 export type HiddenState = Tensor | { h: Tensor; c?: Tensor } | [Tensor, Tensor];
@@ -88,6 +86,7 @@ interface Tape {
   dc: number; // B x S
   dhl: number; // B x S
   scratch: number; // P x R
+  stage: number; // R x widest: user-layout staging for layout changes done by the engine
 }
 
 /** How many input shapes keep their buffers before the model gives all tape memory back. */
@@ -250,10 +249,39 @@ export abstract class RecurrentModel {
       dc: grad && this.mixedMemory ? e.alloc(B * S) : -1,
       dhl: grad && this.mixedMemory ? e.alloc(B * S) : -1,
       scratch: grad && P ? e.alloc(P * R) : -1,
+      stage: e.alloc(R * Math.max(this.inputSize, S, O, P)),
     };
     this.tapes.set(key, t);
     this.ownTop = e.mark();
     return t;
+  }
+
+  /** Copies a user-layout sequence (rows of `width`) into time-major rows at `dst` (ld = width). */
+  private loadSequence(data: FloatArray, tape: Tape, width: number, dst: number): void {
+    const { batch: B, steps: L, unbatched, batchFirst } = tape.layout;
+    const heap = this.engine.heap();
+    if (unbatched || !batchFirst || B === 1) {
+      heap.set(data.subarray(0, B * L * width), dst); // already time-major
+      return;
+    }
+    heap.set(data.subarray(0, B * L * width), tape.stage);
+    for (let t = 0; t < L; t++) this.engine.copyRows(B, width, tape.stage + t * width, L * width, dst + t * B * width, width);
+  }
+
+  /** Copies time-major rows at `src` (row stride srcLd) out into a user-layout array. */
+  private storeSequence(src: number, srcLd: number, tape: Tape, width: number, into: FloatArray): void {
+    const { batch: B, steps: L, unbatched, batchFirst } = tape.layout;
+    const e = this.engine;
+    if (unbatched || !batchFirst || B === 1) {
+      if (srcLd === width) {
+        into.set(e.heap().subarray(src, src + B * L * width));
+        return;
+      }
+      e.copyRows(B * L, width, src, srcLd, tape.stage, width);
+    } else {
+      for (let t = 0; t < L; t++) e.copyRows(B, width, src + t * B * srcLd, srcLd, tape.stage + t * width, L * width);
+    }
+    into.set(e.heap().subarray(tape.stage, tape.stage + B * L * width));
   }
 
   private parseHx(hx: HiddenState | null | undefined): { h?: Tensor; c?: Tensor } {
@@ -292,7 +320,8 @@ export abstract class RecurrentModel {
     const O = this.cellOutputSize;
     this.prepare();
     let heap = e.heap();
-    toTimeMajor(x.data, layout, I, heap, tape.x);
+    this.loadSequence(x.data, tape, I, tape.x);
+    heap = e.heap();
     heap.set(ts.rows, tape.tsRows);
     if (h0) heap.set(h0.data, tape.h);
     else heap.fill(0, tape.h, tape.h + B * S);
@@ -325,7 +354,7 @@ export abstract class RecurrentModel {
     let output: Tensor;
     if (this.returnSequences) {
       const data = arrayFor(this.dtype, L * B * outW);
-      fromTimeMajor(heap, outOff, outW, layout, outW, data);
+      this.storeSequence(outOff, outW, tape, outW, data);
       output = { shape: sequenceShape(layout, outW), data };
     } else {
       const data = arrayFor(this.dtype, B * outW);
@@ -343,7 +372,7 @@ export abstract class RecurrentModel {
     const result: ForwardResult = { output, state };
     if (options.returnStates) {
       const data = arrayFor(this.dtype, L * B * S);
-      fromTimeMajor(heap, tape.h + B * S, S, layout, S, data);
+      this.storeSequence(tape.h + B * S, S, tape, S, data);
       result.states = { shape: sequenceShape(layout, S), data };
     }
     return result;
@@ -379,7 +408,7 @@ export abstract class RecurrentModel {
     // d loss / d (projected) output, time-major
     const dOutOff = this.projSize !== null ? tape.out : tape.dy; // reuse tape.out as d(out) scratch
     heap.fill(0, dOutOff, dOutOff + R * outW);
-    if (this.returnSequences) toTimeMajor(dOutput.data, layout, outW, heap, dOutOff);
+    if (this.returnSequences) this.loadSequence(dOutput.data, tape, outW, dOutOff);
     else heap.set(dOutput.data, dOutOff + (L - 1) * B * outW);
     if (this.projSize !== null) {
       const P = this.projSize;
@@ -423,7 +452,7 @@ export abstract class RecurrentModel {
 
     heap = e.heap();
     const dIn = arrayFor(this.dtype, R * I);
-    fromTimeMajor(heap, tape.dx, I, layout, I, dIn);
+    this.storeSequence(tape.dx, I, tape, I, dIn);
     const dh0 = arrayFor(this.dtype, B * S);
     dh0.set(heap.subarray(tape.dh, tape.dh + B * S));
     const result: BackwardResult = {

@@ -32,36 +32,6 @@ export function resolveInput(x: Tensor, inputSize: number, batchFirst: boolean, 
   throw new Error(`${name}: expected shape ${want}, got ${shapeString(s)}`);
 }
 
-/** Index of (t, b) in the user's layout, in units of rows. */
-function userRow(layout: SequenceLayout, t: number, b: number): number {
-  if (layout.unbatched) return t;
-  return layout.batchFirst ? b * layout.steps + t : t * layout.batch + b;
-}
-
-/** Copies user-layout (rows of `width`) into time-major rows. */
-export function toTimeMajor(src: FloatArray, layout: SequenceLayout, width: number, dst: FloatArray, dstOff: number): void {
-  const { batch: B, steps: L } = layout;
-  for (let t = 0; t < L; t++) {
-    for (let b = 0; b < B; b++) {
-      const s = userRow(layout, t, b) * width;
-      const d = dstOff + (t * B + b) * width;
-      for (let j = 0; j < width; j++) dst[d + j] = src[s + j];
-    }
-  }
-}
-
-/** The inverse of toTimeMajor; `srcLd` is the row stride of the time-major source. */
-export function fromTimeMajor(src: FloatArray, srcOff: number, srcLd: number, layout: SequenceLayout, width: number, dst: FloatArray): void {
-  const { batch: B, steps: L } = layout;
-  for (let t = 0; t < L; t++) {
-    for (let b = 0; b < B; b++) {
-      const s = srcOff + (t * B + b) * srcLd;
-      const d = userRow(layout, t, b) * width;
-      for (let j = 0; j < width; j++) dst[d + j] = src[s + j];
-    }
-  }
-}
-
 export function sequenceShape(layout: SequenceLayout, width: number, steps = layout.steps): number[] {
   if (layout.unbatched) return [steps, width];
   return layout.batchFirst ? [layout.batch, steps, width] : [steps, layout.batch, width];
