@@ -82,16 +82,7 @@ export function readData(o: ReadDataOptions): PreparedData {
       numClasses: o.classes?.length,
       ...(o.normalizeRaw ? { normalize: false, timeScale: 1 } : {}),
     });
-    return {
-      train: p.train,
-      valid: p.valid,
-      normalization: p.normalization,
-      featureNames: p.featureNames,
-      targetNames: p.targetNames,
-      classes: p.classes,
-      preparation: { source: "npy", target: p.targetNames, task: o.task, targetMode: p.targetMode, missingMask: p.missingMask, classes: p.classes, timeKind: o.timeKind },
-      warnings: [],
-    };
+    return prepared(p, { source: "npy", target: p.targetNames, task: o.task, targetMode: p.targetMode, missingMask: p.missingMask, classes: p.classes, timeKind: o.timeKind }, []);
   }
   if (!o.target || o.target.length === 0) throw new CliError("--target COL[,COL] is required for CSV data", 2);
   const p = csvFileToDataset(o.file, {
@@ -113,29 +104,26 @@ export function readData(o: ReadDataOptions): PreparedData {
     onWarning: o.onWarning,
     ...(o.normalizeRaw ? { normalize: false, timeScale: 1 } : {}),
   });
-  return {
-    train: p.train,
-    valid: p.valid,
-    normalization: p.normalization,
-    featureNames: p.featureNames,
-    targetNames: p.targetNames,
+  const preparation: DataPreparation = {
+    source: "csv",
+    target: [...o.target],
+    features: p.featureColumns,
+    time: o.time,
+    sequence: o.sequence,
+    task: o.task,
+    targetMode: p.targetMode,
+    window: o.window,
+    stride: o.stride,
+    missingMask: p.missingMask,
     classes: p.classes,
-    preparation: {
-      source: "csv",
-      target: [...(Array.isArray(o.target) ? o.target : [o.target])],
-      features: p.featureColumns,
-      time: o.time,
-      sequence: o.sequence,
-      task: o.task,
-      targetMode: p.targetMode,
-      window: o.window,
-      stride: o.stride,
-      missingMask: p.missingMask,
-      classes: p.classes,
-    },
-    csv: p,
-    warnings: p.warnings,
   };
+  return { ...prepared(p, preparation, p.warnings), csv: p };
+}
+
+/** The parts of a loader's result that train / eval / predict use, with how the data was prepared. */
+function prepared(p: Omit<PreparedData, "preparation" | "warnings" | "csv">, preparation: DataPreparation, warnings: string[]): PreparedData {
+  const { train, valid, normalization, featureNames, targetNames, classes } = p;
+  return { train, valid, normalization, featureNames, targetNames, classes, preparation, warnings };
 }
 
 /** Column choices given on the command line, for checkpoints that carry no data preparation. */

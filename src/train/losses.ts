@@ -45,6 +45,13 @@ function gradArray<G extends FloatArray>(where: string, gradOut: G | undefined, 
 }
 
 /** Mean squared error over the counted elements (counted rows x c). */
+/** Rows that take part in the loss (mask 1). */
+function countRows(counts: (r: number) => boolean | number, n: number): number {
+  let rows = 0;
+  for (let r = 0; r < n; r++) if (counts(r)) rows++;
+  return rows;
+}
+
 export function mseLoss<G extends FloatArray = Float64Array>(
   pred: ArrayLike<number>,
   target: ArrayLike<number>,
@@ -59,9 +66,7 @@ export function mseLoss<G extends FloatArray = Float64Array>(
   checkLength(where, "targets", target, n * c, `${n} rows x ${c} columns`);
   const counts = rowCounts(where, mask, n);
   const grad = gradArray(where, gradOut, n * c);
-  let rows = 0;
-  for (let r = 0; r < n; r++) if (counts(r)) rows++;
-  const weight = rows * c;
+  const weight = countRows(counts, n) * c;
   grad.fill(0);
   if (weight === 0) return { loss: 0, grad, weight };
   let sum = 0;
@@ -160,9 +165,7 @@ export function bceWithLogitsLoss<G extends FloatArray = Float64Array>(
     posWeightOf = (column) => pw[column];
   }
   const grad = gradArray(where, options.gradOut, n * c);
-  let rows = 0;
-  for (let r = 0; r < n; r++) if (counts(r)) rows++;
-  const weight = rows * c;
+  const weight = countRows(counts, n) * c;
   grad.fill(0);
   if (weight === 0) return { loss: 0, grad, weight };
   let sum = 0;
