@@ -14,6 +14,7 @@ export { RecurrentModel, StreamSession, type ForwardOptions, type ForwardResult,
 export { buildModel, type ModelConfig } from "./models/build.js";
 export { replayCase, type ReplayCase, type ReplayResult } from "./models/replay.js";
 export * from "./wirings/index.js";
+export { escapeXml } from "./util/xml.js";
 export { Rng } from "./nn/rng.js";
 export * from "./train/params.js";
 export * from "./train/optimizers.js";

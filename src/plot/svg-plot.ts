@@ -9,7 +9,7 @@
  * Stable class names make the output easy to style and to inspect: `panel`, `series` (with
  * `data-series="<name>"`), `legend`, `legend-label`, `tick-label`, `axis-label`, `panel-title`.
  */
-import { escapeXml } from "../wirings/svg.js";
+import { escapeXml } from "../util/xml.js";
 
 export interface LineSeries {
   readonly name: string;

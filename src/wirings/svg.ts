@@ -9,6 +9,7 @@
  * `sensory-input` on node circles, `synapse excitatory|inhibitory` and
  * `sensory-synapse excitatory|inhibitory` on edges.
  */
+import { escapeXml } from "../util/xml.js";
 import type { NeuronType, Wiring } from "./wiring.js";
 
 export interface WiringSvgOptions {
@@ -32,10 +33,6 @@ const EXCITATORY = "#2ca02c"; // tab:green
 const INHIBITORY = "#d62728"; // tab:red
 
 /** Escapes text for XML content and attribute values. */
-export function escapeXml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&apos;" })[c] as string);
-}
-
 const fmt = (v: number): string => String(Math.round(v * 100) / 100);
 const clamp = (x: number, lo: number, hi: number): number => Math.min(Math.max(x, lo), hi);
 
