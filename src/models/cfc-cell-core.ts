@@ -13,6 +13,7 @@ import { Act, type BackboneActivation, CfcMode, type CfcModeName, type Engine } 
 import { linearDefault, xavierUniform } from "../nn/init.js";
 import type { ParameterSet } from "../nn/parameters.js";
 import type { Rng } from "../nn/rng.js";
+import type { PassMode } from "./recurrent.js";
 
 export interface CfCCellOptions {
   mode: CfcModeName;
@@ -32,7 +33,10 @@ interface Linear {
   wt: number; // [inF, outF] transposed copy for the forward matmul
 }
 
-/** Per-step activations for `steps` steps of up to `rows` rows each. */
+/**
+ * Per-step activations for `steps` steps of up to `rows` rows each: dropout masks when the pass trains,
+ * gradient buffers when it keeps a tape for backward.
+ */
 export class CellCache {
   readonly z: number; // (steps*rows) x cat: [input | previous state]
   readonly pre: number[]; // backbone pre-activations, per layer
@@ -45,7 +49,7 @@ export class CellCache {
   readonly dts: number; // steps*rows
   readonly transposeScratch: number;
 
-  constructor(engine: Engine, cell: CfCCellCore, readonly steps: number, readonly rows: number, training: boolean) {
+  constructor(engine: Engine, cell: CfCCellCore, readonly steps: number, readonly rows: number, { training, grad }: PassMode) {
     const R = steps * rows;
     const U = cell.backboneUnits;
     const nb = cell.backbone.length;
@@ -58,14 +62,14 @@ export class CellCache {
       this.pre.push(engine.alloc(R * U));
       this.post.push(engine.alloc(R * U));
       this.dropMask.push(training && cell.dropoutAfter(l) ? engine.alloc(R * U) : -1);
-      this.dPre.push(training ? engine.alloc(R * U) : -1);
+      this.dPre.push(grad ? engine.alloc(R * U) : -1);
     }
     this.heads = engine.alloc(R * cell.headWidth);
-    this.dHeads = training ? engine.alloc(R * cell.headWidth) : -1;
-    this.dY = training ? engine.alloc(rows * Math.max(cell.headIn, U)) : -1;
-    this.dts = training ? engine.alloc(R) : -1;
+    this.dHeads = grad ? engine.alloc(R * cell.headWidth) : -1;
+    this.dY = grad ? engine.alloc(rows * Math.max(cell.headIn, U)) : -1;
+    this.dts = grad ? engine.alloc(R) : -1;
     const widest = Math.max(cell.headWidth, nb > 0 ? U : 0);
-    this.transposeScratch = training ? engine.alloc(R * widest) : -1;
+    this.transposeScratch = grad ? engine.alloc(R * widest) : -1;
   }
 }
 

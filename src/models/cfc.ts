@@ -8,7 +8,7 @@ import type { Rng } from "../nn/rng.js";
 import { wiringToSpec } from "../wirings/spec.js";
 import { Wiring } from "../wirings/wiring.js";
 import { CellCache, CfCCellCore } from "./cfc-cell-core.js";
-import { RecurrentModel } from "./recurrent.js";
+import { type PassMode, RecurrentModel } from "./recurrent.js";
 import { wiredLayers } from "./wired-cfc-cell.js";
 
 export interface CfCOptions {
@@ -145,8 +145,8 @@ export class CfC extends RecurrentModel {
     for (const c of this.cells) c.prepare();
   }
 
-  protected coreCache(steps: number, rows: number, grad: boolean): CellCache[] {
-    return this.cells.map((c) => new CellCache(this.engine, c, steps, rows, grad));
+  protected coreCache(steps: number, rows: number, mode: PassMode): CellCache[] {
+    return this.cells.map((c) => new CellCache(this.engine, c, steps, rows, mode));
   }
 
   protected coreForward(cache: unknown, slot: number, rows: number, x: number, ldx: number, hPrev: number, hOut: number, ts: number, y: number, dropout: Rng | null): void {

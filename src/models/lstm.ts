@@ -7,7 +7,7 @@ import { createEngine } from "../engine/index.js";
 import type { Engine } from "../engine/engine.js";
 import { LstmCache, LstmCell } from "../nn/lstm.js";
 import type { Rng } from "../nn/rng.js";
-import { RecurrentModel } from "./recurrent.js";
+import { type PassMode, RecurrentModel } from "./recurrent.js";
 
 export interface LSTMOptions {
   projSize?: number | null;
@@ -54,7 +54,7 @@ export class LSTM extends RecurrentModel {
     this.cell.prepare();
   }
 
-  protected coreCache(steps: number, rows: number, grad: boolean): LstmCoreCache {
+  protected coreCache(steps: number, rows: number, { grad }: PassMode): LstmCoreCache {
     return { cell: new LstmCache(this.engine, this.hiddenSize, steps, rows, grad), dc: grad ? this.engine.alloc(rows * this.hiddenSize) : -1 };
   }
 

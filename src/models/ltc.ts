@@ -12,7 +12,7 @@ import { FullyConnected } from "../wirings/fully-connected.js";
 import { wiringToSpec } from "../wirings/spec.js";
 import { Wiring } from "../wirings/wiring.js";
 import { LtcCache, LtcCellCore, type LtcMapping } from "./ltc-cell.js";
-import { RecurrentModel } from "./recurrent.js";
+import { type PassMode, RecurrentModel } from "./recurrent.js";
 
 export type { LtcMapping } from "./ltc-cell.js";
 
@@ -171,7 +171,7 @@ export class LTC extends RecurrentModel {
     this.cell.prepare();
   }
 
-  protected coreCache(steps: number, rows: number, grad: boolean): LtcCache {
+  protected coreCache(steps: number, rows: number, { grad }: PassMode): LtcCache {
     return new LtcCache(this.engine, this.cell, steps, rows, grad);
   }
 

@@ -62,6 +62,16 @@ export interface RecurrentOptions {
   seed: number;
 }
 
+/**
+ * What a forward pass keeps: `training` switches dropout on (so caches hold dropout masks), `grad` keeps
+ * every step's activations for backward (so caches hold gradient buffers and one slot per step; without
+ * it one slot is reused by every step). The two are independent.
+ */
+export interface PassMode {
+  readonly training: boolean;
+  readonly grad: boolean;
+}
+
 /** Buffers of one forward pass, kept for the backward pass. */
 interface Tape {
   layout: SequenceLayout;
@@ -160,7 +170,7 @@ export abstract class RecurrentModel {
 
   // ---- the cell, supplied by subclasses -------------------------------------------------------------
   protected abstract corePrepare(): void;
-  protected abstract coreCache(steps: number, rows: number, grad: boolean): unknown;
+  protected abstract coreCache(steps: number, rows: number, mode: PassMode): unknown;
   /** One step: x (ld ldx), hPrev and hOut (ld S), ts (rows), cell output y (ld cellOutputSize). */
   protected abstract coreForward(cache: unknown, slot: number, rows: number, x: number, ldx: number, hPrev: number, hOut: number, ts: number, y: number, dropout: Rng | null): void;
   /**
@@ -233,7 +243,7 @@ export abstract class RecurrentModel {
       grad,
       steps: L,
       rows: B,
-      core: this.coreCache(coreSteps, B, grad),
+      core: this.coreCache(coreSteps, B, { training, grad }),
       lstm: this.lstm ? new LstmCache(e, S, coreSteps, B, grad) : null,
       x: e.alloc(R * this.inputSize),
       tsRows: e.alloc(R),
@@ -487,7 +497,7 @@ export abstract class RecurrentModel {
     const O = this.cellOutputSize;
     const P = this.projSize;
     const parts = {
-      core: this.coreCache(1, 1, false),
+      core: this.coreCache(1, 1, { training: false, grad: false }),
       lstm: this.lstm ? new LstmCache(e, S, 1, 1, false) : null,
       x: e.alloc(I),
       ts: e.alloc(1),

@@ -12,11 +12,12 @@ export class LstmCache {
   readonly gates: number;
   readonly dGates: number;
   readonly transposeScratch: number;
-  constructor(engine: Engine, hidden: number, readonly steps: number, readonly rows: number, training: boolean) {
+  /** grad: keep what backward needs (gate gradients, scratch); the LSTM has no dropout */
+  constructor(engine: Engine, hidden: number, readonly steps: number, readonly rows: number, grad: boolean) {
     const R = steps * rows;
     this.gates = engine.alloc(R * 4 * hidden);
-    this.dGates = training ? engine.alloc(R * 4 * hidden) : -1;
-    this.transposeScratch = training ? engine.alloc(R * 4 * hidden) : -1;
+    this.dGates = grad ? engine.alloc(R * 4 * hidden) : -1;
+    this.transposeScratch = grad ? engine.alloc(R * 4 * hidden) : -1;
   }
 }
 
