@@ -9,7 +9,8 @@ import { describe, test } from "node:test";
 import { ltcScratchSize } from "../src/engine/engine.js";
 import { createEngine } from "../src/engine/index.js";
 import { buildModel } from "../src/models/build.js";
-import { LTC, LTCCell, type LTCOptions } from "../src/models/ltc.js";
+import { LTC, type LTCOptions } from "../src/models/ltc.js";
+import { LTCCell } from "../src/models/ltc-cell.js";
 import { replayCase } from "../src/models/replay.js";
 import type { Tensor } from "../src/tensor.js";
 import { AutoNCP } from "../src/wirings/auto-ncp.js";
@@ -574,7 +575,7 @@ describe("LTC option validation", () => {
     ["inputMapping 'foo'", () => new LTC(2, 3, ref({ inputMapping: "foo" as never })), /LTC: inputMapping must be "affine", "linear" or null \(identity\), got "foo"/],
     ["outputMapping 'none'", () => new LTC(2, 3, ref({ outputMapping: "none" as never })), /outputMapping must be "affine", "linear" or null/],
     ["implicitParamConstraints 'yes'", () => new LTC(2, 3, ref({ implicitParamConstraints: "yes" as never })), /implicitParamConstraints must be a boolean, got yes/],
-    ["unknown option projSize", () => new LTC(2, 3, ref({ projSize: 2 } as never)), /LTC: unknown option\(s\) projSize/],
+    ["unknown option projSize", () => new LTC(2, 3, ref({ projSize: 2 } as never)), /LTC: unknown option 'projSize' \(valid: mixedMemory, inputMapping, .*engine\)$/],
     ["wiring built for another input size", () => {
       const w = new AutoNCP(8, 2);
       w.build(3);

@@ -4,7 +4,7 @@
  *   default: h' = ff1 * (1 - s) + s * ff2     no_gate: h' = ff1 + s * ff2     s = sigmoid(time_a * t + time_b)
  *   pure (Cf-S, eq. 3): h' = A - A * exp(-t (|w_tau| + |ff1|)) * ff1, ff1 linear.
  * The kernels themselves are in the engine (cfcForward / cfcBackward / cfcPure*). A wired CfC is a stack
- * of these cells without backbone and with a sparsity mask on ff1 and ff2 (wired-cfc-cell.ts).
+ * of these cells without backbone and with a sparsity mask on ff1 and ff2 (wired-layers.ts).
  *
  * The cell computes a step at a time into per-step caches laid out as (steps x rows) blocks, so that the
  * weight gradients of a whole sequence are one large matmul each (`finishBackward`).
@@ -15,7 +15,7 @@ import type { ParameterSet } from "../nn/parameters.js";
 import type { Rng } from "../nn/rng.js";
 import type { PassMode } from "./recurrent.js";
 
-export interface CfCCellOptions {
+export interface CfCCellCoreOptions {
   mode: CfcModeName;
   activation: BackboneActivation;
   backboneUnits: number;
@@ -37,7 +37,7 @@ interface Linear {
  * Per-step activations for `steps` steps of up to `rows` rows each: dropout masks when the pass trains,
  * gradient buffers when it keeps a tape for backward.
  */
-export class CellCache {
+export class CfCCellCache {
   readonly z: number; // (steps*rows) x cat: [input | previous state]
   readonly pre: number[]; // backbone pre-activations, per layer
   readonly post: number[]; // backbone outputs (after dropout), per layer
@@ -96,7 +96,7 @@ export class CfCCellCore {
     readonly prefix: string,
     readonly inputSize: number,
     readonly hiddenSize: number,
-    readonly options: CfCCellOptions,
+    readonly options: CfCCellCoreOptions,
     rng: Rng,
     sparsityMask?: Float64Array,
   ) {
@@ -146,7 +146,7 @@ export class CfCCellCore {
   }
 
   /** torch Sequential indices: Linear, act[, Dropout] per layer; dropout only after layers 2, 3, ... */
-  private backboneModuleIndices(o: CfCCellOptions): number[] {
+  private backboneModuleIndices(o: CfCCellCoreOptions): number[] {
     const idx: number[] = [];
     let i = 0;
     for (let l = 0; l < o.backboneLayers; l++) {
@@ -226,7 +226,7 @@ export class CfCCellCore {
    * One step for `rows` rows into cache slot `slot`: input x (rows x inputSize, row stride ldx), previous
    * state hPrev (ld ldh), elapsed times ts (rows), new state written to hOut (ld ldOut).
    */
-  forwardStep(c: CellCache, slot: number, rows: number, x: number, ldx: number, hPrev: number, ldh: number, ts: number, hOut: number, ldOut: number, dropoutRng: Rng | null): void {
+  forwardStep(c: CfCCellCache, slot: number, rows: number, x: number, ldx: number, hPrev: number, ldh: number, ts: number, hOut: number, ldOut: number, dropoutRng: Rng | null): void {
     const e = this.engine;
     const I = this.inputSize;
     const H = this.hiddenSize;
@@ -273,7 +273,7 @@ export class CfCCellCore {
    * (ld ldDx) and d loss / d hPrev into dhPrev (ld ldDhPrev); writes d loss / d ts into the cache's dts.
    * Weight gradients are left to `finishBackward`.
    */
-  backwardStep(c: CellCache, slot: number, rows: number, dh: number, ldDh: number, dx: number, ldDx: number, dhPrev: number, ldDhPrev: number, ts: number): void {
+  backwardStep(c: CfCCellCache, slot: number, rows: number, dh: number, ldDh: number, dx: number, ldDx: number, dhPrev: number, ldDhPrev: number, ts: number): void {
     const e = this.engine;
     const H = this.hiddenSize;
     const I = this.inputSize;
@@ -310,7 +310,7 @@ export class CfCCellCore {
   }
 
   /** Weight and bias gradients of all `steps` cached steps at once (rows per step as in the cache). */
-  finishBackward(c: CellCache, steps: number): void {
+  finishBackward(c: CfCCellCache, steps: number): void {
     const e = this.engine;
     const R = steps * c.rows;
     const U = this.backboneUnits;

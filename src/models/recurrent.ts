@@ -10,7 +10,7 @@
 import type { Engine } from "../engine/engine.js";
 import { ParameterSet, type ParamRef } from "../nn/parameters.js";
 import { linearDefault } from "../nn/init.js";
-import { LstmCache, LstmCell } from "../nn/lstm.js";
+import { LstmCache, LstmCell } from "../nn/lstm-cell.js";
 import { Rng } from "../nn/rng.js";
 import { type DType, type FloatArray, type Tensor, arrayFor, shapeString } from "../tensor.js";
 import {
