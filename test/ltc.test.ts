@@ -293,7 +293,7 @@ describe("LTC float32 kernels agree with the float64 reference at awkward sizes"
 describe("LTC parameters and initialisation", () => {
   test("ncps names, shapes and order; masks frozen", () => {
     const model = new LTC(3, new FullyConnected(5, 2), ref({ mixedMemory: true }));
-    const got = model.params.entries().map((e) => `${e.name}[${e.shape.join(",")}]${e.gradOffset < 0 ? " frozen" : ""}`);
+    const got = model.params.entries().map((e) => `${e.name}[${e.shape.join(",")}]${e.offsets.grad < 0 ? " frozen" : ""}`);
     assert.deepEqual(got, [
       "rnn_cell.gleak[5]", "rnn_cell.vleak[5]", "rnn_cell.cm[5]", "rnn_cell.sigma[5,5]", "rnn_cell.mu[5,5]", "rnn_cell.w[5,5]",
       "rnn_cell.erev[5,5]", "rnn_cell.sensory_sigma[3,5]", "rnn_cell.sensory_mu[3,5]", "rnn_cell.sensory_w[3,5]",

@@ -1,6 +1,6 @@
 /**
  * CfC: closed-form continuous-time network (ncps torch `CfC`), fully connected with a backbone, or wired
- * by a Wiring (NCP, AutoNCP, ...). See cfc-cell.ts for the cell equations and recurrent.ts for the loop.
+ * by a Wiring (NCP, AutoNCP, ...). See cfc-cell-core.ts for the cell and recurrent.ts for the loop.
  */
 import { BACKBONE_ACTIVATIONS, type BackboneActivation, type BackendKind, type CfcModeName, type Engine } from "../engine/engine.js";
 import { createEngine } from "../engine/index.js";

@@ -1,15 +1,13 @@
 /**
- * The LTC cell (ncps torch `LTCCell`): a conductance-based neuron model integrated by a fused
- * semi-implicit Euler solver. Per step, with the input mapped x' = x * input_w + input_b, the sensory
- * synapses are summed once, then `odeUnfolds` sub-steps of elapsed / odeUnfolds update every neuron:
- *   v_j <- (cm_t v_j + gleak vleak + sum_i a_ij erev_ij + Ns_j) / (cm_t + gleak + sum_i a_ij + Ds_j + eps)
- * with a_ij = phi(w_ij) sigmoid(sigma_ij (v_i - mu_ij)) mask_ij and phi = softplus (implicit parameter
- * constraints) or identity. The output is the motor neurons v[:, 0:M], mapped by output_w, output_b.
- * The per-element work is in the engine's ltc* kernels; this class owns the parameters (ncps names,
+ * The core of an LTC cell (ncps torch `LTCCell`): a conductance-based neuron model integrated by a fused
+ * semi-implicit Euler solver. The equations are the engine's: the ODE solver's sub-steps (the LTC update
+ * of ncps, the paper's eq. 1 discretised): engine ltcForward / ltcBackward; the sensory synapses: engine
+ * ltcSensory / ltcSensoryBackward; the input and output mappings: engine ltcMap / ltcMapBackward; the
+ * positivity constraint (softplus): engine ltcSoftplus. This class owns the parameters (ncps names,
  * shapes and order), the effective copies the kernels read, and the per-step caches of the backward pass.
  */
 import { type Engine, ltcScratchSize } from "../engine/engine.js";
-import type { ParameterSet } from "../nn/parameters.js";
+import type { ParamOffsets, ParameterSet } from "../nn/parameters.js";
 import type { Rng } from "../nn/rng.js";
 import type { Wiring } from "../wirings/wiring.js";
 
@@ -61,11 +59,6 @@ export const LTC_INIT_RANGES = {
   sensory_mu: [0.3, 0.8],
 } as const;
 
-interface Ref {
-  v: number;
-  g: number;
-}
-
 /** Per-step buffers for `steps` steps of up to `rows` rows each. */
 export class LtcCache {
   /** raw input per step (only with an input mapping: d input_w needs it) */
@@ -110,23 +103,23 @@ export class LtcCellCore {
   readonly units: number;
   readonly sensorySize: number;
   readonly motorSize: number;
-  readonly gleak: Ref;
-  readonly vleak: Ref;
-  readonly cm: Ref;
-  readonly sigma: Ref;
-  readonly mu: Ref;
-  readonly w: Ref;
-  readonly erev: Ref;
-  readonly sensorySigma: Ref;
-  readonly sensoryMu: Ref;
-  readonly sensoryW: Ref;
-  readonly sensoryErev: Ref;
+  readonly gleak: ParamOffsets;
+  readonly vleak: ParamOffsets;
+  readonly cm: ParamOffsets;
+  readonly sigma: ParamOffsets;
+  readonly mu: ParamOffsets;
+  readonly w: ParamOffsets;
+  readonly erev: ParamOffsets;
+  readonly sensorySigma: ParamOffsets;
+  readonly sensoryMu: ParamOffsets;
+  readonly sensoryW: ParamOffsets;
+  readonly sensoryErev: ParamOffsets;
   readonly mask: number;
   readonly sensoryMask: number;
-  readonly inputW: Ref | null;
-  readonly inputB: Ref | null;
-  readonly outputW: Ref | null;
-  readonly outputB: Ref | null;
+  readonly inputW: ParamOffsets | null;
+  readonly inputB: ParamOffsets | null;
+  readonly outputW: ParamOffsets | null;
+  readonly outputB: ParamOffsets | null;
 
   // Effective copies the kernels read, refreshed by prepare(): phi(w) * mask, that times erev, phi(cm),
   // phi(gleak), phi(gleak) * vleak.
@@ -156,9 +149,8 @@ export class LtcCellCore {
     this.units = U;
     this.sensorySize = S;
     this.motorSize = M;
-    const add = (name: string, shape: number[], trainable = true): Ref => {
-      const e = params.add(`${prefix}${name}`, shape, trainable);
-      return { v: e.offset, g: e.gradOffset };
+    const add = (name: string, shape: number[], trainable = true): ParamOffsets => {
+      return params.add(`${prefix}${name}`, shape, trainable).offsets;
     };
     // state_dict order of ncps's _allocate_parameters
     this.gleak = add("gleak", [U]);
@@ -172,8 +164,8 @@ export class LtcCellCore {
     this.sensoryMu = add("sensory_mu", [S, U]);
     this.sensoryW = add("sensory_w", [S, U]);
     this.sensoryErev = add("sensory_erev", [S, U]);
-    this.mask = add("sparsity_mask", [U, U], false).v;
-    this.sensoryMask = add("sensory_sparsity_mask", [S, U], false).v;
+    this.mask = add("sparsity_mask", [U, U], false).value;
+    this.sensoryMask = add("sensory_sparsity_mask", [S, U], false).value;
     const im = options.inputMapping;
     const om = options.outputMapping;
     this.inputW = im === "affine" || im === "linear" ? add("input_w", [S]) : null;
@@ -204,8 +196,8 @@ export class LtcCellCore {
     const U = this.units;
     const S = this.sensorySize;
     const heap = this.engine.heap();
-    const uniform = (ref: Ref, n: number, [lo, hi]: readonly [number, number]) => {
-      for (let i = 0; i < n; i++) heap[ref.v + i] = rng.range(lo, hi);
+    const uniform = (ref: ParamOffsets, n: number, [lo, hi]: readonly [number, number]) => {
+      for (let i = 0; i < n; i++) heap[ref.value + i] = rng.range(lo, hi);
     };
     const R = LTC_INIT_RANGES;
     uniform(this.gleak, U, R.gleak);
@@ -217,18 +209,18 @@ export class LtcCellCore {
     const adj = wiring.erevInitializer();
     const sens = wiring.sensoryErevInitializer();
     for (let i = 0; i < U * U; i++) {
-      heap[this.erev.v + i] = adj[i];
+      heap[this.erev.value + i] = adj[i];
       heap[this.mask + i] = Math.abs(adj[i]);
     }
     uniform(this.sensorySigma, S * U, R.sensory_sigma);
     uniform(this.sensoryMu, S * U, R.sensory_mu);
     uniform(this.sensoryW, S * U, R.sensory_w);
     for (let i = 0; i < S * U; i++) {
-      heap[this.sensoryErev.v + i] = sens[i];
+      heap[this.sensoryErev.value + i] = sens[i];
       heap[this.sensoryMask + i] = Math.abs(sens[i]);
     }
-    if (this.inputW) heap.fill(1, this.inputW.v, this.inputW.v + S);
-    if (this.outputW) heap.fill(1, this.outputW.v, this.outputW.v + this.motorSize);
+    if (this.inputW) heap.fill(1, this.inputW.value, this.inputW.value + S);
+    if (this.outputW) heap.fill(1, this.outputW.value, this.outputW.value + this.motorSize);
     // input_b and output_b start at zero (alloc zero-fills)
   }
 
@@ -243,15 +235,15 @@ export class LtcCellCore {
     const e = this.engine;
     const U = this.units;
     const S = this.sensorySize;
-    this.positive(U * U, this.w.v, this.wEff);
+    this.positive(U * U, this.w.value, this.wEff);
     e.mul(U * U, this.wEff, this.mask, this.wEff);
-    e.mul(U * U, this.wEff, this.erev.v, this.wErev);
-    this.positive(S * U, this.sensoryW.v, this.sensoryWEff);
+    e.mul(U * U, this.wEff, this.erev.value, this.wErev);
+    this.positive(S * U, this.sensoryW.value, this.sensoryWEff);
     e.mul(S * U, this.sensoryWEff, this.sensoryMask, this.sensoryWEff);
-    e.mul(S * U, this.sensoryWEff, this.sensoryErev.v, this.sensoryWErev);
-    this.positive(U, this.cm.v, this.cmEff);
-    this.positive(U, this.gleak.v, this.gleakEff);
-    e.mul(U, this.gleakEff, this.vleak.v, this.gleakVleak);
+    e.mul(S * U, this.sensoryWEff, this.sensoryErev.value, this.sensoryWErev);
+    this.positive(U, this.cm.value, this.cmEff);
+    this.positive(U, this.gleak.value, this.gleakEff);
+    e.mul(U, this.gleakEff, this.vleak.value, this.gleakVleak);
   }
 
   /**
@@ -267,16 +259,16 @@ export class LtcCellCore {
     const xm = c.xm + slot * c.rows * S;
     if (this.inputW) {
       if (c.x >= 0) e.copyRows(rows, S, x, ldx, c.x + slot * c.rows * S, S);
-      e.ltcMap(rows, S, x, ldx, this.inputW.v, this.inputB ? this.inputB.v : -1, xm, S);
+      e.ltcMap(rows, S, x, ldx, this.inputW.value, this.inputB ? this.inputB.value : -1, xm, S);
     } else {
       e.copyRows(rows, S, x, ldx, xm, S);
     }
-    e.ltcSensory(rows, S, U, xm, S, this.sensoryWEff, this.sensoryWErev, this.sensorySigma.v, this.sensoryMu.v, c.sensNum, c.sensDen);
+    e.ltcSensory(rows, S, U, xm, S, this.sensoryWEff, this.sensoryWErev, this.sensorySigma.value, this.sensoryMu.value, c.sensNum, c.sensDen);
     const states = c.states >= 0 ? c.states + slot * c.rows * (K + 1) * U : -1;
     const dens = c.dens >= 0 ? c.dens + slot * c.rows * K * U : -1;
     e.ltcForward(rows, U, K, this.options.epsilon, hPrev, U, ts, this.cmEff, this.gleakEff, this.gleakVleak,
-      this.wEff, this.wErev, this.sigma.v, this.mu.v, c.sensNum, c.sensDen, hOut, U, states, dens, c.scratch);
-    if (this.outputW) e.ltcMap(rows, M, hOut, U, this.outputW.v, this.outputB ? this.outputB.v : -1, y, M);
+      this.wEff, this.wErev, this.sigma.value, this.mu.value, c.sensNum, c.sensDen, hOut, U, states, dens, c.scratch);
+    if (this.outputW) e.ltcMap(rows, M, hOut, U, this.outputW.value, this.outputB ? this.outputB.value : -1, y, M);
     else e.copyRows(rows, M, hOut, U, y, M);
   }
 
@@ -294,21 +286,21 @@ export class LtcCellCore {
     const dens = c.dens + slot * c.rows * K * U;
     // the output reads the last state of each row: offset K * U inside its (K+1) x U block
     if (this.outputW) {
-      e.ltcMapBackward(rows, M, states + K * U, (K + 1) * U, this.outputW.v, dy, M, dh, U, this.outputW.g, this.outputB ? this.outputB.g : -1);
+      e.ltcMapBackward(rows, M, states + K * U, (K + 1) * U, this.outputW.value, dy, M, dh, U, this.outputW.grad, this.outputB ? this.outputB.grad : -1);
     } else {
       e.addRows(rows, M, dy, M, dh, U);
     }
-    e.ltcBackward(rows, U, K, ts, this.cmEff, this.gleakEff, this.vleak.v, this.wEff, this.erev.v, this.sigma.v, this.mu.v,
-      states, dens, dh, U, c.dNum, c.dDen, this.dCmEff, this.dGleakEff, this.vleak.g, this.accP, this.accQ, this.sigma.g, this.mu.g, dts, c.scratch);
+    e.ltcBackward(rows, U, K, ts, this.cmEff, this.gleakEff, this.vleak.value, this.wEff, this.erev.value, this.sigma.value, this.mu.value,
+      states, dens, dh, U, c.dNum, c.dDen, this.dCmEff, this.dGleakEff, this.vleak.grad, this.accP, this.accQ, this.sigma.grad, this.mu.grad, dts, c.scratch);
     const xm = c.xm + slot * c.rows * S;
     if (this.inputW) {
       e.fill(c.dxm, rows * S, 0);
-      e.ltcSensoryBackward(rows, S, U, xm, S, this.sensoryWEff, this.sensoryErev.v, this.sensorySigma.v, this.sensoryMu.v, c.dNum, c.dDen,
-        c.dxm, S, this.sensoryAccP, this.sensoryAccQ, this.sensorySigma.g, this.sensoryMu.g);
-      e.ltcMapBackward(rows, S, c.x + slot * c.rows * S, S, this.inputW.v, c.dxm, S, dx, ldDx, this.inputW.g, this.inputB ? this.inputB.g : -1);
+      e.ltcSensoryBackward(rows, S, U, xm, S, this.sensoryWEff, this.sensoryErev.value, this.sensorySigma.value, this.sensoryMu.value, c.dNum, c.dDen,
+        c.dxm, S, this.sensoryAccP, this.sensoryAccQ, this.sensorySigma.grad, this.sensoryMu.grad);
+      e.ltcMapBackward(rows, S, c.x + slot * c.rows * S, S, this.inputW.value, c.dxm, S, dx, ldDx, this.inputW.grad, this.inputB ? this.inputB.grad : -1);
     } else {
-      e.ltcSensoryBackward(rows, S, U, xm, S, this.sensoryWEff, this.sensoryErev.v, this.sensorySigma.v, this.sensoryMu.v, c.dNum, c.dDen,
-        dx, ldDx, this.sensoryAccP, this.sensoryAccQ, this.sensorySigma.g, this.sensoryMu.g);
+      e.ltcSensoryBackward(rows, S, U, xm, S, this.sensoryWEff, this.sensoryErev.value, this.sensorySigma.value, this.sensoryMu.value, c.dNum, c.dDen,
+        dx, ldDx, this.sensoryAccP, this.sensoryAccQ, this.sensorySigma.grad, this.sensoryMu.grad);
     }
   }
 
@@ -321,26 +313,26 @@ export class LtcCellCore {
   }
 
   /** d w = phi'(w) * mask * (erev * P + Q), d erev = wEff * P (see the engine's ltcSensoryBackward). */
-  private finishSynapses(sources: number, w: Ref, erev: Ref, mask: number, wEff: number, accP: number, accQ: number): void {
+  private finishSynapses(sources: number, w: ParamOffsets, erev: ParamOffsets, mask: number, wEff: number, accP: number, accQ: number): void {
     const e = this.engine;
     const n = sources * this.units;
     const t = this.tmp;
-    e.mul(n, erev.v, accP, t);
+    e.mul(n, erev.value, accP, t);
     e.axpy(n, 1, accQ, t);
     e.mul(n, t, mask, t);
-    if (this.options.implicitParamConstraints) e.ltcSoftplusBackward(n, w.v, t, t);
-    e.axpy(n, 1, t, w.g);
+    if (this.options.implicitParamConstraints) e.ltcSoftplusBackward(n, w.value, t, t);
+    e.axpy(n, 1, t, w.grad);
     e.mul(n, wEff, accP, t);
-    e.axpy(n, 1, t, erev.g);
+    e.axpy(n, 1, t, erev.grad);
     e.fill(accP, n, 0);
     e.fill(accQ, n, 0);
   }
 
-  private finishPositive(p: Ref, dEff: number): void {
+  private finishPositive(p: ParamOffsets, dEff: number): void {
     const e = this.engine;
     const U = this.units;
-    if (this.options.implicitParamConstraints) e.ltcSoftplusBackward(U, p.v, dEff, dEff);
-    e.axpy(U, 1, dEff, p.g);
+    if (this.options.implicitParamConstraints) e.ltcSoftplusBackward(U, p.value, dEff, dEff);
+    e.axpy(U, 1, dEff, p.grad);
     e.fill(dEff, U, 0);
   }
 
@@ -351,8 +343,8 @@ export class LtcCellCore {
   applyWeightConstraints(): void {
     if (this.options.implicitParamConstraints) return;
     const heap = this.engine.heap();
-    const clip = (ref: Ref, n: number) => {
-      for (let i = ref.v; i < ref.v + n; i++) if (heap[i] < 0) heap[i] = 0;
+    const clip = (ref: ParamOffsets, n: number) => {
+      for (let i = ref.value; i < ref.value + n; i++) if (heap[i] < 0) heap[i] = 0;
     };
     const U = this.units;
     clip(this.w, U * U);

@@ -10,6 +10,7 @@
 import type { Engine } from "../engine/engine.js";
 import { ParameterSet, type ParamRef } from "../nn/parameters.js";
 import { linearDefault } from "../nn/init.js";
+import { type Linear, addLinear, linearBackwardInput, linearBackwardWeights, linearForward, linearPrepare } from "../nn/linear.js";
 import { LstmCache, LstmCell } from "../nn/lstm-cell.js";
 import { Rng } from "../nn/rng.js";
 import { type DType, type FloatArray, type Tensor, arrayFor, shapeString } from "../tensor.js";
@@ -112,7 +113,8 @@ export abstract class RecurrentModel {
   /** the generator for weight initialisation (then for dropout masks) */
   protected readonly rng: Rng;
   protected lstm: LstmCell | null = null;
-  private fc = { w: -1, gw: -1, b: -1, gb: -1, wt: -1 };
+  /** the output projection (ncps `fc`), when projSize is set */
+  private fc: Linear | null = null;
   private tape: Tape | null = null;
   /** buffers per (batch, steps, grad, training), reused across calls with the same shapes */
   private tapes = new Map<string, Tape>();
@@ -151,15 +153,14 @@ export abstract class RecurrentModel {
     if (this.projSize !== null) {
       const P = this.projSize;
       const O = this.cellOutputSize;
-      const w = this.params.add("fc.weight", [P, O]);
-      const b = this.params.add("fc.bias", [P]);
+      const fc = addLinear(this.params, "fc", O, P, true);
       const wv = new Float64Array(P * O);
       linearDefault(wv, O, this.rng);
       const bv = new Float64Array(P);
       linearDefault(bv, O, this.rng);
-      this.engine.heap().set(wv, w.offset);
-      this.engine.heap().set(bv, b.offset);
-      this.fc = { w: w.offset, gw: w.gradOffset, b: b.offset, gb: b.gradOffset, wt: this.engine.alloc(P * O) };
+      this.engine.heap().set(wv, fc.weight.value);
+      this.engine.heap().set(bv, fc.bias!.value);
+      this.fc = fc;
     }
   }
 
@@ -213,7 +214,7 @@ export abstract class RecurrentModel {
   private prepare(): void {
     this.corePrepare();
     this.lstm?.prepare();
-    if (this.projSize !== null) this.engine.transpose(this.projSize, this.cellOutputSize, this.fc.w, this.cellOutputSize, this.fc.wt, this.projSize);
+    if (this.fc) linearPrepare(this.engine, this.fc);
   }
 
   private getTape(layout: SequenceLayout, grad: boolean, training: boolean): Tape {
@@ -353,12 +354,10 @@ export abstract class RecurrentModel {
     }
     let outOff = tape.y;
     let outW = O;
-    if (this.projSize !== null) {
-      const P = this.projSize;
-      e.gemm(L * B, P, O, tape.y, O, this.fc.wt, P, tape.out, P, false);
-      e.biasAct(L * B, P, 0, tape.out, P, this.fc.b, tape.out, P);
+    if (this.fc) {
+      linearForward(e, this.fc, L * B, tape.y, O, tape.out, this.fc.outFeatures);
       outOff = tape.out;
-      outW = P;
+      outW = this.fc.outFeatures;
     }
     heap = e.heap();
     let output: Tensor;
@@ -420,12 +419,10 @@ export abstract class RecurrentModel {
     heap.fill(0, dOutOff, dOutOff + R * outW);
     if (this.returnSequences) this.loadSequence(dOutput.data, tape, outW, dOutOff);
     else heap.set(dOutput.data, dOutOff + (L - 1) * B * outW);
-    if (this.projSize !== null) {
-      const P = this.projSize;
-      e.transpose(R, P, dOutOff, P, tape.scratch, R);
-      e.gemm(P, O, R, tape.scratch, R, tape.y, O, this.fc.gw, O, true);
-      e.colSum(R, P, dOutOff, P, this.fc.gb);
-      e.gemm(R, O, P, dOutOff, P, this.fc.w, O, tape.dy, O, false);
+    if (this.fc) {
+      const P = this.fc.outFeatures;
+      linearBackwardWeights(e, this.fc, R, dOutOff, P, tape.y, O, tape.scratch);
+      linearBackwardInput(e, this.fc, R, dOutOff, P, tape.dy, O, false);
     }
     e.fill(tape.dx, R * I, 0);
     e.fill(tape.dh, (L + 1) * B * S, 0);
@@ -518,10 +515,7 @@ export abstract class RecurrentModel {
         hPrev = parts.hl;
       }
       this.coreForward(parts.core, 0, 1, parts.x, I, hPrev, hNextSlot, parts.ts, parts.y, null);
-      if (P !== null) {
-        e.gemm(1, P, O, parts.y, O, this.fc.wt, P, parts.out, P, false);
-        e.biasAct(1, P, 0, parts.out, P, this.fc.b, parts.out, P);
-      }
+      if (this.fc) linearForward(e, this.fc, 1, parts.y, O, parts.out, this.fc.outFeatures);
     };
     return { parts, step, prepare: () => this.prepare() };
   }
