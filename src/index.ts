@@ -8,7 +8,9 @@ export { createEngine, initWasm, wasmSimdSupported, ReferenceEngine, WasmEngine,
 export type { Engine, BackendKind, BackboneActivation, CfcModeName } from "./engine/index.js";
 export { CfC, type CfCOptions } from "./models/cfc.js";
 export { CfCCell, type CfCCellOptions } from "./models/cfc-cell.js";
-export { LTC, LTCCell, type LTCOptions, type LTCCellOptions, type LtcMapping } from "./models/ltc.js";
+export { WiredCfCCell, type WiredCfCCellOptions } from "./models/wired-cfc-cell.js";
+export { LTC, type LTCOptions, type LtcMapping } from "./models/ltc.js";
+export { LTCCell, type LTCCellOptions } from "./models/ltc-cell.js";
 export { LSTM, type LSTMOptions } from "./models/lstm.js";
 export { RecurrentModel, StreamSession, type ForwardOptions, type ForwardResult, type BackwardResult, type HiddenState } from "./models/recurrent.js";
 export { buildModel, type ModelConfig } from "./models/build.js";

@@ -9,7 +9,8 @@ import { describe, test } from "node:test";
 import { ltcScratchSize } from "../src/engine/engine.js";
 import { createEngine } from "../src/engine/index.js";
 import { buildModel } from "../src/models/build.js";
-import { LTC, LTCCell, type LTCOptions } from "../src/models/ltc.js";
+import { LTC, type LTCOptions } from "../src/models/ltc.js";
+import { LTCCell } from "../src/models/ltc-cell.js";
 import { replayCase } from "../src/models/replay.js";
 import type { Tensor } from "../src/tensor.js";
 import { AutoNCP } from "../src/wirings/auto-ncp.js";
@@ -292,7 +293,7 @@ describe("LTC float32 kernels agree with the float64 reference at awkward sizes"
 describe("LTC parameters and initialisation", () => {
   test("ncps names, shapes and order; masks frozen", () => {
     const model = new LTC(3, new FullyConnected(5, 2), ref({ mixedMemory: true }));
-    const got = model.params.entries().map((e) => `${e.name}[${e.shape.join(",")}]${e.gradOffset < 0 ? " frozen" : ""}`);
+    const got = model.params.entries().map((e) => `${e.name}[${e.shape.join(",")}]${e.offsets.grad < 0 ? " frozen" : ""}`);
     assert.deepEqual(got, [
       "rnn_cell.gleak[5]", "rnn_cell.vleak[5]", "rnn_cell.cm[5]", "rnn_cell.sigma[5,5]", "rnn_cell.mu[5,5]", "rnn_cell.w[5,5]",
       "rnn_cell.erev[5,5]", "rnn_cell.sensory_sigma[3,5]", "rnn_cell.sensory_mu[3,5]", "rnn_cell.sensory_w[3,5]",
@@ -574,7 +575,7 @@ describe("LTC option validation", () => {
     ["inputMapping 'foo'", () => new LTC(2, 3, ref({ inputMapping: "foo" as never })), /LTC: inputMapping must be "affine", "linear" or null \(identity\), got "foo"/],
     ["outputMapping 'none'", () => new LTC(2, 3, ref({ outputMapping: "none" as never })), /outputMapping must be "affine", "linear" or null/],
     ["implicitParamConstraints 'yes'", () => new LTC(2, 3, ref({ implicitParamConstraints: "yes" as never })), /implicitParamConstraints must be a boolean, got yes/],
-    ["unknown option projSize", () => new LTC(2, 3, ref({ projSize: 2 } as never)), /LTC: unknown option\(s\) projSize/],
+    ["unknown option projSize", () => new LTC(2, 3, ref({ projSize: 2 } as never)), /LTC: unknown option 'projSize' \(valid: mixedMemory, inputMapping, .*engine\)$/],
     ["wiring built for another input size", () => {
       const w = new AutoNCP(8, 2);
       w.build(3);

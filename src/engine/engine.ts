@@ -74,7 +74,7 @@ export interface Engine {
   actBackward(rows: number, cols: number, act: number, x: number, ldx: number, dy: number, ldDy: number, dx: number, ldDx: number): void;
 
   /**
-   * CfC output for modes default / no_gate. `heads` holds, per row, the four head pre-activations
+   * CfC output for modes default / no_gate (eq. 4 of the paper, ncps torch form). `heads` holds, per row, the four head pre-activations
    * [ff1 | ff2 | time_a | time_b] (each H wide, without bias); `bias` holds their 4H biases.
    * With sigma = sigmoid(time_a * ts[r] + time_b):
    *   default: h = ff1 * (1 - sigma) + sigma * ff2      no_gate: h = ff1 + sigma * ff2
@@ -87,7 +87,7 @@ export interface Engine {
    */
   cfcBackward(mode: number, rows: number, hidden: number, heads: number, ts: number, dh: number, ldDh: number, dHeads: number, dts: number): void;
   /**
-   * CfC "pure" (Cf-S) mode: f = ff1 pre-activation + bias (stored back into `ff1`, rows x H),
+   * CfC "pure" (Cf-S, eq. 3 of the paper) mode: f = ff1 pre-activation + bias (stored back into `ff1`, rows x H),
    * h = A - A * exp(-ts * (|w_tau| + |f|)) * f, with w_tau and A vectors of H.
    */
   cfcPureForward(rows: number, hidden: number, ff1: number, bias: number, ts: number, wTau: number, a: number, h: number, ldh: number): void;

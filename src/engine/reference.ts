@@ -2,7 +2,7 @@
  * The float64 reference engine: every kernel of engine.ts as plain loops. It is the oracle for tests and
  * finite-difference gradient checks, and the fallback where WebAssembly SIMD is unavailable.
  */
-import type { Engine } from "./engine.js";
+import { CfcMode, type Engine } from "./engine.js";
 import { activate, activateGrad, sigmoid } from "./math.js";
 
 /** torch Softplus: above this input it returns x itself. */
@@ -146,7 +146,7 @@ export class ReferenceEngine implements Engine {
         h[row + H + j] = ff2;
         h[row + 2 * H + j] = ta;
         h[row + 3 * H + j] = s;
-        h[hOut + r * ldh + j] = mode === 0 ? ff1 * (1 - s) + s * ff2 : ff1 + s * ff2;
+        h[hOut + r * ldh + j] = mode === CfcMode.default ? ff1 * (1 - s) + s * ff2 : ff1 + s * ff2;
       }
     }
   }
@@ -165,9 +165,9 @@ export class ReferenceEngine implements Engine {
         const ta = h[row + 2 * H + j];
         const s = h[row + 3 * H + j];
         const g = h[dh + r * ldDh + j];
-        const dff1 = mode === 0 ? g * (1 - s) : g;
+        const dff1 = mode === CfcMode.default ? g * (1 - s) : g;
         const dff2 = g * s;
-        const ds = mode === 0 ? g * (ff2 - ff1) : g * ff2;
+        const ds = mode === CfcMode.default ? g * (ff2 - ff1) : g * ff2;
         const dpre = ds * s * (1 - s);
         h[drow + j] = dff1 * (1 - ff1 * ff1);
         h[drow + H + j] = dff2 * (1 - ff2 * ff2);

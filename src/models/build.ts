@@ -3,7 +3,7 @@
  * ncps's snake_case argument names, `units` an int or `{ wiring: { kind, args } }`. This is the format of
  * the PyTorch reference cases and of checkpoint metadata, so a file alone is enough to rebuild a model.
  */
-import type { Engine } from "../engine/engine.js";
+import type { BackendKind, Engine } from "../engine/engine.js";
 import { wiringFromSpec } from "../wirings/spec.js";
 import { CfC, type CfCOptions } from "./cfc.js";
 import { LTC, type LTCOptions } from "./ltc.js";
@@ -16,7 +16,7 @@ export interface ModelConfig {
 }
 
 export interface BuildOptions {
-  backend?: "wasm" | "reference";
+  backend?: BackendKind;
   engine?: Engine;
   seed?: number;
 }

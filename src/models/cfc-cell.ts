@@ -4,10 +4,12 @@
  * `ff1.weight`, ...), as in a state_dict of an ncps CfCCell. It runs the CfC machinery on 1-step
  * sequences, so it shares every kernel and gradient with CfC.
  */
-import type { BackboneActivation, CfcModeName, Engine } from "../engine/engine.js";
+import type { BackboneActivation, BackendKind, CfcModeName, Engine } from "../engine/engine.js";
 import type { ParamRef } from "../train/params.js";
-import { type Tensor, shapeString } from "../tensor.js";
+import type { Tensor } from "../tensor.js";
 import { CfC } from "./cfc.js";
+import { rejectUnknownOptions } from "./options.js";
+import { resolveCellStep } from "./sequence.js";
 
 export interface CfCCellOptions {
   mode?: CfcModeName;
@@ -16,15 +18,20 @@ export interface CfCCellOptions {
   backboneLayers?: number;
   backboneDropout?: number;
   seed?: number;
-  backend?: "wasm" | "reference";
+  backend?: BackendKind;
   engine?: Engine;
 }
+
+const OPTION_NAMES = Object.keys({
+  mode: true, backboneActivation: true, backboneUnits: true, backboneLayers: true, backboneDropout: true, seed: true, backend: true, engine: true,
+} satisfies Record<keyof CfCCellOptions, true>);
 
 export class CfCCell {
   private readonly model: CfC;
   private batched = true;
 
   constructor(readonly inputSize: number, readonly hiddenSize: number, options: CfCCellOptions = {}) {
+    rejectUnknownOptions("CfCCell", options, OPTION_NAMES);
     this.model = new CfC(inputSize, hiddenSize, {
       mode: options.mode,
       activation: options.backboneActivation,
@@ -43,27 +50,10 @@ export class CfCCell {
    * ts a number or per sample (B) / (B, 1). Returns the new state (which is also the output).
    */
   forward(input: Tensor, hx?: Tensor | null, ts: number | Tensor = 1, options: { training?: boolean } = {}): Tensor {
-    const s = input.shape;
-    this.batched = s.length === 2;
-    if (!(s.length === 1 || s.length === 2) || s[s.length - 1] !== this.inputSize) {
-      throw new Error(`input: expected shape [B, ${this.inputSize}] or [${this.inputSize}], got ${shapeString(s)}`);
-    }
-    const B = this.batched ? s[0] : 1;
-    const x = { shape: [B, 1, this.inputSize], data: input.data };
-    let h: Tensor | undefined;
-    if (hx) {
-      const want = this.batched ? [B, this.hiddenSize] : [this.hiddenSize];
-      if (hx.shape.join() !== want.join()) throw new Error(`hx: expected shape ${shapeString(want)}, got ${shapeString(hx.shape)}`);
-      h = { shape: [B, this.hiddenSize], data: hx.data };
-    }
-    let timespans: Tensor | number = ts as number;
-    if (typeof ts !== "number") {
-      const ok = (this.batched && (ts.shape.join() === `${B}` || ts.shape.join() === `${B},1`)) || (!this.batched && ts.data.length === 1);
-      if (!ok) throw new Error(`ts: expected a number or shape [${B}] / [${B}, 1], got ${shapeString(ts.shape)}`);
-      timespans = { shape: [B, 1], data: ts.data };
-    }
-    const { state } = this.model.forward(x, { hx: h, timespans, training: options.training });
-    return { shape: this.batched ? [B, this.hiddenSize] : [this.hiddenSize], data: state.h.data };
+    const step = resolveCellStep(input, this.inputSize, hx, this.hiddenSize, ts);
+    this.batched = step.batched;
+    const { state } = this.model.forward(step.x, { hx: step.hx, timespans: step.timespans, training: options.training });
+    return { shape: step.batched ? [step.batch, this.hiddenSize] : [this.hiddenSize], data: state.h.data };
   }
 
   /** Backward of the last forward: d loss / d h' in; gradients of input, hx and ts out. */

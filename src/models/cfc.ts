@@ -1,15 +1,16 @@
 /**
  * CfC: closed-form continuous-time network (ncps torch `CfC`), fully connected with a backbone, or wired
- * by a Wiring (NCP, AutoNCP, ...). See cfc-cell.ts for the cell equations and recurrent.ts for the loop.
+ * by a Wiring (NCP, AutoNCP, ...). See cfc-cell-core.ts for the cell and recurrent.ts for the loop.
  */
-import { BACKBONE_ACTIVATIONS, type BackboneActivation, type CfcModeName, type Engine } from "../engine/engine.js";
+import { BACKBONE_ACTIVATIONS, type BackboneActivation, type BackendKind, type CfcModeName, type Engine } from "../engine/engine.js";
 import { createEngine } from "../engine/index.js";
 import type { Rng } from "../nn/rng.js";
 import { wiringToSpec } from "../wirings/spec.js";
 import { Wiring } from "../wirings/wiring.js";
-import { CellCache, CfCCellCore } from "./cfc-cell-core.js";
-import { RecurrentModel } from "./recurrent.js";
-import { wiredLayers } from "./wired-cfc-cell.js";
+import { CfCCellCache, CfCCellCore } from "./cfc-cell-core.js";
+import { rejectUnknownOptions } from "./options.js";
+import { type PassMode, RecurrentModel } from "./recurrent.js";
+import { wiredLayers } from "./wired-layers.js";
 
 export interface CfCOptions {
   mode?: CfcModeName;
@@ -24,7 +25,7 @@ export interface CfCOptions {
   /** seed of weight initialisation and dropout: same seed, same model */
   seed?: number;
   /** "wasm" (float32, default) or "reference" (float64) */
-  backend?: "wasm" | "reference";
+  backend?: BackendKind;
   /** an engine to build on instead of a new one of `backend` */
   engine?: Engine;
   /** wired only: use the wiring's within-layer synapses instead of ncps's all-ones block (off by default) */
@@ -34,6 +35,11 @@ export interface CfCOptions {
 }
 
 const MODES: readonly CfcModeName[] = ["default", "no_gate", "pure"];
+
+const OPTION_NAMES = Object.keys({
+  mode: true, activation: true, backboneUnits: true, backboneLayers: true, backboneDropout: true, mixedMemory: true,
+  projSize: true, returnSequences: true, batchFirst: true, seed: true, backend: true, engine: true, wiringRecurrence: true,
+} satisfies Record<Exclude<keyof CfCOptions, "cellPrefix">, true>);
 
 export class CfC extends RecurrentModel {
   readonly stateSize: number;
@@ -48,6 +54,7 @@ export class CfC extends RecurrentModel {
   readonly config: Required<Omit<CfCOptions, "engine" | "backend" | "projSize" | "cellPrefix">> & { projSize: number | null };
 
   constructor(inputSize: number, units: number | Wiring, options: CfCOptions = {}) {
+    rejectUnknownOptions("CfC", options, OPTION_NAMES, ["cellPrefix"]);
     const engine = options.engine ?? createEngine(options.backend ?? "wasm");
     const mode = options.mode ?? "default";
     if (!MODES.includes(mode)) throw new Error(`CfC: unknown mode '${String(mode)}', expected one of ${MODES.join(", ")}`);
@@ -145,12 +152,12 @@ export class CfC extends RecurrentModel {
     for (const c of this.cells) c.prepare();
   }
 
-  protected coreCache(steps: number, rows: number, grad: boolean): CellCache[] {
-    return this.cells.map((c) => new CellCache(this.engine, c, steps, rows, grad));
+  protected coreCache(steps: number, rows: number, mode: PassMode): CfCCellCache[] {
+    return this.cells.map((c) => new CfCCellCache(this.engine, c, steps, rows, mode));
   }
 
   protected coreForward(cache: unknown, slot: number, rows: number, x: number, ldx: number, hPrev: number, hOut: number, ts: number, y: number, dropout: Rng | null): void {
-    const caches = cache as CellCache[];
+    const caches = cache as CfCCellCache[];
     const S = this.stateSize;
     let inp = x;
     let ldIn = ldx;
@@ -164,7 +171,7 @@ export class CfC extends RecurrentModel {
   }
 
   protected coreBackward(cache: unknown, slot: number, rows: number, dy: number, dh: number, dx: number, ldDx: number, dhPrev: number, ts: number, dts: number): void {
-    const caches = cache as CellCache[];
+    const caches = cache as CfCCellCache[];
     const S = this.stateSize;
     const e = this.engine;
     e.addRows(rows, this.cellOutputSize, dy, this.cellOutputSize, dh + this.outputOffset, S);
@@ -178,7 +185,7 @@ export class CfC extends RecurrentModel {
   }
 
   protected coreFinishBackward(cache: unknown, steps: number, _x: number, _hPrev: number): void {
-    const caches = cache as CellCache[];
+    const caches = cache as CfCCellCache[];
     this.cells.forEach((c, l) => c.finishBackward(caches[l], steps));
   }
 }

@@ -4,19 +4,24 @@
  * Elapsed times have no place in an LSTM; give them as an extra input feature when they matter.
  */
 import { createEngine } from "../engine/index.js";
-import type { Engine } from "../engine/engine.js";
-import { LstmCache, LstmCell } from "../nn/lstm.js";
+import type { BackendKind, Engine } from "../engine/engine.js";
+import { LstmCache, LstmCell } from "../nn/lstm-cell.js";
 import type { Rng } from "../nn/rng.js";
-import { RecurrentModel } from "./recurrent.js";
+import { rejectUnknownOptions } from "./options.js";
+import { type PassMode, RecurrentModel } from "./recurrent.js";
 
 export interface LSTMOptions {
   projSize?: number | null;
   returnSequences?: boolean;
   batchFirst?: boolean;
   seed?: number;
-  backend?: "wasm" | "reference";
+  backend?: BackendKind;
   engine?: Engine;
 }
+
+const OPTION_NAMES = Object.keys({
+  projSize: true, returnSequences: true, batchFirst: true, seed: true, backend: true, engine: true,
+} satisfies Record<keyof LSTMOptions, true>);
 
 interface LstmCoreCache {
   cell: LstmCache;
@@ -29,6 +34,7 @@ export class LSTM extends RecurrentModel {
   readonly cell: LstmCell;
 
   constructor(inputSize: number, readonly hiddenSize: number, options: LSTMOptions = {}) {
+    rejectUnknownOptions("LSTM", options, OPTION_NAMES);
     if (!Number.isInteger(hiddenSize) || hiddenSize < 1) throw new Error(`LSTM: hiddenSize must be a positive integer, got ${hiddenSize}`);
     super(options.engine ?? createEngine(options.backend ?? "wasm"), inputSize, {
       returnSequences: options.returnSequences ?? true,
@@ -54,7 +60,7 @@ export class LSTM extends RecurrentModel {
     this.cell.prepare();
   }
 
-  protected coreCache(steps: number, rows: number, grad: boolean): LstmCoreCache {
+  protected coreCache(steps: number, rows: number, { grad }: PassMode): LstmCoreCache {
     return { cell: new LstmCache(this.engine, this.hiddenSize, steps, rows, grad), dc: grad ? this.engine.alloc(rows * this.hiddenSize) : -1 };
   }
 

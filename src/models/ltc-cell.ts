@@ -1,339 +1,151 @@
 /**
- * The LTC cell (ncps torch `LTCCell`): a conductance-based neuron model integrated by a fused
- * semi-implicit Euler solver. Per step, with the input mapped x' = x * input_w + input_b, the sensory
- * synapses are summed once, then `odeUnfolds` sub-steps of elapsed / odeUnfolds update every neuron:
- *   v_j <- (cm_t v_j + gleak vleak + sum_i a_ij erev_ij + Ns_j) / (cm_t + gleak + sum_i a_ij + Ds_j + eps)
- * with a_ij = phi(w_ij) sigmoid(sigma_ij (v_i - mu_ij)) mask_ij and phi = softplus (implicit parameter
- * constraints) or identity. The output is the motor neurons v[:, 0:M], mapped by output_w, output_b.
- * The per-element work is in the engine's ltc* kernels; this class owns the parameters (ncps names,
- * shapes and order), the effective copies the kernels read, and the per-step caches of the backward pass.
+ * `LTCCell`: one LTC step as a module of its own (ncps torch `LTCCell(wiring, in_features)`), for users who
+ * drive the time loop themselves. It is an LTC over a sequence of length one, so it shares every kernel
+ * and gradient with LTC (ltc.ts); parameter names are ncps LTCCell's (`gleak`, `w`, ... without the
+ * `rnn_cell.` prefix).
  */
-import { type Engine, ltcScratchSize } from "../engine/engine.js";
-import type { ParameterSet } from "../nn/parameters.js";
-import type { Rng } from "../nn/rng.js";
-import type { Wiring } from "../wirings/wiring.js";
+import type { BackendKind, Engine } from "../engine/engine.js";
+import type { ParamRef } from "../nn/parameters.js";
+import { type Tensor, numel, shapeString } from "../tensor.js";
+import { Wiring } from "../wirings/wiring.js";
+import { LTC } from "./ltc.js";
+import { type LtcMapping, checkSolverOptions } from "./ltc-cell-core.js";
+import { rejectUnknownOptions } from "./options.js";
 
-/** ncps input/output mapping: "affine" (scale and shift), "linear" (scale) or null (identity). */
-export type LtcMapping = "affine" | "linear" | null;
-
-export interface LtcCellOptions {
-  inputMapping: LtcMapping;
-  outputMapping: LtcMapping;
-  odeUnfolds: number;
-  epsilon: number;
-  implicitParamConstraints: boolean;
+export interface LTCCellOptions {
+  inputMapping?: LtcMapping;
+  outputMapping?: LtcMapping;
+  odeUnfolds?: number;
+  epsilon?: number;
+  /** default false, as ncps's LTCCell (LTC defaults to true) */
+  implicitParamConstraints?: boolean;
+  seed?: number;
+  backend?: BackendKind;
+  engine?: Engine;
 }
 
-/** ncps `_init_ranges`: uniform initialisation interval of each parameter. */
-export const LTC_INIT_RANGES = {
-  gleak: [0.001, 1.0],
-  vleak: [-0.2, 0.2],
-  cm: [0.4, 0.6],
-  w: [0.001, 1.0],
-  sigma: [3, 8],
-  mu: [0.3, 0.8],
-  sensory_w: [0.001, 1.0],
-  sensory_sigma: [3, 8],
-  sensory_mu: [0.3, 0.8],
-} as const;
+/** ncps's `LTCCell`: one step at a time, the state passed in and out by the caller. */
+const OPTION_NAMES = Object.keys({
+  inputMapping: true, outputMapping: true, odeUnfolds: true, epsilon: true, implicitParamConstraints: true, seed: true, backend: true, engine: true,
+} satisfies Record<keyof LTCCellOptions, true>);
 
-interface Ref {
-  v: number;
-  g: number;
-}
+export class LTCCell {
+  readonly model: LTC;
+  private lastShape: { unbatched: boolean; batch: number; tsShape: readonly number[] | null } | null = null;
 
-/** Per-step buffers for `steps` steps of up to `rows` rows each. */
-export class LtcCache {
-  /** raw input per step (only with an input mapping: d input_w needs it) */
-  readonly x: number;
-  /** mapped input per step */
-  readonly xm: number;
-  /** rows x (K+1) x U per step: the state before each ODE sub-step and after the last */
-  readonly states: number;
-  /** rows x K x U per step: each sub-step's denominator */
-  readonly dens: number;
-  readonly sensNum: number;
-  readonly sensDen: number;
-  readonly scratch: number;
-  readonly dNum: number;
-  readonly dDen: number;
-  readonly dxm: number;
-
-  constructor(engine: Engine, cell: LtcCellCore, readonly steps: number, readonly rows: number, grad: boolean) {
-    const R = steps * rows;
-    const U = cell.units;
-    const S = cell.sensorySize;
-    const K = cell.options.odeUnfolds;
-    const mapped = cell.options.inputMapping !== null;
-    this.x = grad && mapped ? engine.alloc(R * S) : -1;
-    this.xm = engine.alloc(R * S);
-    this.states = grad ? engine.alloc(R * (K + 1) * U) : -1;
-    this.dens = grad ? engine.alloc(R * K * U) : -1;
-    this.sensNum = engine.alloc(rows * U);
-    this.sensDen = engine.alloc(rows * U);
-    this.scratch = engine.alloc(ltcScratchSize(U));
-    this.dNum = grad ? engine.alloc(rows * U) : -1;
-    this.dDen = grad ? engine.alloc(rows * U) : -1;
-    this.dxm = grad && mapped ? engine.alloc(rows * S) : -1;
-  }
-}
-
-/**
- * Parameters and step functions of one LTC cell over a built wiring. Parameter names are `prefix` +
- * ncps's names; memory is the engine's.
- */
-export class LtcCellCore {
-  readonly units: number;
-  readonly sensorySize: number;
-  readonly motorSize: number;
-  readonly gleak: Ref;
-  readonly vleak: Ref;
-  readonly cm: Ref;
-  readonly sigma: Ref;
-  readonly mu: Ref;
-  readonly w: Ref;
-  readonly erev: Ref;
-  readonly sensorySigma: Ref;
-  readonly sensoryMu: Ref;
-  readonly sensoryW: Ref;
-  readonly sensoryErev: Ref;
-  readonly mask: number;
-  readonly sensoryMask: number;
-  readonly inputW: Ref | null;
-  readonly inputB: Ref | null;
-  readonly outputW: Ref | null;
-  readonly outputB: Ref | null;
-
-  // Effective copies the kernels read, refreshed by prepare(): phi(w) * mask, that times erev, phi(cm),
-  // phi(gleak), phi(gleak) * vleak.
-  private readonly wEff: number;
-  private readonly wErev: number;
-  private readonly sensoryWEff: number;
-  private readonly sensoryWErev: number;
-  private readonly cmEff: number;
-  private readonly gleakEff: number;
-  private readonly gleakVleak: number;
-  // Gradient accumulators of a backward pass, turned into parameter gradients by finishBackward.
-  private readonly accP: number;
-  private readonly accQ: number;
-  private readonly sensoryAccP: number;
-  private readonly sensoryAccQ: number;
-  private readonly dCmEff: number;
-  private readonly dGleakEff: number;
-  private readonly tmp: number;
-
-  constructor(readonly engine: Engine, readonly params: ParameterSet, readonly prefix: string, wiring: Wiring, readonly options: LtcCellOptions, rng: Rng) {
-    if (!wiring.isBuilt() || !wiring.sensoryAdjacencyMatrix || wiring.inputDim === null) {
-      throw new Error(`LTC cell: the wiring must be built for an input size first (wiring.build(inputDim))`);
+  constructor(wiring: Wiring, inFeatures: number | null = null, options: LTCCellOptions = {}) {
+    rejectUnknownOptions("LTCCell", options, OPTION_NAMES);
+    if (!(wiring instanceof Wiring)) throw new Error(`LTCCell: wiring must be a Wiring, got ${String(wiring)}`);
+    let inputSize: number;
+    if (inFeatures !== null && inFeatures !== undefined) {
+      if (!Number.isInteger(inFeatures) || inFeatures < 1) throw new Error(`LTCCell: inFeatures must be a positive integer, got ${String(inFeatures)}`);
+      inputSize = inFeatures;
+    } else {
+      if (wiring.inputDim === null) throw new Error("LTCCell: the wiring is not built; pass inFeatures or call wiring.build(inputDim) first");
+      inputSize = wiring.inputDim;
     }
-    const U = wiring.units;
-    const S = wiring.inputDim;
-    const M = wiring.outputDim;
-    this.units = U;
-    this.sensorySize = S;
-    this.motorSize = M;
-    const add = (name: string, shape: number[], trainable = true): Ref => {
-      const e = params.add(`${prefix}${name}`, shape, trainable);
-      return { v: e.offset, g: e.gradOffset };
+    const solver = checkSolverOptions(options, false, "LTCCell");
+    this.model = new LTC(inputSize, wiring, { ...options, ...solver, returnSequences: true, batchFirst: true, mixedMemory: false, cellPrefix: "" });
+  }
+
+  get stateSize(): number {
+    return this.model.stateSize;
+  }
+  get sensorySize(): number {
+    return this.model.sensorySize;
+  }
+  get motorSize(): number {
+    return this.model.motorSize;
+  }
+  get outputSize(): number {
+    return this.model.motorSize;
+  }
+  get synapseCount(): number {
+    return this.model.synapseCount;
+  }
+  get sensorySynapseCount(): number {
+    return this.model.sensorySynapseCount;
+  }
+
+  /**
+   * One step: input (B, I) and state (B, U) (or unbatched (I) and (U)); elapsedTime a number or one value
+   * per sample, shaped (B) or (B, 1). Returns the mapped motor output (B, M) and the next state (B, U).
+   */
+  forward(input: Tensor, state: Tensor | null = null, elapsedTime: number | Tensor = 1): { output: Tensor; state: Tensor } {
+    const I = this.model.inputSize;
+    const U = this.model.stateSize;
+    const unbatched = input.shape.length === 1;
+    if (!unbatched && input.shape.length !== 2) throw new Error(`LTCCell.forward: input must be (B, ${I}) or (${I}), got ${shapeString(input.shape)}`);
+    if (input.shape[input.shape.length - 1] !== I) throw new Error(`LTCCell.forward: input must have ${I} features, got ${shapeString(input.shape)}`);
+    const B = unbatched ? 1 : input.shape[0];
+    const x: Tensor = { shape: unbatched ? [1, I] : [B, 1, I], data: input.data };
+    let timespans: Tensor | number;
+    let tsShape: readonly number[] | null = null;
+    if (typeof elapsedTime === "number") timespans = elapsedTime;
+    else {
+      if (numel(elapsedTime.shape) !== B || elapsedTime.shape.length > 2 || (elapsedTime.shape.length === 2 && elapsedTime.shape[1] !== 1)) {
+        throw new Error(`LTCCell.forward: elapsedTime must be a number or have one value per sample, shape (${B}) or (${B}, 1); got ${shapeString(elapsedTime.shape)}`);
+      }
+      tsShape = elapsedTime.shape;
+      timespans = { shape: unbatched ? [1] : [B, 1], data: elapsedTime.data };
+    }
+    let hx: Tensor | null = null;
+    if (state) {
+      const want = unbatched ? [U] : [B, U];
+      if (state.shape.length !== want.length || state.shape.some((d, i) => d !== want[i])) {
+        throw new Error(`LTCCell.forward: state must have shape ${shapeString(want)}, got ${shapeString(state.shape)}`);
+      }
+      hx = state;
+    }
+    const r = this.model.forward(x, { hx, timespans });
+    this.lastShape = { unbatched, batch: B, tsShape };
+    const M = this.model.motorSize;
+    return { output: { shape: unbatched ? [M] : [B, M], data: r.output.data }, state: r.state.h };
+  }
+
+  /**
+   * Backpropagates d loss / d output (and optionally d loss / d next state) through the last forward.
+   * Parameter gradients accumulate; returns the gradients w.r.t. input, state and (when given as a
+   * tensor) elapsedTime.
+   */
+  backward(dOutput: Tensor, dState?: Tensor): { input: Tensor; state: Tensor; elapsedTime?: Tensor } {
+    const last = this.lastShape;
+    if (!last) throw new Error("LTCCell.backward: call forward first");
+    const M = this.model.motorSize;
+    const B = last.batch;
+    const want = last.unbatched ? [M] : [B, M];
+    if (dOutput.shape.length !== want.length || dOutput.shape.some((d, i) => d !== want[i])) {
+      throw new Error(`LTCCell.backward: dOutput must have the output's shape ${shapeString(want)}, got ${shapeString(dOutput.shape)}`);
+    }
+    const r = this.model.backward({ shape: last.unbatched ? [1, M] : [B, 1, M], data: dOutput.data }, { dState: dState ? { h: dState } : undefined });
+    const I = this.model.inputSize;
+    const out: { input: Tensor; state: Tensor; elapsedTime?: Tensor } = {
+      input: { shape: last.unbatched ? [I] : [B, I], data: r.input.data },
+      state: r.hx.h,
     };
-    // state_dict order of ncps's _allocate_parameters
-    this.gleak = add("gleak", [U]);
-    this.vleak = add("vleak", [U]);
-    this.cm = add("cm", [U]);
-    this.sigma = add("sigma", [U, U]);
-    this.mu = add("mu", [U, U]);
-    this.w = add("w", [U, U]);
-    this.erev = add("erev", [U, U]);
-    this.sensorySigma = add("sensory_sigma", [S, U]);
-    this.sensoryMu = add("sensory_mu", [S, U]);
-    this.sensoryW = add("sensory_w", [S, U]);
-    this.sensoryErev = add("sensory_erev", [S, U]);
-    this.mask = add("sparsity_mask", [U, U], false).v;
-    this.sensoryMask = add("sensory_sparsity_mask", [S, U], false).v;
-    const im = options.inputMapping;
-    const om = options.outputMapping;
-    this.inputW = im === "affine" || im === "linear" ? add("input_w", [S]) : null;
-    this.inputB = im === "affine" ? add("input_b", [S]) : null;
-    this.outputW = om === "affine" || om === "linear" ? add("output_w", [M]) : null;
-    this.outputB = om === "affine" ? add("output_b", [M]) : null;
-
-    const e = engine;
-    this.wEff = e.alloc(U * U);
-    this.wErev = e.alloc(U * U);
-    this.sensoryWEff = e.alloc(S * U);
-    this.sensoryWErev = e.alloc(S * U);
-    this.cmEff = e.alloc(U);
-    this.gleakEff = e.alloc(U);
-    this.gleakVleak = e.alloc(U);
-    this.accP = e.alloc(U * U);
-    this.accQ = e.alloc(U * U);
-    this.sensoryAccP = e.alloc(S * U);
-    this.sensoryAccQ = e.alloc(S * U);
-    this.dCmEff = e.alloc(U);
-    this.dGleakEff = e.alloc(U);
-    this.tmp = e.alloc(Math.max(U, S) * U);
-    this.initialise(wiring, rng);
+    if (last.tsShape && r.timespans) out.elapsedTime = { shape: [...last.tsShape], data: r.timespans.data };
+    return out;
   }
 
-  /** ncps init: uniform ranges (drawn in parameter order), erev and masks from the wiring, identity maps. */
-  private initialise(wiring: Wiring, rng: Rng): void {
-    const U = this.units;
-    const S = this.sensorySize;
-    const heap = this.engine.heap();
-    const uniform = (ref: Ref, n: number, [lo, hi]: readonly [number, number]) => {
-      for (let i = 0; i < n; i++) heap[ref.v + i] = rng.range(lo, hi);
-    };
-    const R = LTC_INIT_RANGES;
-    uniform(this.gleak, U, R.gleak);
-    uniform(this.vleak, U, R.vleak);
-    uniform(this.cm, U, R.cm);
-    uniform(this.sigma, U * U, R.sigma);
-    uniform(this.mu, U * U, R.mu);
-    uniform(this.w, U * U, R.w);
-    const adj = wiring.erevInitializer();
-    const sens = wiring.sensoryErevInitializer();
-    for (let i = 0; i < U * U; i++) {
-      heap[this.erev.v + i] = adj[i];
-      heap[this.mask + i] = Math.abs(adj[i]);
-    }
-    uniform(this.sensorySigma, S * U, R.sensory_sigma);
-    uniform(this.sensoryMu, S * U, R.sensory_mu);
-    uniform(this.sensoryW, S * U, R.sensory_w);
-    for (let i = 0; i < S * U; i++) {
-      heap[this.sensoryErev.v + i] = sens[i];
-      heap[this.sensoryMask + i] = Math.abs(sens[i]);
-    }
-    if (this.inputW) heap.fill(1, this.inputW.v, this.inputW.v + S);
-    if (this.outputW) heap.fill(1, this.outputW.v, this.outputW.v + this.motorSize);
-    // input_b and output_b start at zero (alloc zero-fills)
-  }
-
-  /** phi: softplus with implicit constraints, else the values as they are. */
-  private positive(n: number, src: number, dst: number): void {
-    if (this.options.implicitParamConstraints) this.engine.ltcSoftplus(n, src, dst);
-    else this.engine.copy(src, dst, n);
-  }
-
-  /** Refreshes the effective parameter copies; call after the weights changed (every forward does). */
-  prepare(): void {
-    const e = this.engine;
-    const U = this.units;
-    const S = this.sensorySize;
-    this.positive(U * U, this.w.v, this.wEff);
-    e.mul(U * U, this.wEff, this.mask, this.wEff);
-    e.mul(U * U, this.wEff, this.erev.v, this.wErev);
-    this.positive(S * U, this.sensoryW.v, this.sensoryWEff);
-    e.mul(S * U, this.sensoryWEff, this.sensoryMask, this.sensoryWEff);
-    e.mul(S * U, this.sensoryWEff, this.sensoryErev.v, this.sensoryWErev);
-    this.positive(U, this.cm.v, this.cmEff);
-    this.positive(U, this.gleak.v, this.gleakEff);
-    e.mul(U, this.gleakEff, this.vleak.v, this.gleakVleak);
-  }
-
-  /**
-   * One step for `rows` rows into cache slot `slot`: input x (ld ldx), previous state hPrev and new state
-   * hOut (ld units), elapsed times ts (rows), output y (rows x motorSize).
-   */
-  forwardStep(c: LtcCache, slot: number, rows: number, x: number, ldx: number, hPrev: number, hOut: number, ts: number, y: number): void {
-    const e = this.engine;
-    const U = this.units;
-    const S = this.sensorySize;
-    const M = this.motorSize;
-    const K = this.options.odeUnfolds;
-    const xm = c.xm + slot * c.rows * S;
-    if (this.inputW) {
-      if (c.x >= 0) e.copyRows(rows, S, x, ldx, c.x + slot * c.rows * S, S);
-      e.ltcMap(rows, S, x, ldx, this.inputW.v, this.inputB ? this.inputB.v : -1, xm, S);
-    } else {
-      e.copyRows(rows, S, x, ldx, xm, S);
-    }
-    e.ltcSensory(rows, S, U, xm, S, this.sensoryWEff, this.sensoryWErev, this.sensorySigma.v, this.sensoryMu.v, c.sensNum, c.sensDen);
-    const states = c.states >= 0 ? c.states + slot * c.rows * (K + 1) * U : -1;
-    const dens = c.dens >= 0 ? c.dens + slot * c.rows * K * U : -1;
-    e.ltcForward(rows, U, K, this.options.epsilon, hPrev, U, ts, this.cmEff, this.gleakEff, this.gleakVleak,
-      this.wEff, this.wErev, this.sigma.v, this.mu.v, c.sensNum, c.sensDen, hOut, U, states, dens, c.scratch);
-    if (this.outputW) e.ltcMap(rows, M, hOut, U, this.outputW.v, this.outputB ? this.outputB.v : -1, y, M);
-    else e.copyRows(rows, M, hOut, U, y, M);
-  }
-
-  /**
-   * Backward of one step. dy (rows x motorSize): d loss / d y; dh (ld units): d loss / d hOut on entry,
-   * d loss / d hPrev on exit. Accumulates d loss / d x into dx (ld ldDx) and d loss / d ts into dts.
-   */
-  backwardStep(c: LtcCache, slot: number, rows: number, dy: number, dh: number, dx: number, ldDx: number, ts: number, dts: number): void {
-    const e = this.engine;
-    const U = this.units;
-    const S = this.sensorySize;
-    const M = this.motorSize;
-    const K = this.options.odeUnfolds;
-    const states = c.states + slot * c.rows * (K + 1) * U;
-    const dens = c.dens + slot * c.rows * K * U;
-    // the output reads the last state of each row: offset K * U inside its (K+1) x U block
-    if (this.outputW) {
-      e.ltcMapBackward(rows, M, states + K * U, (K + 1) * U, this.outputW.v, dy, M, dh, U, this.outputW.g, this.outputB ? this.outputB.g : -1);
-    } else {
-      e.addRows(rows, M, dy, M, dh, U);
-    }
-    e.ltcBackward(rows, U, K, ts, this.cmEff, this.gleakEff, this.vleak.v, this.wEff, this.erev.v, this.sigma.v, this.mu.v,
-      states, dens, dh, U, c.dNum, c.dDen, this.dCmEff, this.dGleakEff, this.vleak.g, this.accP, this.accQ, this.sigma.g, this.mu.g, dts, c.scratch);
-    const xm = c.xm + slot * c.rows * S;
-    if (this.inputW) {
-      e.fill(c.dxm, rows * S, 0);
-      e.ltcSensoryBackward(rows, S, U, xm, S, this.sensoryWEff, this.sensoryErev.v, this.sensorySigma.v, this.sensoryMu.v, c.dNum, c.dDen,
-        c.dxm, S, this.sensoryAccP, this.sensoryAccQ, this.sensorySigma.g, this.sensoryMu.g);
-      e.ltcMapBackward(rows, S, c.x + slot * c.rows * S, S, this.inputW.v, c.dxm, S, dx, ldDx, this.inputW.g, this.inputB ? this.inputB.g : -1);
-    } else {
-      e.ltcSensoryBackward(rows, S, U, xm, S, this.sensoryWEff, this.sensoryErev.v, this.sensorySigma.v, this.sensoryMu.v, c.dNum, c.dDen,
-        dx, ldDx, this.sensoryAccP, this.sensoryAccQ, this.sensorySigma.g, this.sensoryMu.g);
-    }
-  }
-
-  /** Turns the accumulators of the backward pass into parameter gradients (accumulated) and clears them. */
-  finishBackward(): void {
-    this.finishSynapses(this.units, this.w, this.erev, this.mask, this.wEff, this.accP, this.accQ);
-    this.finishSynapses(this.sensorySize, this.sensoryW, this.sensoryErev, this.sensoryMask, this.sensoryWEff, this.sensoryAccP, this.sensoryAccQ);
-    this.finishPositive(this.cm, this.dCmEff);
-    this.finishPositive(this.gleak, this.dGleakEff);
-  }
-
-  /** d w = phi'(w) * mask * (erev * P + Q), d erev = wEff * P (see the engine's ltcSensoryBackward). */
-  private finishSynapses(sources: number, w: Ref, erev: Ref, mask: number, wEff: number, accP: number, accQ: number): void {
-    const e = this.engine;
-    const n = sources * this.units;
-    const t = this.tmp;
-    e.mul(n, erev.v, accP, t);
-    e.axpy(n, 1, accQ, t);
-    e.mul(n, t, mask, t);
-    if (this.options.implicitParamConstraints) e.ltcSoftplusBackward(n, w.v, t, t);
-    e.axpy(n, 1, t, w.g);
-    e.mul(n, wEff, accP, t);
-    e.axpy(n, 1, t, erev.g);
-    e.fill(accP, n, 0);
-    e.fill(accQ, n, 0);
-  }
-
-  private finishPositive(p: Ref, dEff: number): void {
-    const e = this.engine;
-    const U = this.units;
-    if (this.options.implicitParamConstraints) e.ltcSoftplusBackward(U, p.v, dEff, dEff);
-    e.axpy(U, 1, dEff, p.g);
-    e.fill(dEff, U, 0);
-  }
-
-  /**
-   * ncps `apply_weight_constraints`: without implicit constraints, clips w, sensory_w, cm and gleak at 0
-   * in place (call it after each optimizer step); with implicit constraints it does nothing.
-   */
   applyWeightConstraints(): void {
-    if (this.options.implicitParamConstraints) return;
-    const heap = this.engine.heap();
-    const clip = (ref: Ref, n: number) => {
-      for (let i = ref.v; i < ref.v + n; i++) if (heap[i] < 0) heap[i] = 0;
-    };
-    const U = this.units;
-    clip(this.w, U * U);
-    clip(this.sensoryW, this.sensorySize * U);
-    clip(this.cm, U);
-    clip(this.gleak, U);
+    this.model.applyWeightConstraints();
+  }
+  zeroGrad(): void {
+    this.model.zeroGrad();
+  }
+  parameterCount(): number {
+    return this.model.parameterCount();
+  }
+  /** Trainable parameters under ncps LTCCell names (gleak, vleak, ...). */
+  parameters(): ParamRef[] {
+    return this.model.parameters();
+  }
+  /** Tensors by ncps LTCCell name (masks included), in state_dict order. */
+  stateDict(): Map<string, Tensor> {
+    return this.model.stateDict();
+  }
+  loadStateDict(tensors: Map<string, Tensor> | Record<string, Tensor>, source?: string): void {
+    this.model.loadStateDict(tensors, source);
   }
 }
+

@@ -10,7 +10,8 @@
 import type { Engine } from "../engine/engine.js";
 import { ParameterSet, type ParamRef } from "../nn/parameters.js";
 import { linearDefault } from "../nn/init.js";
-import { LstmCache, LstmCell } from "../nn/lstm.js";
+import { type Linear, addLinear, linearBackwardInput, linearBackwardWeights, linearForward, linearPrepare } from "../nn/linear.js";
+import { LstmCache, LstmCell } from "../nn/lstm-cell.js";
 import { Rng } from "../nn/rng.js";
 import { type DType, type FloatArray, type Tensor, arrayFor, shapeString } from "../tensor.js";
 import {
@@ -62,6 +63,16 @@ export interface RecurrentOptions {
   seed: number;
 }
 
+/**
+ * What a forward pass keeps: `training` switches dropout on (so caches hold dropout masks), `grad` keeps
+ * every step's activations for backward (so caches hold gradient buffers and one slot per step; without
+ * it one slot is reused by every step). The two are independent.
+ */
+export interface PassMode {
+  readonly training: boolean;
+  readonly grad: boolean;
+}
+
 /** Buffers of one forward pass, kept for the backward pass. */
 interface Tape {
   layout: SequenceLayout;
@@ -102,7 +113,8 @@ export abstract class RecurrentModel {
   /** the generator for weight initialisation (then for dropout masks) */
   protected readonly rng: Rng;
   protected lstm: LstmCell | null = null;
-  private fc = { w: -1, gw: -1, b: -1, gb: -1, wt: -1 };
+  /** the output projection (ncps `fc`), when projSize is set */
+  private fc: Linear | null = null;
   private tape: Tape | null = null;
   /** buffers per (batch, steps, grad, training), reused across calls with the same shapes */
   private tapes = new Map<string, Tape>();
@@ -141,15 +153,14 @@ export abstract class RecurrentModel {
     if (this.projSize !== null) {
       const P = this.projSize;
       const O = this.cellOutputSize;
-      const w = this.params.add("fc.weight", [P, O]);
-      const b = this.params.add("fc.bias", [P]);
+      const fc = addLinear(this.params, "fc", O, P, true);
       const wv = new Float64Array(P * O);
       linearDefault(wv, O, this.rng);
       const bv = new Float64Array(P);
       linearDefault(bv, O, this.rng);
-      this.engine.heap().set(wv, w.offset);
-      this.engine.heap().set(bv, b.offset);
-      this.fc = { w: w.offset, gw: w.gradOffset, b: b.offset, gb: b.gradOffset, wt: this.engine.alloc(P * O) };
+      this.engine.heap().set(wv, fc.weight.value);
+      this.engine.heap().set(bv, fc.bias!.value);
+      this.fc = fc;
     }
   }
 
@@ -160,7 +171,7 @@ export abstract class RecurrentModel {
 
   // ---- the cell, supplied by subclasses -------------------------------------------------------------
   protected abstract corePrepare(): void;
-  protected abstract coreCache(steps: number, rows: number, grad: boolean): unknown;
+  protected abstract coreCache(steps: number, rows: number, mode: PassMode): unknown;
   /** One step: x (ld ldx), hPrev and hOut (ld S), ts (rows), cell output y (ld cellOutputSize). */
   protected abstract coreForward(cache: unknown, slot: number, rows: number, x: number, ldx: number, hPrev: number, hOut: number, ts: number, y: number, dropout: Rng | null): void;
   /**
@@ -203,7 +214,7 @@ export abstract class RecurrentModel {
   private prepare(): void {
     this.corePrepare();
     this.lstm?.prepare();
-    if (this.projSize !== null) this.engine.transpose(this.projSize, this.cellOutputSize, this.fc.w, this.cellOutputSize, this.fc.wt, this.projSize);
+    if (this.fc) linearPrepare(this.engine, this.fc);
   }
 
   private getTape(layout: SequenceLayout, grad: boolean, training: boolean): Tape {
@@ -233,7 +244,7 @@ export abstract class RecurrentModel {
       grad,
       steps: L,
       rows: B,
-      core: this.coreCache(coreSteps, B, grad),
+      core: this.coreCache(coreSteps, B, { training, grad }),
       lstm: this.lstm ? new LstmCache(e, S, coreSteps, B, grad) : null,
       x: e.alloc(R * this.inputSize),
       tsRows: e.alloc(R),
@@ -343,12 +354,10 @@ export abstract class RecurrentModel {
     }
     let outOff = tape.y;
     let outW = O;
-    if (this.projSize !== null) {
-      const P = this.projSize;
-      e.gemm(L * B, P, O, tape.y, O, this.fc.wt, P, tape.out, P, false);
-      e.biasAct(L * B, P, 0, tape.out, P, this.fc.b, tape.out, P);
+    if (this.fc) {
+      linearForward(e, this.fc, L * B, tape.y, O, tape.out, this.fc.outFeatures);
       outOff = tape.out;
-      outW = P;
+      outW = this.fc.outFeatures;
     }
     heap = e.heap();
     let output: Tensor;
@@ -410,12 +419,10 @@ export abstract class RecurrentModel {
     heap.fill(0, dOutOff, dOutOff + R * outW);
     if (this.returnSequences) this.loadSequence(dOutput.data, tape, outW, dOutOff);
     else heap.set(dOutput.data, dOutOff + (L - 1) * B * outW);
-    if (this.projSize !== null) {
-      const P = this.projSize;
-      e.transpose(R, P, dOutOff, P, tape.scratch, R);
-      e.gemm(P, O, R, tape.scratch, R, tape.y, O, this.fc.gw, O, true);
-      e.colSum(R, P, dOutOff, P, this.fc.gb);
-      e.gemm(R, O, P, dOutOff, P, this.fc.w, O, tape.dy, O, false);
+    if (this.fc) {
+      const P = this.fc.outFeatures;
+      linearBackwardWeights(e, this.fc, R, dOutOff, P, tape.y, O, tape.scratch);
+      linearBackwardInput(e, this.fc, R, dOutOff, P, tape.dy, O, false);
     }
     e.fill(tape.dx, R * I, 0);
     e.fill(tape.dh, (L + 1) * B * S, 0);
@@ -487,7 +494,7 @@ export abstract class RecurrentModel {
     const O = this.cellOutputSize;
     const P = this.projSize;
     const parts = {
-      core: this.coreCache(1, 1, false),
+      core: this.coreCache(1, 1, { training: false, grad: false }),
       lstm: this.lstm ? new LstmCache(e, S, 1, 1, false) : null,
       x: e.alloc(I),
       ts: e.alloc(1),
@@ -508,10 +515,7 @@ export abstract class RecurrentModel {
         hPrev = parts.hl;
       }
       this.coreForward(parts.core, 0, 1, parts.x, I, hPrev, hNextSlot, parts.ts, parts.y, null);
-      if (P !== null) {
-        e.gemm(1, P, O, parts.y, O, this.fc.wt, P, parts.out, P, false);
-        e.biasAct(1, P, 0, parts.out, P, this.fc.b, parts.out, P);
-      }
+      if (this.fc) linearForward(e, this.fc, 1, parts.y, O, parts.out, this.fc.outFeatures);
     };
     return { parts, step, prepare: () => this.prepare() };
   }

@@ -67,7 +67,7 @@ export function replayCase(c: ReplayCase, dtype: "float32" | "float64" = "float3
   const back = model.backward({ shape: output.shape, data: lw.data });
   const grads: Record<string, JsonTensor> = {};
   for (const p of model.params.entries()) {
-    if (p.gradOffset < 0) continue;
+    if (p.offsets.grad < 0) continue;
     grads[p.name] = { shape: [...p.shape], data: Array.from(model.params.grad(p.name)) };
   }
   grads.input = toJson(back.input);

@@ -129,3 +129,40 @@ export function checkFiniteInputs(x: Tensor, ts: Tensor | number | undefined | n
   }
   hx.forEach((h, i) => assertFinite(h, i === 0 ? "hx" : "hx.c"));
 }
+
+/** One step of a single-step cell (CfCCell, WiredCfCCell) as a batch-first sequence of length one. */
+export interface CellStep {
+  batched: boolean;
+  batch: number;
+  /** (B, 1, I) */
+  x: Tensor;
+  /** (B, S), absent for zeros */
+  hx?: Tensor;
+  /** a number, or (B, 1) */
+  timespans: Tensor | number;
+}
+
+/**
+ * A cell step's arguments, ncps style: input (B, I) or unbatched (I); hx (B, S) / (S) or absent (zeros);
+ * ts a number or one value per sample, (B) / (B, 1).
+ */
+export function resolveCellStep(input: Tensor, inputSize: number, hx: Tensor | null | undefined, stateSize: number, ts: number | Tensor): CellStep {
+  const s = input.shape;
+  const batched = s.length === 2;
+  if (!(s.length === 1 || s.length === 2) || s[s.length - 1] !== inputSize) {
+    throw new Error(`input: expected shape [B, ${inputSize}] or [${inputSize}], got ${shapeString(s)}`);
+  }
+  const B = batched ? s[0] : 1;
+  const step: CellStep = { batched, batch: B, x: { shape: [B, 1, inputSize], data: input.data }, timespans: ts as number };
+  if (hx) {
+    const want = batched ? [B, stateSize] : [stateSize];
+    if (hx.shape.join() !== want.join()) throw new Error(`hx: expected shape ${shapeString(want)}, got ${shapeString(hx.shape)}`);
+    step.hx = { shape: [B, stateSize], data: hx.data };
+  }
+  if (typeof ts !== "number") {
+    const ok = (batched && (ts.shape.join() === `${B}` || ts.shape.join() === `${B},1`)) || (!batched && ts.data.length === 1);
+    if (!ok) throw new Error(`ts: expected a number or shape [${B}] / [${B}, 1], got ${shapeString(ts.shape)}`);
+    step.timespans = { shape: [B, 1], data: ts.data };
+  }
+  return step;
+}

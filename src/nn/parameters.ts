@@ -7,13 +7,18 @@ import type { Engine } from "../engine/engine.js";
 import { type FloatArray, type Tensor, numel, shapeString } from "../tensor.js";
 import type { ParamRef } from "../train/params.js";
 
+/** Where a parameter's values and gradients live in the engine's heap (element offsets). */
+export interface ParamOffsets {
+  readonly value: number;
+  /** -1 for frozen tensors (sparsity masks) */
+  readonly grad: number;
+}
+
 export interface ParameterEntry {
   readonly name: string;
   readonly shape: readonly number[];
   readonly size: number;
-  readonly offset: number;
-  /** -1 for frozen tensors (sparsity masks) */
-  readonly gradOffset: number;
+  readonly offsets: ParamOffsets;
 }
 
 export type { ParamRef };
@@ -26,7 +31,7 @@ export class ParameterSet {
   constructor(readonly engine: Engine) {}
 
   /** Reserves a block of `n` values (and grads when trainable); returns their offsets. */
-  region(n: number, trainable: boolean): { value: number; grad: number } {
+  region(n: number, trainable: boolean): ParamOffsets {
     const value = this.engine.alloc(n);
     const grad = trainable ? this.engine.alloc(n) : -1;
     if (trainable) this.gradRegions.push([grad, n]);
@@ -34,9 +39,9 @@ export class ParameterSet {
   }
 
   /** Registers a named tensor at the given offsets (state_dict order = registration order). */
-  register(name: string, shape: readonly number[], offset: number, gradOffset: number): ParameterEntry {
+  register(name: string, shape: readonly number[], offsets: ParamOffsets): ParameterEntry {
     if (this.byName.has(name)) throw new Error(`parameter ${name} registered twice`);
-    const entry = { name, shape: [...shape], size: numel(shape), offset, gradOffset };
+    const entry = { name, shape: [...shape], size: numel(shape), offsets: { value: offsets.value, grad: offsets.grad } };
     this.list.push(entry);
     this.byName.set(name, entry);
     return entry;
@@ -44,8 +49,7 @@ export class ParameterSet {
 
   /** Allocates and registers one tensor on its own. */
   add(name: string, shape: readonly number[], trainable = true): ParameterEntry {
-    const r = this.region(numel(shape), trainable);
-    return this.register(name, shape, r.value, r.grad);
+    return this.register(name, shape, this.region(numel(shape), trainable));
   }
 
   entries(): readonly ParameterEntry[] {
@@ -65,30 +69,30 @@ export class ParameterSet {
   /** Fresh view of a tensor's values (valid until the engine next allocates). */
   value(name: string): FloatArray {
     const e = this.entry(name);
-    return this.engine.heap().subarray(e.offset, e.offset + e.size);
+    return this.engine.heap().subarray(e.offsets.value, e.offsets.value + e.size);
   }
 
   grad(name: string): FloatArray {
     const e = this.entry(name);
-    if (e.gradOffset < 0) throw new Error(`parameter ${name} is not trainable`);
-    return this.engine.heap().subarray(e.gradOffset, e.gradOffset + e.size);
+    if (e.offsets.grad < 0) throw new Error(`parameter ${name} is not trainable`);
+    return this.engine.heap().subarray(e.offsets.grad, e.offsets.grad + e.size);
   }
 
   /** Trainable parameters with fresh views; take them anew after every forward (memory may move). */
   params(): ParamRef[] {
     const heap = this.engine.heap();
     return this.list
-      .filter((e) => e.gradOffset >= 0)
+      .filter((e) => e.offsets.grad >= 0)
       .map((e) => ({
         name: e.name,
-        value: heap.subarray(e.offset, e.offset + e.size),
-        grad: heap.subarray(e.gradOffset, e.gradOffset + e.size),
+        value: heap.subarray(e.offsets.value, e.offsets.value + e.size),
+        grad: heap.subarray(e.offsets.grad, e.offsets.grad + e.size),
       }));
   }
 
   /** Number of trainable scalars. */
   count(): number {
-    return this.list.reduce((s, e) => s + (e.gradOffset >= 0 ? e.size : 0), 0);
+    return this.list.reduce((s, e) => s + (e.offsets.grad >= 0 ? e.size : 0), 0);
   }
 
   zeroGrad(): void {
@@ -101,8 +105,8 @@ export class ParameterSet {
     return this.list.map((e) => ({
       name: e.name,
       shape: [...e.shape],
-      data: heap.slice(e.offset, e.offset + e.size),
-      trainable: e.gradOffset >= 0,
+      data: heap.slice(e.offsets.value, e.offsets.value + e.size),
+      trainable: e.offsets.grad >= 0,
     }));
   }
 
@@ -134,6 +138,6 @@ export class ParameterSet {
     for (const name of map.keys()) if (!this.byName.has(name)) problems.push(`unexpected tensor ${name}`);
     if (problems.length) throw new Error(`${source}: ${problems.length} problem(s):\n  ${problems.join("\n  ")}`);
     const heap = this.engine.heap();
-    for (const e of this.list) heap.set(map.get(e.name)!.data, e.offset);
+    for (const e of this.list) heap.set(map.get(e.name)!.data, e.offsets.value);
   }
 }

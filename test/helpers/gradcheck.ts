@@ -83,7 +83,7 @@ export function gradCheck(model: RecurrentModel, inp: GradCheckInputs, rng: Test
   };
 
   for (const p of model.params.entries()) {
-    if (p.gradOffset < 0) continue;
+    if (p.offsets.grad < 0) continue;
     const analytic = Float64Array.from(model.params.grad(p.name));
     checkArray(p.name, { get: () => model.params.value(p.name) as Float64Array }, analytic);
   }
