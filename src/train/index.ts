@@ -10,3 +10,4 @@ export { fit, type FitOptions, type FitResult, type EarlyStoppingOptions, type B
 export { evaluate, predictDataset, scorePredictions, defaultMetrics, type EvaluateOptions, type EvaluateResult, type PredictOptions } from "./evaluate.js";
 export { resolveLoss, checkModelFits, LOSS_NAMES, type LossName, type LossSpec } from "./shard.js";
 export { WorkerPool, splitEvenly } from "./workers.js";
+export * from "./checkpoint.js";

@@ -30,7 +30,7 @@ import {
   rngFromJson,
   rngToJson,
   saveCheckpoint,
-} from "../io/checkpoint.js";
+} from "./checkpoint.js";
 import type { RecurrentModel } from "../models/recurrent.js";
 import { Rng } from "../nn/rng.js";
 import type { Tensor } from "../tensor.js";
