@@ -6,7 +6,8 @@ import type { SequenceDataset } from "../data/dataset.js";
 import type { RecurrentModel } from "../models/recurrent.js";
 import type { Tensor } from "../tensor.js";
 import { createOptimizer } from "../train/optimizers.js";
-import { BatchAssembler, labelWeight, modelShape, predictShard, resolveLoss, trainShard } from "../train/shard.js";
+import { resolveLoss } from "../train/losses.js";
+import { BatchAssembler, labelWeight, modelShape, predictShard, trainShard } from "../train/shard.js";
 import { WorkerPool, splitEvenly } from "../train/workers.js";
 import type { BenchConfig, BenchResult } from "./bench.js";
 
