@@ -11,4 +11,5 @@ export type { EarlyStoppingOptions, BestEpoch } from "./early-stopping.js";
 export { evaluate, predictDataset, scorePredictions, defaultMetrics, type EvaluateOptions, type EvaluateResult, type PredictOptions } from "./evaluate.js";
 export { checkModelFits } from "./shard.js";
 export { WorkerPool, splitEvenly } from "./workers.js";
+export { trainStep, type TrainStepContext, type TrainStepResult } from "./train-step.js";
 export * from "./checkpoint.js";

@@ -14,9 +14,10 @@
  * then counts that epoch as done.
  *
  * With `threads: N > 1` each batch is split between the main thread and N - 1 worker threads (see
- * train-step.ts and workers.ts); the gradients are summed before the single optimizer step, so the result equals the
- * one-thread result up to the order of floating-point sums. Dropout masks then come from per-step seeds
- * in the workers, so with dropout the runs are reproducible for a given thread count only.
+ * train-step.ts and workers.ts); the gradients are summed before the single optimizer step, so the
+ * result equals the one-thread result up to the order of floating-point sums. Dropout masks then come
+ * from per-step seeds in the workers, so with dropout the runs are reproducible for a given thread
+ * count only.
  */
 import { type SequenceDataset, validateDataset } from "../data/dataset.js";
 import type { RecurrentModel } from "../models/recurrent.js";
