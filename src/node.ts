@@ -1,7 +1,9 @@
 /** ncps-ts for Node: the portable core plus training on worker threads, checkpoints and file formats. */
 export * from "./index.js";
-export { fit, type FitOptions, type FitResult, type EarlyStoppingOptions, type BatchInfo, type EpochInfo, type EpochRecord, type TrainCallbacks } from "./train/trainer.js";
+export { fit, type FitOptions, type FitResult, type BatchInfo, type EpochInfo, type EpochRecord, type TrainCallbacks } from "./train/trainer.js";
+export type { EarlyStoppingOptions, BestEpoch } from "./train/early-stopping.js";
 export { WorkerPool } from "./train/workers.js";
+export * from "./train/checkpoint.js";
 export * from "./io/index.js";
 export { csvToDataset, csvFileToDataset, predictionsByRow, type CsvDatasetOptions, type PreparedCsv } from "./data/csv-dataset.js";
 export { npyToDataset, npyArraysToDataset, type NpyDatasetOptions, type PreparedNpy } from "./data/npy-dataset.js";

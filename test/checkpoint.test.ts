@@ -6,7 +6,7 @@ import { syncBuiltinESMExports } from "node:module";
 import * as os from "node:os";
 import * as path from "node:path";
 import { wasmSimdSupported } from "../src/engine/index.js";
-import { applyCheckpoint, decodeCheckpoint, encodeCheckpoint, loadCheckpoint, readCheckpoint, saveCheckpoint } from "../src/io/checkpoint.js";
+import { applyCheckpoint, decodeCheckpoint, encodeCheckpoint, loadCheckpoint, readCheckpoint, saveCheckpoint } from "../src/train/checkpoint.js";
 import { decodeSafetensors, encodeSafetensors } from "../src/io/safetensors.js";
 import { CfC, type CfCOptions } from "../src/models/cfc.js";
 import type { RecurrentModel } from "../src/models/recurrent.js";

@@ -1,15 +1,21 @@
 /**
  * `ncps bench`: times a training step, batched inference or a streaming step of a model, with medians
  * over repeated runs after warm-up (the machine is noisy: compare ratios taken in the same run).
+ * With --threads N the training step is fit's own (trainStep with a worker pool) and inference is split
+ * across the threads as fit's validation does.
  */
-import { createOptimizer } from "../train/optimizers.js";
-import { mseLoss } from "../train/losses.js";
-import { CfC } from "../models/cfc.js";
+import type { SequenceDataset } from "../data/dataset.js";
 import { buildModel } from "../models/build.js";
+import { CfC } from "../models/cfc.js";
 import type { RecurrentModel } from "../models/recurrent.js";
+import type { Tensor } from "../tensor.js";
+import { mseLoss, resolveLoss } from "../train/losses.js";
+import { createOptimizer } from "../train/optimizers.js";
+import { BatchAssembler, modelShape, predictShard } from "../train/shard.js";
+import { trainStep, type TrainStepContext } from "../train/train-step.js";
+import { WorkerPool } from "../train/workers.js";
 import { AutoNCP } from "../wirings/auto-ncp.js";
 import { CliError, type CliIO, intFlag, parseArgs } from "./util.js";
-import type { Tensor } from "../tensor.js";
 
 const USAGE = `usage: ncps bench [--model cfc|cfc-no_gate|cfc-pure|cfc-mixed|ltc] [--what train|infer|stream]
                   [--batch 64] [--seq-len 32] [--input-size 16] [--units 64]
@@ -109,15 +115,23 @@ function time(fn: () => void, repeats: number, warmup: number): number[] {
   return out;
 }
 
+async function timeAsync(fn: () => Promise<unknown>, repeats: number, warmup: number): Promise<number[]> {
+  for (let i = 0; i < warmup; i++) await fn();
+  const out: number[] = [];
+  for (let i = 0; i < repeats; i++) {
+    const t0 = performance.now();
+    await fn();
+    out.push(performance.now() - t0);
+  }
+  return out;
+}
+
 export async function benchTrain(c: BenchConfig, modelName = c.model): Promise<BenchResult> {
   const model = makeBenchModel(c, modelName);
   const x = randomTensor([c.batch, c.seqLen, c.inputSize], model.dtype, 7);
   const target = randomTensor([c.batch, c.seqLen, model.outputSize], model.dtype, 9);
+  if (c.threads > 1) return benchTrainThreads(c, model, x, target);
   const opt = createOptimizer("adam", { lr: 1e-3 });
-  if (c.threads > 1) {
-    const { benchTrainThreads } = await import("./bench-threads.js");
-    return benchTrainThreads(c, model, x, target, summarize);
-  }
   const grad = model.dtype === "float64" ? new Float64Array(target.data.length) : new Float32Array(target.data.length);
   const step = () => {
     model.zeroGrad();
@@ -133,10 +147,7 @@ export async function benchTrain(c: BenchConfig, modelName = c.model): Promise<B
 export async function benchInfer(c: BenchConfig, modelName = c.model): Promise<BenchResult> {
   const model = makeBenchModel(c, modelName);
   const x = randomTensor([c.batch, c.seqLen, c.inputSize], model.dtype, 7);
-  if (c.threads > 1) {
-    const { benchInferThreads } = await import("./bench-threads.js");
-    return benchInferThreads(c, model, x, summarize);
-  }
+  if (c.threads > 1) return benchInferThreads(c, model, x);
   const r = summarize(time(() => model.predict(x), c.repeats, c.warmup));
   r.seq_per_s = c.batch / (r.median_ms / 1000);
   return r;
@@ -154,6 +165,64 @@ export function benchStream(c: BenchConfig, modelName = c.model): BenchResult {
   const r = summarize(time(run, c.repeats, c.warmup));
   r.median_us_per_step = (r.median_ms * 1000) / steps;
   return r;
+}
+
+/** The bench's inputs and targets as a dataset: worker threads read their samples from datasets. */
+function benchDataset(c: BenchConfig, model: RecurrentModel, x: Tensor, target: Tensor): SequenceDataset {
+  return {
+    size: c.batch,
+    steps: c.seqLen,
+    features: c.inputSize,
+    x: Float32Array.from(x.data),
+    timespans: null,
+    lengths: null,
+    task: "regress",
+    targetMode: "per_step",
+    y: Float32Array.from(target.data),
+    targets: model.outputSize,
+    numClasses: 0,
+    targetMask: null,
+  };
+}
+
+/** The training step of fit with `threads: c.threads`: the batch split across threads, one Adam step. */
+async function benchTrainThreads(c: BenchConfig, model: RecurrentModel, x: Tensor, target: Tensor): Promise<BenchResult> {
+  const ds = benchDataset(c, model, x, target);
+  const loss = resolveLoss(ds, model.outputSize, "mse");
+  const pool = await WorkerPool.create(model, [ds], c.threads - 1, loss);
+  try {
+    const ctx: TrainStepContext = {
+      model,
+      train: ds,
+      assembler: new BatchAssembler(modelShape(model), ds),
+      loss,
+      optimizer: createOptimizer("adam", { lr: 1e-3 }),
+      clipNorm: null,
+      pool,
+      seed: 0,
+    };
+    const indices = Int32Array.from({ length: c.batch }, (_, i) => i);
+    let steps = 0;
+    return summarize(await timeAsync(() => trainStep(ctx, indices, steps++), c.repeats, c.warmup));
+  } finally {
+    await pool.close();
+  }
+}
+
+/** Batched inference with the sequences split across threads (as fit's validation does). */
+async function benchInferThreads(c: BenchConfig, model: RecurrentModel, x: Tensor): Promise<BenchResult> {
+  const target: Tensor = { shape: [c.batch, c.seqLen, model.outputSize], data: new Float32Array(c.batch * c.seqLen * model.outputSize) };
+  const ds = benchDataset(c, model, x, target);
+  const asm = new BatchAssembler(modelShape(model), ds);
+  const pool = await WorkerPool.create(model, [ds], c.threads - 1, null);
+  try {
+    const run = () => pool.predict(model.parameters(), 0, c.batch, (indices, dest) => predictShard(model, asm, indices, dest, "per_step"));
+    const r = summarize(await timeAsync(run, c.repeats, c.warmup));
+    r.seq_per_s = c.batch / (r.median_ms / 1000);
+    return r;
+  } finally {
+    await pool.close();
+  }
 }
 
 export async function run(argv: string[], io: CliIO): Promise<number> {

@@ -3,7 +3,7 @@
  * Training stores the preparation (columns, windows, normalisation, classes) in the checkpoint, and
  * eval / predict prepare new data the same way from it.
  */
-import type { CheckpointExtras } from "../io/checkpoint.js";
+import type { CheckpointExtras } from "../train/checkpoint.js";
 import { type PreparedCsv, csvFileToDataset } from "../data/csv-dataset.js";
 import type { SequenceDataset, TargetMode, Task } from "../data/dataset.js";
 import type { Normalization } from "../data/normalization.js";

@@ -1,5 +1,5 @@
 /** `ncps eval MODEL.safetensors DATA.csv`: the task's loss and metrics of a trained model on new data. */
-import { loadCheckpoint } from "../io/checkpoint.js";
+import { loadCheckpoint } from "../train/checkpoint.js";
 import { evaluate } from "../train/evaluate.js";
 import { COLUMN_FLAGS, columnOverrides, readDataForModel } from "./data-args.js";
 import { CliError, type CliIO, parseArgs } from "./util.js";

@@ -9,7 +9,7 @@ import { denormalizeTargets } from "../data/normalization.js";
 import { parseCsv, writeCsv } from "../io/csv.js";
 import { writeFileAtomic } from "../io/atomic.js";
 import { saveNpy } from "../io/npy.js";
-import { loadCheckpoint } from "../io/checkpoint.js";
+import { loadCheckpoint } from "../train/checkpoint.js";
 import { predictDataset } from "../train/evaluate.js";
 import { COLUMN_FLAGS, columnOverrides, readDataForModel } from "./data-args.js";
 import { CliError, type CliIO, parseArgs } from "./util.js";

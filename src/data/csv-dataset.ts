@@ -32,6 +32,7 @@ import { parseCsv, parseNumberCell, parseTimeCell, type CsvTable } from "../io/c
 import type { SequenceDataset, TargetMode, Task } from "./dataset.js";
 import { checkNormalization, type Normalization } from "./normalization.js";
 import {
+  type Built,
   buildDataset,
   computeStatistics,
   lastLabelledStep,
@@ -182,16 +183,37 @@ export function sortLabels(labels: Iterable<string>): string[] {
   return list.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
+/** Column names as the options give them. */
+interface ColumnNames {
+  features: readonly string[] | undefined;
+  targets: readonly string[];
+  time?: string;
+  sequence?: string;
+}
+
+/** Reads one file: its columns, every row's cells and series, and each series in time order. */
 function readFile(
   text: string,
   fileName: string,
-  names: { features: readonly string[] | undefined; targets: readonly string[]; time?: string; sequence?: string },
+  names: ColumnNames,
   task: Task,
   allowMissingTarget: boolean,
   warn: (m: string) => void,
 ): { raw: RawFile; featureNames: string[] } {
   const table = parseCsv(text, fileName);
   if (table.rows.length === 0) throw new Error(`${fileName}: no data rows (the file has only a header)`);
+  const { cols, featureNames } = findColumns(table, fileName, names, allowMissingTarget);
+  const cells = readRows(table, fileName, cols, task, names.targets.length);
+  if (cells.times) sortByTime(table, fileName, cols, cells.groups, cells.times, warn);
+  return { raw: { fileName, lines: table.lineNumbers, ...cells, describe: groupDescriber(cols) }, featureNames };
+}
+
+function groupDescriber(cols: Columns): (g: Group) => string {
+  return (g) => (cols.sequence === null ? "the file" : `sequence ${quote(g.name)}`);
+}
+
+/** The column of every role, checked: targets (null when absent and allowed), time, sequence, features. */
+function findColumns(table: CsvTable, fileName: string, names: ColumnNames, allowMissingTarget: boolean): { cols: Columns; featureNames: string[] } {
   const targetPresent = names.targets.map((t) => table.header.includes(t));
   let targets: number[] | null;
   if (targetPresent.every(Boolean)) targets = names.targets.map((t) => columnIndex(table, fileName, t));
@@ -224,11 +246,23 @@ function readFile(
   if (featureNames.length === 0) {
     throw new Error(`${fileName}: no feature columns: every column is a target, time or sequence column (columns: ${table.header.join(", ")})`);
   }
-  const cols: Columns = { features: featureNames.map((f) => columnIndex(table, fileName, f)), targets, time, sequence };
+  return { cols: { features: featureNames.map((f) => columnIndex(table, fileName, f)), targets, time, sequence }, featureNames };
+}
 
+/**
+ * Every row's feature, target and time cells, and the series it belongs to (series in order of first
+ * appearance, rows in file order). One pass, so the first bad cell in file order is the one reported.
+ */
+function readRows(
+  table: CsvTable,
+  fileName: string,
+  cols: Columns,
+  task: Task,
+  T: number,
+): Pick<RawFile, "features" | "numbers" | "labels" | "times" | "groups"> {
   const R = table.rows.length;
   const F = cols.features.length;
-  const T = names.targets.length;
+  const { time, sequence } = cols;
   const features = new Float64Array(R * F);
   const numbers = task === "regress" ? new Float64Array(R * T).fill(NaN) : null;
   const labels = task === "classify" ? new Array<string>(R).fill("") : null;
@@ -262,33 +296,35 @@ function readFile(
     }
     g.rows.push(r);
   });
+  return { features, numbers, labels, times, groups };
+}
 
-  const describe = (g: Group): string => (sequence === null ? "the file" : `sequence ${quote(g.name)}`);
-  if (times) {
-    const unsorted: Group[] = [];
-    for (const g of groups) {
-      const inOrder = g.rows.every((row, i) => i === 0 || times[g.rows[i - 1]] <= times[row]);
-      if (!inOrder) {
-        unsorted.push(g);
-        // Array.prototype.sort is stable, so equal times keep file order for the message below.
-        g.rows.sort((a, b) => times[a] - times[b]);
-      }
-      for (let i = 1; i < g.rows.length; i++) {
-        const [a, b] = [g.rows[i - 1], g.rows[i]];
-        if (times[a] === times[b]) {
-          throw new Error(
-            `${fileName} lines ${table.lineNumbers[a]} and ${table.lineNumbers[b]}: ${describe(g)} has two rows at the same time ` +
-              `(column ${quote(names.time!)}: ${quote(table.rows[a][time!])}); each step needs a later time than the one before, so merge or drop duplicate rows`,
-          );
-        }
-      }
+/** Puts each series' rows in time order (warning when a file was not), refusing two rows at one time. */
+function sortByTime(table: CsvTable, fileName: string, cols: Columns, groups: Group[], times: Float64Array, warn: (m: string) => void): void {
+  const timeName = table.header[cols.time!];
+  const describe = groupDescriber(cols);
+  const unsorted: Group[] = [];
+  for (const g of groups) {
+    const inOrder = g.rows.every((row, i) => i === 0 || times[g.rows[i - 1]] <= times[row]);
+    if (!inOrder) {
+      unsorted.push(g);
+      // Array.prototype.sort is stable, so equal times keep file order for the message below.
+      g.rows.sort((a, b) => times[a] - times[b]);
     }
-    if (unsorted.length > 0) {
-      const which = sequence === null ? "the rows" : `the rows of ${unsorted.length} sequence(s) (${unsorted.slice(0, 5).map((g) => quote(g.name)).join(", ")}${unsorted.length > 5 ? ", ..." : ""})`;
-      warn(`${fileName}: ${which} were not in time order; sorted by ${quote(names.time!)}`);
+    for (let i = 1; i < g.rows.length; i++) {
+      const [a, b] = [g.rows[i - 1], g.rows[i]];
+      if (times[a] === times[b]) {
+        throw new Error(
+          `${fileName} lines ${table.lineNumbers[a]} and ${table.lineNumbers[b]}: ${describe(g)} has two rows at the same time ` +
+            `(column ${quote(timeName)}: ${quote(table.rows[a][cols.time!])}); each step needs a later time than the one before, so merge or drop duplicate rows`,
+        );
+      }
     }
   }
-  return { raw: { fileName, lines: table.lineNumbers, features, numbers, labels, times, groups, describe }, featureNames };
+  if (unsorted.length > 0) {
+    const which = cols.sequence === null ? "the rows" : `the rows of ${unsorted.length} sequence(s) (${unsorted.slice(0, 5).map((g) => quote(g.name)).join(", ")}${unsorted.length > 5 ? ", ..." : ""})`;
+    warn(`${fileName}: ${which} were not in time order; sorted by ${quote(timeName)}`);
+  }
 }
 
 function toSeries(raw: RawFile, g: Group, F: number, T: number, classIndex: Map<string, number> | null): Series {
@@ -355,164 +391,232 @@ function checkOptions(o: CsvDatasetOptions): void {
 }
 
 // ---------------------------------------------------------------------------------------------
+// The phases of csvToDataset
+
+/** What every phase reads: the options and what follows directly from them. */
+interface CsvJob {
+  readonly options: CsvDatasetOptions;
+  /** the main file's name, for messages */
+  readonly fileName: string;
+  readonly task: Task;
+  readonly targetNames: string[];
+  /** values per step's target: the target columns (regression) or one class index (classification) */
+  readonly T: number;
+  readonly allowMissing: boolean;
+  warn(message: string): void;
+}
 
 /** Turns CSV text into training (and validation) datasets; `fileName` labels messages. */
 export function csvToDataset(text: string, fileName: string, options: CsvDatasetOptions): PreparedCsv {
   checkOptions(options);
-  const task = options.task ?? "regress";
-  const targetNames = typeof options.target === "string" ? [options.target] : [...options.target];
-  const T = task === "regress" ? targetNames.length : 1;
   const warnings: string[] = [];
-  const warn = (m: string): void => {
-    warnings.push(m);
-    options.onWarning?.(m);
-  };
-  const names = { features: options.features, targets: targetNames, time: options.time, sequence: options.sequence };
-  const allowMissing = options.allowMissingTarget ?? false;
-  const { raw: main, featureNames: featureColumns } = readFile(text, fileName, names, task, allowMissing, warn);
-  const validRead = options.valid
-    ? readFile(options.valid.text, options.valid.fileName, { ...names, features: featureColumns }, task, allowMissing, warn).raw
-    : null;
-  const F = featureColumns.length;
-
-  // Classes: from the training file (all of it: a random split should not decide which labels exist).
-  let classes: string[] | undefined;
-  let classIndex: Map<string, number> | null = null;
-  if (task === "classify") {
-    if (options.classes) {
-      classes = options.classes.map(canonicalLabel);
-      if (new Set(classes).size !== classes.length) throw new Error(`csvToDataset: the class list ${JSON.stringify(options.classes)} repeats a label`);
-    } else {
-      if (!main.labels!.some((l) => l !== "")) {
-        throw new Error(`${fileName}: target column ${quote(targetNames[0])} has no labels${allowMissing ? " (pass the trained model's class list)" : ""}`);
-      }
-      classes = sortLabels(main.labels!.filter((l) => l !== ""));
-    }
-    if (classes.length < 2) {
-      throw new Error(`${fileName}: column ${quote(targetNames[0])} has only 1 distinct value (${quote(classes[0] ?? "")}); classification needs at least 2 classes`);
-    }
-    classIndex = new Map(classes.map((c, i) => [c, i]));
-    // A collected list holds every label of the main file; a given list may not, nor may a validation file.
-    const toCheck = [...(options.classes ? [main] : []), ...(validRead ? [validRead] : [])];
-    for (const raw of toCheck) {
-      raw.labels!.forEach((label, r) => {
-        if (label !== "" && !classIndex!.has(label)) {
-          throw new Error(
-            `${raw.fileName} line ${raw.lines[r]}, column ${quote(targetNames[0])}: class ${quote(label)} does not occur in the training data (classes: ${classes!.join(", ")})`,
-          );
-        }
-      });
-    }
-  }
-
-  // Target mode: per step unless this is sequence classification (one label per series).
-  let targetMode: TargetMode = options.targetMode ?? "per_step";
-  if (options.targetMode === undefined && task === "classify" && options.sequence !== undefined) {
-    const single = main.groups.every((g) => new Set(g.rows.map((r) => main.labels![r]).filter((l) => l !== "")).size <= 1);
-    if (single) targetMode = "last";
-  }
-
-  // Series and the split.
-  let trainSeries = main.groups.map((g) => toSeries(main, g, F, T, classIndex));
-  let validSeries: Series[] = [];
-  let validFromMain = false;
-  if (validRead) validSeries = validRead.groups.map((g) => toSeries(validRead, g, F, T, classIndex));
-  else if (options.validSplit) {
-    validFromMain = true;
-    if (trainSeries.length >= 2) {
-      const split = splitIndices(trainSeries.length, options.validSplit, options.seed ?? 0, fileName);
-      validSeries = split.valid.map((i) => trainSeries[i]);
-      trainSeries = split.train.map((i) => trainSeries[i]);
-    } else {
-      // One series cannot be split by sequence: hold out its last rows instead (a split in time).
-      const s = trainSeries[0];
-      const nValid = Math.max(1, Math.round(options.validSplit * s.length));
-      const minPart = options.window ?? 1;
-      if (s.length - nValid < minPart || nValid < minPart) {
-        throw new Error(
-          `${fileName}: cannot split ${s.name} (${s.length} rows) into training and validation parts of at least ${minPart} row(s) each ` +
-            `with validation fraction ${options.validSplit}${options.window ? ` and --window ${options.window}` : ""}`,
-        );
-      }
-      const cut = s.length - nValid;
-      validSeries = [sliceSeries(s, cut, s.length, F, T, `${s.name} (validation part)`)];
-      trainSeries = [sliceSeries(s, 0, cut, F, T, s.name)];
-    }
-  }
-
-  // Masks: decided on all the data, so training and validation inputs have the same width.
-  let missingMask: boolean;
-  if (options.missingMask === undefined || options.missingMask === "auto") {
-    missingMask = [main, validRead].some((raw) => raw !== null && raw.features.some(Number.isNaN));
-  } else missingMask = options.missingMask;
-
+  const job = startJob(fileName, options, warnings);
+  const { main, validFile, featureColumns } = readFiles(job, text);
+  const classes = collectClasses(job, main, validFile);
+  const targetMode = chooseTargetMode(job, main);
+  const series = splitSeries(job, main, validFile, featureColumns.length, classes?.index ?? null);
+  const missingMask = chooseMissingMask(job, main, validFile);
   const info: ShapeInfo = {
-    task,
+    task: job.task,
     targetMode,
-    features: F,
-    targets: T,
-    numClasses: classes?.length ?? 0,
+    features: featureColumns.length,
+    targets: job.T,
+    numClasses: classes?.list.length ?? 0,
     missingMask,
     featureNames: featureColumns,
-    targetNames,
+    targetNames: job.targetNames,
   };
+  const normalization = chooseNormalization(job, series.train, info);
+  const train = buildDataset(series.train, segmentSeries(job, series.train, targetMode, "training", fileName), normalization, info);
+  const validName = validFile ? validFile.fileName : fileName;
+  const valid = series.valid.length > 0 ? buildDataset(series.valid, segmentSeries(job, series.valid, targetMode, "validation", validName), normalization, info) : null;
+  return {
+    train: train.dataset,
+    ...(valid ? { valid: valid.dataset } : {}),
+    normalization,
+    featureColumns,
+    featureNames: [...train.dataset.featureNames!],
+    targetNames: job.targetNames,
+    ...(classes ? { classes: classes.list } : {}),
+    missingMask,
+    targetMode,
+    rowIndex: indexRows(main, train, valid, series.validFromMain),
+    warnings,
+  };
+}
 
-  let normalization: Normalization;
-  if (options.normalization) {
-    normalization = checkNormalization(options.normalization);
-    if (normalization.featureMean.length !== F) {
-      throw new Error(`${fileName}: the normalization describes ${normalization.featureMean.length} features, the data has ${F} (${featureColumns.join(", ")})`);
-    }
-    if (task === "regress" && normalization.targetMean && normalization.targetMean.length !== T) {
-      throw new Error(`${fileName}: the normalization describes ${normalization.targetMean.length} targets, the data has ${T}`);
-    }
+function startJob(fileName: string, options: CsvDatasetOptions, warnings: string[]): CsvJob {
+  const task = options.task ?? "regress";
+  const targetNames = typeof options.target === "string" ? [options.target] : [...options.target];
+  return {
+    options,
+    fileName,
+    task,
+    targetNames,
+    T: task === "regress" ? targetNames.length : 1,
+    allowMissing: options.allowMissingTarget ?? false,
+    warn: (m) => {
+      warnings.push(m);
+      options.onWarning?.(m);
+    },
+  };
+}
+
+/** The main file, and the validation file (read with the main file's feature columns) when given. */
+function readFiles(job: CsvJob, text: string): { main: RawFile; validFile: RawFile | null; featureColumns: string[] } {
+  const { options, task, allowMissing, warn } = job;
+  const names: ColumnNames = { features: options.features, targets: job.targetNames, time: options.time, sequence: options.sequence };
+  const { raw: main, featureNames: featureColumns } = readFile(text, job.fileName, names, task, allowMissing, warn);
+  const validFile = options.valid ? readFile(options.valid.text, options.valid.fileName, { ...names, features: featureColumns }, task, allowMissing, warn).raw : null;
+  return { main, validFile, featureColumns };
+}
+
+/**
+ * Classification: the class list (given, or every label of the training file: a random split should
+ * not decide which labels exist) and each label's index; null for regression.
+ */
+function collectClasses(job: CsvJob, main: RawFile, validFile: RawFile | null): { list: string[]; index: Map<string, number> } | null {
+  if (job.task !== "classify") return null;
+  const { options, fileName } = job;
+  const target = job.targetNames[0];
+  let classes: string[];
+  if (options.classes) {
+    classes = options.classes.map(canonicalLabel);
+    if (new Set(classes).size !== classes.length) throw new Error(`csvToDataset: the class list ${JSON.stringify(options.classes)} repeats a label`);
   } else {
-    const normalize = options.normalize ?? true;
-    normalization = computeStatistics(trainSeries, info, {
-      normalizeFeatures: normalize,
-      normalizeTargets: options.normalizeTargets ?? normalize,
-      timeScale: options.timeScale ?? (normalize ? "median" : 1),
-      firstElapsed: options.firstElapsed ?? "median",
+    if (!main.labels!.some((l) => l !== "")) {
+      throw new Error(`${fileName}: target column ${quote(target)} has no labels${job.allowMissing ? " (pass the trained model's class list)" : ""}`);
+    }
+    classes = sortLabels(main.labels!.filter((l) => l !== ""));
+  }
+  if (classes.length < 2) {
+    throw new Error(`${fileName}: column ${quote(target)} has only 1 distinct value (${quote(classes[0] ?? "")}); classification needs at least 2 classes`);
+  }
+  const index = new Map(classes.map((c, i) => [c, i]));
+  // A collected list holds every label of the main file; a given list may not, nor may a validation file.
+  const toCheck = [...(options.classes ? [main] : []), ...(validFile ? [validFile] : [])];
+  for (const raw of toCheck) {
+    raw.labels!.forEach((label, r) => {
+      if (label !== "" && !index.has(label)) {
+        throw new Error(`${raw.fileName} line ${raw.lines[r]}, column ${quote(target)}: class ${quote(label)} does not occur in the training data (classes: ${classes.join(", ")})`);
+      }
     });
   }
+  return { list: classes, index };
+}
 
-  const makeSegments = (list: Series[], what: "training" | "validation", file: string): Segment[] => {
-    let segments: Segment[];
-    if (options.window === undefined) segments = list.map((s, i) => ({ series: i, start: 0, length: s.length }));
-    else {
-      const w = options.window;
-      const stride = options.stride ?? w;
-      const short = list.filter((s) => s.length < w);
-      if (short.length === list.length) {
-        if (list.length === 1) {
-          const s = list[0];
-          const rows = s.name === "the file" ? `has ${s.length} data rows` : `has ${s.length} rows`;
-          throw new Error(`${file}: ${s.name} ${rows}, fewer than --window ${w}`);
-        }
-        const shown = short.slice(0, 5).map((s) => `${s.name} has ${s.length}`).join(", ");
-        throw new Error(`${file}: no ${what} sequence has at least ${w} rows (--window ${w}): ${shown}${short.length > 5 ? ", ..." : ""}`);
-      }
-      if (short.length > 0) {
-        const shown = short.slice(0, 10).map((s) => `${s.name} (${s.length} rows)`).join(", ");
-        warn(`${file}: skipped ${short.length} ${what} sequence(s) shorter than --window ${w}: ${shown}${short.length > 10 ? ", ..." : ""}`);
-      }
-      segments = list.flatMap((s, i) => (s.length < w ? [] : windowSegments(i, s.length, w, stride)));
+/** Per step unless asked otherwise or this is sequence classification (one label per series). */
+function chooseTargetMode(job: CsvJob, main: RawFile): TargetMode {
+  const { options } = job;
+  if (options.targetMode !== undefined) return options.targetMode;
+  if (job.task === "classify" && options.sequence !== undefined) {
+    const single = main.groups.every((g) => new Set(g.rows.map((r) => main.labels![r]).filter((l) => l !== "")).size <= 1);
+    if (single) return "last";
+  }
+  return "per_step";
+}
+
+/**
+ * The series of the training and validation sets: the validation file's, or a seeded share of the main
+ * file's series, or (a single series) its last rows. `validFromMain` says the validation rows are rows
+ * of the main file.
+ */
+function splitSeries(
+  job: CsvJob,
+  main: RawFile,
+  validFile: RawFile | null,
+  F: number,
+  classIndex: Map<string, number> | null,
+): { train: Series[]; valid: Series[]; validFromMain: boolean } {
+  const { options, fileName, T } = job;
+  const all = main.groups.map((g) => toSeries(main, g, F, T, classIndex));
+  if (validFile) return { train: all, valid: validFile.groups.map((g) => toSeries(validFile, g, F, T, classIndex)), validFromMain: false };
+  if (!options.validSplit) return { train: all, valid: [], validFromMain: false };
+  if (all.length >= 2) {
+    const split = splitIndices(all.length, options.validSplit, options.seed ?? 0, fileName);
+    return { train: split.train.map((i) => all[i]), valid: split.valid.map((i) => all[i]), validFromMain: true };
+  }
+  // One series cannot be split by sequence: hold out its last rows instead (a split in time).
+  const s = all[0];
+  const nValid = Math.max(1, Math.round(options.validSplit * s.length));
+  const minPart = options.window ?? 1;
+  if (s.length - nValid < minPart || nValid < minPart) {
+    throw new Error(
+      `${fileName}: cannot split ${s.name} (${s.length} rows) into training and validation parts of at least ${minPart} row(s) each ` +
+        `with validation fraction ${options.validSplit}${options.window ? ` and --window ${options.window}` : ""}`,
+    );
+  }
+  const cut = s.length - nValid;
+  return { train: [sliceSeries(s, 0, cut, F, T, s.name)], valid: [sliceSeries(s, cut, s.length, F, T, `${s.name} (validation part)`)], validFromMain: true };
+}
+
+/** Observation masks: decided on all the data, so training and validation inputs have the same width. */
+function chooseMissingMask(job: CsvJob, main: RawFile, validFile: RawFile | null): boolean {
+  const asked = job.options.missingMask;
+  if (asked === undefined || asked === "auto") return [main, validFile].some((raw) => raw !== null && raw.features.some(Number.isNaN));
+  return asked;
+}
+
+/** The given statistics (checked against the data's width), or those of the training series. */
+function chooseNormalization(job: CsvJob, train: readonly Series[], info: ShapeInfo): Normalization {
+  const { options, fileName } = job;
+  if (options.normalization) {
+    const normalization = checkNormalization(options.normalization);
+    if (normalization.featureMean.length !== info.features) {
+      throw new Error(`${fileName}: the normalization describes ${normalization.featureMean.length} features, the data has ${info.features} (${info.featureNames!.join(", ")})`);
     }
-    if (targetMode === "last" && !allowMissing) {
-      const kept = segments.filter((g) => lastLabelledStep(list[g.series], g, T) >= 0);
-      if (kept.length === 0) throw new Error(`${file}: no ${what} sequence has a label in target column(s) ${targetNames.join(", ")}`);
-      if (kept.length < segments.length) warn(`${file}: dropped ${segments.length - kept.length} ${what} sequence(s) without any label`);
-      segments = kept;
+    if (job.task === "regress" && normalization.targetMean && normalization.targetMean.length !== job.T) {
+      throw new Error(`${fileName}: the normalization describes ${normalization.targetMean.length} targets, the data has ${job.T}`);
     }
-    return segments;
-  };
+    return normalization;
+  }
+  const normalize = options.normalize ?? true;
+  return computeStatistics(train, info, {
+    normalizeFeatures: normalize,
+    normalizeTargets: options.normalizeTargets ?? normalize,
+    timeScale: options.timeScale ?? (normalize ? "median" : 1),
+    firstElapsed: options.firstElapsed ?? "median",
+  });
+}
 
-  const trainBuilt = buildDataset(trainSeries, makeSegments(trainSeries, "training", fileName), normalization, info);
-  const validBuilt =
-    validSeries.length > 0
-      ? buildDataset(validSeries, makeSegments(validSeries, "validation", validRead ? validRead.fileName : fileName), normalization, info)
-      : null;
+/**
+ * The sequences of one set: whole series, or windows (series shorter than the window skipped); in
+ * "last" mode, unless labels may be missing, sequences without any label are dropped.
+ */
+function segmentSeries(job: CsvJob, list: Series[], targetMode: TargetMode, what: "training" | "validation", file: string): Segment[] {
+  const { options, warn } = job;
+  let segments: Segment[];
+  if (options.window === undefined) segments = list.map((s, i) => ({ series: i, start: 0, length: s.length }));
+  else {
+    const w = options.window;
+    const stride = options.stride ?? w;
+    const short = list.filter((s) => s.length < w);
+    if (short.length === list.length) {
+      if (list.length === 1) {
+        const s = list[0];
+        const rows = s.name === "the file" ? `has ${s.length} data rows` : `has ${s.length} rows`;
+        throw new Error(`${file}: ${s.name} ${rows}, fewer than --window ${w}`);
+      }
+      const shown = short.slice(0, 5).map((s) => `${s.name} has ${s.length}`).join(", ");
+      throw new Error(`${file}: no ${what} sequence has at least ${w} rows (--window ${w}): ${shown}${short.length > 5 ? ", ..." : ""}`);
+    }
+    if (short.length > 0) {
+      const shown = short.slice(0, 10).map((s) => `${s.name} (${s.length} rows)`).join(", ");
+      warn(`${file}: skipped ${short.length} ${what} sequence(s) shorter than --window ${w}: ${shown}${short.length > 10 ? ", ..." : ""}`);
+    }
+    segments = list.flatMap((s, i) => (s.length < w ? [] : windowSegments(i, s.length, w, stride)));
+  }
+  if (targetMode === "last" && !job.allowMissing) {
+    const kept = segments.filter((g) => lastLabelledStep(list[g.series], g, job.T) >= 0);
+    if (kept.length === 0) throw new Error(`${file}: no ${what} sequence has a label in target column(s) ${job.targetNames.join(", ")}`);
+    if (kept.length < segments.length) warn(`${file}: dropped ${segments.length - kept.length} ${what} sequence(s) without any label`);
+    segments = kept;
+  }
+  return segments;
+}
 
+/** Which step answers for each row of the main file (see RowIndex). */
+function indexRows(main: RawFile, train: Built, valid: Built | null, validFromMain: boolean): RowIndex {
   const rowCount = main.lines.length;
   const ownerSplit = new Int8Array(rowCount).fill(-1);
   const ownerStep = new Int32Array(rowCount).fill(-1);
@@ -526,29 +630,9 @@ export function csvToDataset(text: string, fileName: string, options: CsvDataset
       }
     });
   };
-  claim(trainBuilt.rowIndex, 0);
-  if (validBuilt && validFromMain) claim(validBuilt.rowIndex, 1);
-
-  return {
-    train: trainBuilt.dataset,
-    ...(validBuilt ? { valid: validBuilt.dataset } : {}),
-    normalization,
-    featureColumns,
-    featureNames: [...trainBuilt.dataset.featureNames!],
-    targetNames,
-    ...(classes ? { classes } : {}),
-    missingMask,
-    targetMode,
-    rowIndex: {
-      rowCount,
-      lines: main.lines,
-      train: trainBuilt.rowIndex,
-      valid: validBuilt ? validBuilt.rowIndex : null,
-      ownerSplit,
-      ownerStep,
-    },
-    warnings,
-  };
+  claim(train.rowIndex, 0);
+  if (valid && validFromMain) claim(valid.rowIndex, 1);
+  return { rowCount, lines: main.lines, train: train.rowIndex, valid: valid ? valid.rowIndex : null, ownerSplit, ownerStep };
 }
 
 function readText(file: string, what: string): string {

@@ -1,4 +1,4 @@
-/** File input/output: atomic writes, safetensors, NumPy .npy and CSV. */
+/** File formats: atomic writes, safetensors, NumPy .npy and CSV (model checkpoints are in train/checkpoint.ts). */
 export { writeFileAtomic, writeFileAtomicAsync, tempPathFor } from "./atomic.js";
 export {
   encodeSafetensors,
@@ -27,4 +27,3 @@ export { decodeNpy, loadNpy, encodeNpy, saveNpy } from "./npy.js";
 export type { NpyArray, NpyData, NpyDType } from "./npy.js";
 export { parseCsv, writeCsv, parseNumberCell, parseTimeCell } from "./csv.js";
 export type { CsvTable, CsvCell, ParseCsvOptions } from "./csv.js";
-export * from "./checkpoint.js";

@@ -7,7 +7,8 @@ import { type SequenceDataset, type TargetMode, validateDataset } from "../data/
 import type { RecurrentModel } from "../models/recurrent.js";
 import { arrayFor, type FloatArray } from "../tensor.js";
 import { computeMetric, parseMetricName, type MetricName } from "./metrics.js";
-import { BatchAssembler, checkModelFits, labelRows, type LossSpec, lossOnRows, modelShape, predictShard, resolveLoss } from "./shard.js";
+import { type LossSpec, resolveLoss } from "./losses.js";
+import { BatchAssembler, checkModelFits, labelRows, lossOnRows, modelShape, predictShard } from "./shard.js";
 
 export interface PredictOptions {
   /** samples per forward pass (default 256) */

@@ -1,3 +1,4 @@
+import type { SequenceDataset } from "../data/dataset.js";
 import type { FloatArray } from "../tensor.js";
 import { checkDims, checkLength, rowCounts, type RowMask } from "./rows.js";
 
@@ -44,7 +45,6 @@ function gradArray<G extends FloatArray>(where: string, gradOut: G | undefined, 
   return gradOut;
 }
 
-/** Mean squared error over the counted elements (counted rows x c). */
 /** Rows that take part in the loss (mask 1). */
 function countRows(counts: (r: number) => boolean | number, n: number): number {
   let rows = 0;
@@ -52,6 +52,7 @@ function countRows(counts: (r: number) => boolean | number, n: number): number {
   return rows;
 }
 
+/** Mean squared error over the counted elements (counted rows x c). */
 export function mseLoss<G extends FloatArray = Float64Array>(
   pred: ArrayLike<number>,
   target: ArrayLike<number>,
@@ -185,4 +186,54 @@ export function bceWithLogitsLoss<G extends FloatArray = Float64Array>(
     }
   }
   return { loss: sum / weight, grad, weight };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Choosing the loss for a dataset (what fit and evaluate use)
+
+export type LossName = "mse" | "cross_entropy" | "bce";
+export const LOSS_NAMES: readonly LossName[] = ["mse", "cross_entropy", "bce"];
+
+export interface LossSpec {
+  readonly kind: LossName;
+  /** cross-entropy only: one weight per class */
+  readonly classWeights: readonly number[] | null;
+}
+
+/**
+ * The loss for a dataset: the given name (aliases "ce", "cross-entropy", "crossentropy") or the task's
+ * default (regress: mse, classify: cross_entropy), checked against the model's output width.
+ */
+export function resolveLoss(ds: SequenceDataset, outputSize: number, loss?: string | null, classWeights?: ArrayLike<number> | null): LossSpec {
+  let kind: LossName;
+  const given = loss?.toLowerCase();
+  if (given === undefined) kind = ds.task === "regress" ? "mse" : "cross_entropy";
+  else if (given === "ce" || given === "cross-entropy" || given === "crossentropy" || given === "cross_entropy") kind = "cross_entropy";
+  else if (given === "mse" || given === "bce") kind = given;
+  else throw new Error(`loss: unknown loss "${loss}", expected one of: ${LOSS_NAMES.join(", ")}`);
+
+  if (kind === "mse") {
+    if (ds.task !== "regress") throw new Error(`loss mse: needs a regression dataset, this one is "${ds.task}" (use cross_entropy or bce)`);
+    if (outputSize !== ds.targets) throw new Error(`loss mse: the model outputs ${outputSize} values per step but the dataset has ${ds.targets} target columns`);
+  } else if (kind === "cross_entropy") {
+    if (ds.task !== "classify") throw new Error(`loss cross_entropy: needs a classification dataset, this one is "${ds.task}" (use mse)`);
+    if (outputSize !== ds.numClasses) throw new Error(`loss cross_entropy: the model outputs ${outputSize} logits but the dataset has ${ds.numClasses} classes`);
+  } else if (ds.task === "classify") {
+    if (ds.numClasses !== 2 || outputSize !== 1) {
+      throw new Error(`loss bce: for classification it needs 2 classes and one output logit, got ${ds.numClasses} classes and ${outputSize} outputs`);
+    }
+  } else if (outputSize !== ds.targets) {
+    throw new Error(`loss bce: the model outputs ${outputSize} logits per step but the dataset has ${ds.targets} target columns`);
+  }
+
+  let weights: number[] | null = null;
+  if (classWeights !== undefined && classWeights !== null) {
+    if (kind !== "cross_entropy") throw new Error(`classWeights: only used by the cross_entropy loss, not ${kind}`);
+    if (classWeights.length !== ds.numClasses) throw new Error(`classWeights: expected ${ds.numClasses} weights (one per class), got ${classWeights.length}`);
+    weights = Array.from(classWeights);
+    weights.forEach((w, k) => {
+      if (!(Number.isFinite(w) && w >= 0)) throw new Error(`classWeights[${k}] must be a non-negative finite number, got ${w}`);
+    });
+  }
+  return { kind, classWeights: weights };
 }

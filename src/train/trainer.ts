@@ -14,44 +14,25 @@
  * then counts that epoch as done.
  *
  * With `threads: N > 1` each batch is split between the main thread and N - 1 worker threads (see
- * workers.ts); the gradients are summed before the single optimizer step, so the result equals the
- * one-thread result up to the order of floating-point sums. Dropout masks then come from per-step seeds
- * in the workers, so with dropout the runs are reproducible for a given thread count only.
+ * train-step.ts and workers.ts); the gradients are summed before the single optimizer step, so the
+ * result equals the one-thread result up to the order of floating-point sums. Dropout masks then come
+ * from per-step seeds in the workers, so with dropout the runs are reproducible for a given thread
+ * count only.
  */
 import { type SequenceDataset, validateDataset } from "../data/dataset.js";
-import {
-  type CheckpointExtras,
-  type TrainingCheckpoint,
-  type TrainingState,
-  applyCheckpoint,
-  checkSameModel,
-  datasetExtras,
-  readCheckpoint,
-  rngFromJson,
-  rngToJson,
-  saveCheckpoint,
-} from "../io/checkpoint.js";
 import type { RecurrentModel } from "../models/recurrent.js";
 import { Rng } from "../nn/rng.js";
-import type { Tensor } from "../tensor.js";
-import { clipGradNorm } from "./clip.js";
+import { type CheckpointExtras, datasetExtras } from "./checkpoint.js";
+import { type BestEpoch, EarlyStopping, type EarlyStoppingOptions } from "./early-stopping.js";
 import { checkBatchSize, predictDataset, resolveMetrics, scorePredictions, type EvaluateResult } from "./evaluate.js";
+import { type LossSpec, resolveLoss } from "./losses.js";
 import { METRICS, type MetricName } from "./metrics.js";
-import { type AnyOptimizerOptions, createOptimizer, type Optimizer, type OptimizerKind } from "./optimizers.js";
+import { type AnyOptimizerOptions, createOptimizer, type OptimizerKind } from "./optimizers.js";
+import { RunState } from "./run-state.js";
 import { parseSchedule, type Schedule } from "./schedules.js";
-import { BatchAssembler, checkModelFits, labelWeight, type LossSpec, modelShape, predictShard, resolveLoss, trainShard } from "./shard.js";
-import { splitEvenly, WorkerPool } from "./workers.js";
-
-export interface EarlyStoppingOptions {
-  /** epochs without improvement before stopping */
-  patience: number;
-  /** validation value watched: "loss" (default) or a metric name */
-  metric?: "loss" | MetricName;
-  /** an improvement must beat the best value by more than this (default 0) */
-  minDelta?: number;
-  /** load the best epoch's weights when the run ends (default true) */
-  restoreBest?: boolean;
-}
+import { BatchAssembler, checkModelFits, modelShape, predictShard } from "./shard.js";
+import { trainStep, type TrainStepContext, type TrainStepResult } from "./train-step.js";
+import { WorkerPool } from "./workers.js";
 
 export interface BatchInfo {
   /** 1-based epoch and batch within the epoch */
@@ -87,7 +68,7 @@ export interface EpochRecord {
   globalStep: number;
   /** true when the watched validation value improved this epoch */
   improved: boolean;
-  best: { metric: string; value: number; epoch: number } | null;
+  best: BestEpoch | null;
 }
 
 export interface EpochInfo extends EpochRecord {
@@ -151,7 +132,7 @@ export interface FitResult {
   epochs: number;
   globalStep: number;
   stopReason: "completed" | "early_stopping" | "callback";
-  best: { metric: string; value: number; epoch: number } | null;
+  best: BestEpoch | null;
   /** true when the best epoch's weights were loaded back at the end */
   restoredBest: boolean;
 }
@@ -185,228 +166,265 @@ function checkOptions(model: RecurrentModel, train: SequenceDataset, o: FitOptio
   }
 }
 
-/** A 32-bit seed for (run seed, step, worker): distinct streams without any saved state. */
-function stepSeed(seed: number, step: number, worker: number): number {
-  let h = Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(step + 1, 0xc2b2ae35) ^ Math.imul(worker + 1, 0x27d4eb2f);
-  h = Math.imul(h ^ (h >>> 15), 0x2c1b3c6d);
-  h = Math.imul(h ^ (h >>> 12), 0x297a2d39);
-  return (h ^ (h >>> 15)) >>> 0;
+/** fit's options, checked, with the defaults filled in. */
+interface FitSettings {
+  epochs: number;
+  batchSize: number;
+  evalBatchSize: number;
+  threads: number;
+  seed: number;
+  shuffle: boolean;
+  clipNorm: number | null;
+  loss: LossSpec;
+  valid: SequenceDataset | null;
+  metrics: MetricName[];
+  baseLr: number;
+  checkpointPath: string | null;
+  checkpointEvery: number;
+  extras: CheckpointExtras;
+  callbacks: TrainCallbacks;
+}
+
+function resolveSettings(model: RecurrentModel, train: SequenceDataset, options: FitOptions): FitSettings {
+  checkOptions(model, train, options);
+  const batchSize = checkBatchSize(options.batchSize ?? 32, "fit: batchSize");
+  const valid = options.valid ?? null;
+  return {
+    epochs: options.epochs,
+    batchSize,
+    evalBatchSize: checkBatchSize(options.evalBatchSize ?? Math.max(batchSize, 256), "fit: evalBatchSize"),
+    threads: options.threads ?? 1,
+    seed: options.seed ?? 0,
+    shuffle: options.shuffle ?? true,
+    clipNorm: options.clipNorm ?? null,
+    loss: resolveLoss(train, model.outputSize, options.loss, options.classWeights),
+    valid,
+    metrics: valid ? resolveMetrics(valid, options.metrics as string[] | undefined) : [],
+    baseLr: options.lr ?? 1e-3,
+    checkpointPath: options.checkpointPath ?? null,
+    checkpointEvery: options.checkpointEvery ?? 1,
+    extras: { ...datasetExtras(train), ...(options.checkpointExtras ?? {}) },
+    callbacks: options.callbacks ?? {},
+  };
 }
 
 /** Trains `model` in place on `train`; see FitOptions and the module comment. */
 export async function fit(model: RecurrentModel, train: SequenceDataset, options: FitOptions): Promise<FitResult> {
-  checkOptions(model, train, options);
-  const epochs = options.epochs;
-  const batchSize = checkBatchSize(options.batchSize ?? 32, "fit: batchSize");
-  const evalBatchSize = checkBatchSize(options.evalBatchSize ?? Math.max(batchSize, 256), "fit: evalBatchSize");
-  const threads = options.threads ?? 1;
-  const seed = options.seed ?? 0;
-  const shuffle = options.shuffle ?? true;
-  const clipNorm = options.clipNorm ?? null;
-  const loss: LossSpec = resolveLoss(train, model.outputSize, options.loss, options.classWeights);
-  const valid = options.valid ?? null;
-  const metrics = valid ? resolveMetrics(valid, options.metrics as string[] | undefined) : [];
-  const baseLr = options.lr ?? 1e-3;
-  const optimizer: Optimizer = createOptimizer(options.optimizer ?? "adam", { lr: baseLr, weightDecay: options.weightDecay, ...(options.optimizerOptions ?? {}) });
-  const schedule: Schedule = typeof options.schedule === "string" ? parseSchedule(options.schedule) : (options.schedule ?? parseSchedule("constant"));
-  const es = options.earlyStopping ?? null;
-  const watched = es?.metric ?? "loss";
-  const higherIsBetter = watched === "loss" ? false : METRICS[watched].higherIsBetter;
-  const minDelta = es?.minDelta ?? 0;
-  const restoreBest = es ? (es.restoreBest ?? true) : false;
-  const checkpointPath = options.checkpointPath ?? null;
-  const checkpointEvery = options.checkpointEvery ?? 1;
-  const extras: CheckpointExtras = { ...datasetExtras(train), ...(options.checkpointExtras ?? {}) };
-  const callbacks = options.callbacks ?? {};
-
-  const shuffler = new Rng(seed);
-  let epoch = 0;
-  let globalStep = 0;
-  let best: EpochRecord["best"] = null;
-  let badEpochs = 0;
-  let bestWeights: Map<string, Tensor> | null = null;
-  let lr = baseLr;
-
-  if (options.resumeFrom) {
-    const ckpt = readCheckpoint(options.resumeFrom);
-    checkSameModel(model, ckpt);
-    if (!ckpt.training) throw new Error(`${options.resumeFrom}: the checkpoint holds no training state to resume from (it was not written by fit)`);
-    const restoredBest = applyCheckpoint(model, ckpt);
-    const s = ckpt.training.state;
-    optimizer.loadState({ ...s.optimizer, buffers: ckpt.training.optimizerBuffers }, model.parameters());
-    model.setRngState(rngFromJson(s.modelRng));
-    shuffler.setState(rngFromJson(s.shuffleRng));
-    epoch = s.epoch;
-    globalStep = s.globalStep;
-    best = s.best;
-    badEpochs = s.badEpochs;
-    lr = s.lr;
-    bestWeights = restoredBest;
-  }
-
-  const trainingCheckpoint = (completed: boolean): TrainingCheckpoint => {
-    const opt = optimizer.state();
-    const state: TrainingState = {
-      epoch,
-      globalStep,
-      seed,
-      modelRng: rngToJson(model.getRngState()),
-      shuffleRng: rngToJson(shuffler.getState()),
-      optimizer: { kind: opt.kind, step: opt.step, lr: opt.lr, hyper: opt.hyper, paramSteps: opt.paramSteps },
-      lr,
-      best,
-      badEpochs,
-    };
-    if (completed) state.completed = true;
-    return { state, optimizerBuffers: opt.buffers, bestWeights };
-  };
-  const writeCheckpoint = (completed: boolean): void => {
-    if (checkpointPath) saveCheckpoint(checkpointPath, model, extras, { training: trainingCheckpoint(completed), dtype: model.dtype });
-  };
-
-  const shape = modelShape(model);
-  const trainAsm = new BatchAssembler(shape, train);
-  const validAsm = valid ? new BatchAssembler(shape, valid) : null;
-  const history: EpochRecord[] = [];
-  let stopReason: FitResult["stopReason"] = "completed";
-  let lastWritten = -1;
-  let pool: WorkerPool | null = null;
+  const run = FitRun.start(model, train, options);
   try {
-    if (threads > 1 && epoch < epochs) pool = await WorkerPool.create(model, valid ? [train, valid] : [train], threads - 1, loss);
-
-    const validate = async (): Promise<EvaluateResult | null> => {
-      if (!valid || !validAsm) return null;
-      let predictions;
-      if (pool) {
-        predictions = await pool.predict(model.parameters(), 1, evalBatchSize, (indices, dest) => {
-          for (let s = 0; s < indices.length; s += evalBatchSize) predictShard(model, validAsm, indices.subarray(s, s + evalBatchSize), dest, valid.targetMode);
-        });
-      } else {
-        predictions = predictDataset(model, valid, { batchSize: evalBatchSize });
-      }
-      return scorePredictions(valid, predictions, model.outputSize, loss, metrics);
-    };
-
-    const N = train.size;
-    const order = new Int32Array(N);
-    const batches = Math.ceil(N / batchSize);
-    let stopRequested = false;
-    while (epoch < epochs && !stopRequested) {
-      const started = performance.now();
-      lr = schedule.lrAt(epoch, baseLr, globalStep);
-      optimizer.lr = lr;
-      for (let i = 0; i < N; i++) order[i] = i;
-      if (shuffle) shuffler.shuffle(order);
-      let epochSum = 0;
-      let epochWeight = 0;
-      let samples = 0;
-      for (let b = 0; b < batches && !stopRequested; b++) {
-        const indices = order.subarray(b * batchSize, Math.min(N, (b + 1) * batchSize));
-        if (schedule.perStep) {
-          lr = schedule.lrAt(epoch, baseLr, globalStep);
-          optimizer.lr = lr;
-        }
-        const total = labelWeight(train, indices, loss, model.outputSize);
-        let sum: number;
-        let weight: number;
-        if (pool) {
-          const parts = splitEvenly(indices.length, pool.size + 1);
-          const shards = parts.map(([a, z]) => indices.subarray(a, z));
-          pool.startTrain(model.parameters(), 0, shards.slice(1), total, shards.slice(1).map((_, k) => stepSeed(seed, globalStep, k)));
-          model.zeroGrad();
-          const mine = trainShard(model, trainAsm, shards[0], loss, total);
-          const theirs = await pool.finishTrain(model.parameters());
-          sum = mine.sum + theirs.sum;
-          weight = mine.weight + theirs.weight;
-        } else {
-          model.zeroGrad();
-          ({ sum, weight } = trainShard(model, trainAsm, indices, loss, total));
-        }
-        const params = model.parameters();
-        const gradNorm = clipNorm !== null ? clipGradNorm(params, clipNorm) : null;
-        optimizer.step(params);
-        globalStep++;
-        epochSum += sum;
-        epochWeight += weight;
-        samples += indices.length;
-        if (callbacks.onBatchEnd) {
-          const info: BatchInfo = {
-            epoch: epoch + 1,
-            batch: b + 1,
-            batches,
-            globalStep,
-            samples: indices.length,
-            loss: weight > 0 ? sum / weight : 0,
-            lr,
-            gradNorm,
-            stop: () => {
-              stopRequested = true;
-            },
-          };
-          if (callbacks.onBatchEnd(info) === false) stopRequested = true;
-        }
-      }
-      const trainSeconds = (performance.now() - started) / 1000;
-      epoch++;
-
-      const evaluation = await validate();
-      let improved = false;
-      if (evaluation) {
-        const value = watched === "loss" ? evaluation.loss : evaluation.metrics[watched];
-        improved = Number.isFinite(value) && (best === null || (higherIsBetter ? value > best.value + minDelta : value < best.value - minDelta));
-        if (improved) {
-          best = { metric: watched, value, epoch };
-          badEpochs = 0;
-          if (restoreBest) bestWeights = model.stateDict(); // a copy
-        } else {
-          badEpochs++;
-        }
-      }
-      const earlyStop = es !== null && badEpochs >= es.patience;
-      const record: EpochRecord = {
-        epoch,
-        epochs,
-        lr,
-        trainLoss: epochWeight > 0 ? epochSum / epochWeight : 0,
-        validLoss: evaluation ? evaluation.loss : null,
-        validMetrics: evaluation ? evaluation.metrics : null,
-        seconds: (performance.now() - started) / 1000,
-        trainSeconds,
-        samplesPerSecond: trainSeconds > 0 ? samples / trainSeconds : 0,
-        globalStep,
-        improved,
-        best,
-      };
-      history.push(record);
-      if (checkpointPath && epoch % checkpointEvery === 0) {
-        writeCheckpoint(false);
-        lastWritten = epoch;
-      }
-      if (stopRequested) stopReason = "callback";
-      if (callbacks.onEpochEnd) {
-        const info: EpochInfo = {
-          ...record,
-          stop: () => {
-            stopRequested = true;
-          },
-        };
-        if ((await callbacks.onEpochEnd(info)) === false) stopRequested = true;
-        if (stopRequested) stopReason = "callback";
-      }
-      if (earlyStop && !stopRequested) {
-        stopRequested = true;
-        stopReason = "early_stopping";
-      }
-    }
+    await run.startWorkers();
+    while (run.wantsAnotherEpoch()) await run.runEpoch();
   } finally {
-    if (pool) await pool.close();
+    await run.stopWorkers();
+  }
+  return run.finish();
+}
+
+/** One call of fit: its settings, its saved state, and the phases of an epoch. */
+class FitRun {
+  private readonly history: EpochRecord[] = [];
+  private readonly order: Int32Array;
+  private readonly trainAssembler: BatchAssembler;
+  private readonly validAssembler: BatchAssembler | null;
+  private pool: WorkerPool | null = null;
+  private stopRequested = false;
+  private stopReason: FitResult["stopReason"] = "completed";
+  /** epoch of the latest checkpoint written (-1: none yet) */
+  private lastWritten = -1;
+
+  private constructor(
+    private readonly model: RecurrentModel,
+    private readonly train: SequenceDataset,
+    private readonly settings: FitSettings,
+    private readonly schedule: Schedule,
+    private readonly state: RunState,
+  ) {
+    const shape = modelShape(model);
+    this.trainAssembler = new BatchAssembler(shape, train);
+    this.validAssembler = settings.valid ? new BatchAssembler(shape, settings.valid) : null;
+    this.order = new Int32Array(train.size);
   }
 
-  let restoredBest = false;
-  if (restoreBest && bestWeights && best && best.epoch !== epoch) {
-    model.loadStateDict(bestWeights, "best weights");
-    restoredBest = true;
+  /** Checks the options, builds the optimizer and run state, and resumes the saved run if asked. */
+  static start(model: RecurrentModel, train: SequenceDataset, options: FitOptions): FitRun {
+    const settings = resolveSettings(model, train, options);
+    const optimizer = createOptimizer(options.optimizer ?? "adam", { lr: settings.baseLr, weightDecay: options.weightDecay, ...(options.optimizerOptions ?? {}) });
+    const schedule = typeof options.schedule === "string" ? parseSchedule(options.schedule) : (options.schedule ?? parseSchedule("constant"));
+    const early = new EarlyStopping(options.earlyStopping ?? null);
+    const state = new RunState(model, optimizer, new Rng(settings.seed), settings.seed, early, settings.baseLr);
+    if (options.resumeFrom) state.resume(options.resumeFrom);
+    return new FitRun(model, train, settings, schedule, state);
   }
-  if (checkpointPath && (restoredBest || lastWritten !== epoch)) writeCheckpoint(true);
-  return { history, epochs: epoch, globalStep, stopReason, best, restoredBest };
+
+  /** What trainStep needs (the pool, when there is one, is started by then). */
+  private stepContext(): TrainStepContext {
+    const { model, train, settings, state } = this;
+    return { model, train, assembler: this.trainAssembler, loss: settings.loss, optimizer: state.optimizer, clipNorm: settings.clipNorm, pool: this.pool, seed: settings.seed };
+  }
+
+  /** With threads > 1, starts the workers (none when no epoch is left to run). */
+  async startWorkers(): Promise<void> {
+    const { threads, valid, loss } = this.settings;
+    if (threads > 1 && this.state.epoch < this.settings.epochs) {
+      this.pool = await WorkerPool.create(this.model, valid ? [this.train, valid] : [this.train], threads - 1, loss);
+    }
+  }
+
+  async stopWorkers(): Promise<void> {
+    if (this.pool) await this.pool.close();
+  }
+
+  wantsAnotherEpoch(): boolean {
+    return this.state.epoch < this.settings.epochs && !this.stopRequested;
+  }
+
+  /** One epoch, phase by phase. */
+  async runEpoch(): Promise<void> {
+    const started = performance.now();
+    this.applySchedule();
+    this.shuffleBatches();
+    const totals = await this.trainBatches();
+    const trainSeconds = (performance.now() - started) / 1000;
+    this.state.epoch++;
+    const evaluation = await this.validate();
+    const improved = evaluation !== null && this.state.earlyStopping.observe(evaluation, this.state.epoch, this.model);
+    const record = this.recordEpoch(totals, evaluation, improved, started, trainSeconds);
+    this.checkpointIfDue();
+    await this.endEpoch(record);
+  }
+
+  /** Sets the learning rate for the coming step (per-step schedules) or epoch. */
+  private applySchedule(): void {
+    const { state } = this;
+    state.lr = this.schedule.lrAt(state.epoch, this.settings.baseLr, state.globalStep);
+    state.optimizer.lr = state.lr;
+  }
+
+  private shuffleBatches(): void {
+    const order = this.order;
+    for (let i = 0; i < order.length; i++) order[i] = i;
+    if (this.settings.shuffle) this.state.shuffler.shuffle(order);
+  }
+
+  /** The epoch's optimizer steps, batch after batch, until the end of the data or a stop request. */
+  private async trainBatches(): Promise<{ sum: number; weight: number; samples: number }> {
+    const { order, state } = this;
+    const { batchSize } = this.settings;
+    const N = order.length;
+    const batches = Math.ceil(N / batchSize);
+    const steps = this.stepContext();
+    let sum = 0;
+    let weight = 0;
+    let samples = 0;
+    for (let b = 0; b < batches && !this.stopRequested; b++) {
+      const indices = order.subarray(b * batchSize, Math.min(N, (b + 1) * batchSize));
+      if (this.schedule.perStep) this.applySchedule();
+      const step = await trainStep(steps, indices, state.globalStep);
+      state.globalStep++;
+      sum += step.sum;
+      weight += step.weight;
+      samples += indices.length;
+      this.reportBatch(b, batches, indices.length, step);
+    }
+    return { sum, weight, samples };
+  }
+
+  private reportBatch(b: number, batches: number, samples: number, step: TrainStepResult): void {
+    const onBatchEnd = this.settings.callbacks.onBatchEnd;
+    if (!onBatchEnd) return;
+    const info: BatchInfo = {
+      epoch: this.state.epoch + 1,
+      batch: b + 1,
+      batches,
+      globalStep: this.state.globalStep,
+      samples,
+      loss: step.weight > 0 ? step.sum / step.weight : 0,
+      lr: this.state.lr,
+      gradNorm: step.gradNorm,
+      stop: () => {
+        this.stopRequested = true;
+      },
+    };
+    if (onBatchEnd(info) === false) this.stopRequested = true;
+  }
+
+  /** Loss and metrics on the validation set (split between the threads when there are workers). */
+  private async validate(): Promise<EvaluateResult | null> {
+    const { model, pool, validAssembler } = this;
+    const { valid, evalBatchSize, loss, metrics } = this.settings;
+    if (!valid || !validAssembler) return null;
+    let predictions;
+    if (pool) {
+      predictions = await pool.predict(model.parameters(), 1, evalBatchSize, (indices, dest) => {
+        for (let s = 0; s < indices.length; s += evalBatchSize) predictShard(model, validAssembler, indices.subarray(s, s + evalBatchSize), dest, valid.targetMode);
+      });
+    } else {
+      predictions = predictDataset(model, valid, { batchSize: evalBatchSize });
+    }
+    return scorePredictions(valid, predictions, model.outputSize, loss, metrics);
+  }
+
+  private recordEpoch(
+    totals: { sum: number; weight: number; samples: number },
+    evaluation: EvaluateResult | null,
+    improved: boolean,
+    started: number,
+    trainSeconds: number,
+  ): EpochRecord {
+    const { state } = this;
+    const record: EpochRecord = {
+      epoch: state.epoch,
+      epochs: this.settings.epochs,
+      lr: state.lr,
+      trainLoss: totals.weight > 0 ? totals.sum / totals.weight : 0,
+      validLoss: evaluation ? evaluation.loss : null,
+      validMetrics: evaluation ? evaluation.metrics : null,
+      seconds: (performance.now() - started) / 1000,
+      trainSeconds,
+      samplesPerSecond: trainSeconds > 0 ? totals.samples / trainSeconds : 0,
+      globalStep: state.globalStep,
+      improved,
+      best: state.earlyStopping.best,
+    };
+    this.history.push(record);
+    return record;
+  }
+
+  private checkpointIfDue(): void {
+    const { checkpointPath, checkpointEvery, extras } = this.settings;
+    if (checkpointPath && this.state.epoch % checkpointEvery === 0) {
+      this.state.save(checkpointPath, extras, false);
+      this.lastWritten = this.state.epoch;
+    }
+  }
+
+  /** The epoch callback, then whether the run stops (a callback's request wins over early stopping). */
+  private async endEpoch(record: EpochRecord): Promise<void> {
+    const onEpochEnd = this.settings.callbacks.onEpochEnd;
+    if (onEpochEnd) {
+      const info: EpochInfo = {
+        ...record,
+        stop: () => {
+          this.stopRequested = true;
+        },
+      };
+      if ((await onEpochEnd(info)) === false) this.stopRequested = true;
+    }
+    if (this.stopRequested) {
+      this.stopReason = "callback";
+    } else if (this.state.earlyStopping.patienceExhausted) {
+      this.stopRequested = true;
+      this.stopReason = "early_stopping";
+    }
+  }
+
+  /** After the last epoch: the best weights back if asked, the final checkpoint, the result. */
+  finish(): FitResult {
+    const { state } = this;
+    const early = state.earlyStopping;
+    const restoredBest = early.restoreBestWeights(this.model, state.epoch);
+    const { checkpointPath, extras } = this.settings;
+    if (checkpointPath && (restoredBest || this.lastWritten !== state.epoch)) state.save(checkpointPath, extras, true);
+    return { history: this.history, epochs: state.epoch, globalStep: state.globalStep, stopReason: this.stopReason, best: early.best, restoredBest };
+  }
 }

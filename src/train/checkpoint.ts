@@ -17,11 +17,7 @@
 import { type SequenceDataset, type Task, type TargetMode } from "../data/dataset.js";
 import { checkNormalization, type Normalization } from "../data/normalization.js";
 import type { Engine } from "../engine/engine.js";
-import { buildModel, type ModelConfig } from "../models/build.js";
-import type { RecurrentModel } from "../models/recurrent.js";
-import type { DType, FloatArray, Tensor } from "../tensor.js";
-import type { HyperValue, OptimizerKind } from "../train/optimizers.js";
-import { writeFileAtomic } from "./atomic.js";
+import { writeFileAtomic } from "../io/atomic.js";
 import {
   type DecodedSafetensors,
   type NamedSafetensorsInput,
@@ -31,7 +27,11 @@ import {
   encodeSafetensors,
   loadSafetensors,
   toFloatTensor,
-} from "./safetensors.js";
+} from "../io/safetensors.js";
+import { buildModel, type ModelConfig } from "../models/build.js";
+import type { RecurrentModel } from "../models/recurrent.js";
+import type { DType, FloatArray, Tensor } from "../tensor.js";
+import type { HyperValue, OptimizerKind } from "./optimizers.js";
 
 export const CHECKPOINT_FORMAT = "ncps-ts";
 export const CHECKPOINT_VERSION = "1";
@@ -173,10 +173,6 @@ function parseJson(file: string, key: string, text: string): unknown {
   } catch (e) {
     throw new Error(`${file}: metadata entry "${key}" is not valid JSON (${(e as Error).message})`);
   }
-}
-
-function isNumberArray(v: unknown): v is number[] {
-  return Array.isArray(v) && v.every((x) => typeof x === "number");
 }
 
 function isStringArray(v: unknown): v is string[] {

@@ -1,0 +1,74 @@
+/**
+ * One training step on one batch: forward (dropout on), loss, backward, optional gradient clipping and
+ * the optimizer step. With a worker pool the batch is split into even shards, the main thread taking the
+ * first and worker k the (k + 1)-th; every shard's loss is normalised by the whole batch's label weight,
+ * so the summed gradients are the batch mean's gradient whatever the split.
+ */
+import type { SequenceDataset } from "../data/dataset.js";
+import type { RecurrentModel } from "../models/recurrent.js";
+import { clipGradNorm } from "./clip.js";
+import type { LossSpec } from "./losses.js";
+import type { Optimizer } from "./optimizers.js";
+import { type BatchAssembler, labelWeight, trainShard } from "./shard.js";
+import { splitEvenly, type WorkerPool } from "./workers.js";
+
+/** What every step of a run shares. */
+export interface TrainStepContext {
+  readonly model: RecurrentModel;
+  readonly train: SequenceDataset;
+  /** builds the model's inputs from `train` */
+  readonly assembler: BatchAssembler;
+  readonly loss: LossSpec;
+  readonly optimizer: Optimizer;
+  /** global gradient-norm threshold; null: no clipping */
+  readonly clipNorm: number | null;
+  /** null: the whole batch in this thread; else `train` must be the pool's dataset 0 */
+  readonly pool: WorkerPool | null;
+  /** the run's seed, from which the workers' dropout seeds derive */
+  readonly seed: number;
+}
+
+export interface TrainStepResult {
+  /** the batch loss's numerator and denominator (its mean is sum / weight) */
+  sum: number;
+  weight: number;
+  /** gradient norm before clipping (null without clipNorm) */
+  gradNorm: number | null;
+}
+
+/** A 32-bit seed for (run seed, step, worker): distinct streams without any saved state. */
+export function stepSeed(seed: number, step: number, worker: number): number {
+  let h = Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(step + 1, 0xc2b2ae35) ^ Math.imul(worker + 1, 0x27d4eb2f);
+  h = Math.imul(h ^ (h >>> 15), 0x2c1b3c6d);
+  h = Math.imul(h ^ (h >>> 12), 0x297a2d39);
+  return (h ^ (h >>> 15)) >>> 0;
+}
+
+/**
+ * Trains on the samples `indices` of `ctx.train` and takes one optimizer step (at the optimizer's
+ * current learning rate). `step` counts the optimizer steps taken before this one; it seeds the workers'
+ * dropout.
+ */
+export async function trainStep(ctx: TrainStepContext, indices: Int32Array, step: number): Promise<TrainStepResult> {
+  const { model, pool } = ctx;
+  const total = labelWeight(ctx.train, indices, ctx.loss, model.outputSize);
+  let sum: number;
+  let weight: number;
+  if (pool) {
+    const shards = splitEvenly(indices.length, pool.size + 1).map(([a, z]) => indices.subarray(a, z));
+    const workerShards = shards.slice(1);
+    pool.startTrain(model.parameters(), 0, workerShards, total, workerShards.map((_, k) => stepSeed(ctx.seed, step, k)));
+    model.zeroGrad();
+    const mine = trainShard(model, ctx.assembler, shards[0], ctx.loss, total);
+    const theirs = await pool.finishTrain(model.parameters());
+    sum = mine.sum + theirs.sum;
+    weight = mine.weight + theirs.weight;
+  } else {
+    model.zeroGrad();
+    ({ sum, weight } = trainShard(model, ctx.assembler, indices, ctx.loss, total));
+  }
+  const params = model.parameters();
+  const gradNorm = ctx.clipNorm !== null ? clipGradNorm(params, ctx.clipNorm) : null;
+  ctx.optimizer.step(params);
+  return { sum, weight, gradNorm };
+}
