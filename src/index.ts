@@ -18,7 +18,7 @@ export { replayCase, type ReplayCase, type ReplayResult } from "./models/replay.
 export * from "./wirings/index.js";
 export { escapeXml } from "./util/xml.js";
 export { Rng } from "./nn/rng.js";
-export * from "./train/params.js";
+export * from "./nn/param-ref.js";
 export * from "./train/optimizers.js";
 export * from "./train/clip.js";
 export * as schedules from "./train/schedules.js";

@@ -6,11 +6,12 @@
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import type { BackendKind } from "../src/engine/engine.js";
 import { CfC } from "../src/models/cfc.js";
 import type { Tensor } from "../src/tensor.js";
 import { TestRng, gradCheck } from "./helpers/gradcheck.js";
 
-function dropoutModel(backend: "wasm" | "reference", seed: number): CfC {
+function dropoutModel(backend: BackendKind, seed: number): CfC {
   return new CfC(4, 5, { backend, seed, backboneLayers: 3, backboneUnits: 8, backboneDropout: 0.5, mixedMemory: true, projSize: 3 });
 }
 

@@ -2,7 +2,7 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { Adam, AdamW, RMSprop, SGD, createOptimizer, type Optimizer } from "../src/train/optimizers.js";
 import { clipGradNorm, gradNorm } from "../src/train/clip.js";
-import type { ParamRef } from "../src/train/params.js";
+import type { ParamRef } from "../src/nn/param-ref.js";
 
 // A tiny quadratic: loss = sum k_i (p_i - c_i)^2, so grad_i = 2 k_i (p_i - c_i) depends on the current
 // values and weight decay / momentum interactions show up over a few steps.

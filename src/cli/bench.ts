@@ -5,6 +5,7 @@
  * across the threads as fit's validation does.
  */
 import type { SequenceDataset } from "../data/dataset.js";
+import type { BackendKind } from "../engine/engine.js";
 import { buildModel } from "../models/build.js";
 import { CfC } from "../models/cfc.js";
 import type { RecurrentModel } from "../models/recurrent.js";
@@ -45,7 +46,7 @@ export interface BenchConfig {
   threads: number;
   repeats: number;
   warmup: number;
-  backend: "wasm" | "reference";
+  backend: BackendKind;
 }
 
 export function makeBenchModel(c: BenchConfig, modelName = c.model): RecurrentModel {

@@ -5,7 +5,7 @@
  * sequences, so it shares every kernel and gradient with CfC.
  */
 import type { BackboneActivation, BackendKind, CfcModeName, Engine } from "../engine/engine.js";
-import type { ParamRef } from "../train/params.js";
+import type { ParamRef } from "../nn/param-ref.js";
 import type { Tensor } from "../tensor.js";
 import { CfC } from "./cfc.js";
 import { rejectUnknownOptions } from "./options.js";

@@ -5,7 +5,7 @@
  */
 import type { Engine } from "../engine/engine.js";
 import { type FloatArray, type Tensor, numel, shapeString } from "../tensor.js";
-import type { ParamRef } from "../train/params.js";
+import type { ParamRef } from "./param-ref.js";
 
 /** Where a parameter's values and gradients live in the engine's heap (element offsets). */
 export interface ParamOffsets {

@@ -16,7 +16,7 @@
  */
 import { type SequenceDataset, type Task, type TargetMode } from "../data/dataset.js";
 import { checkNormalization, type Normalization } from "../data/normalization.js";
-import type { Engine } from "../engine/engine.js";
+import type { BackendKind, Engine } from "../engine/engine.js";
 import { writeFileAtomic } from "../io/atomic.js";
 import {
   type DecodedSafetensors,
@@ -350,7 +350,7 @@ export function applyCheckpoint(model: RecurrentModel, ckpt: DecodedCheckpoint):
 
 export interface LoadCheckpointOptions {
   /** "wasm" (float32, default) or "reference" (float64) */
-  backend?: "wasm" | "reference";
+  backend?: BackendKind;
   engine?: Engine;
 }
 

@@ -1,4 +1,4 @@
-import type { ParamRef } from "./params.js";
+import type { ParamRef } from "../nn/param-ref.js";
 
 /**
  * Global-norm gradient clipping with torch.nn.utils.clip_grad_norm_ semantics: the L2 norm is taken

@@ -1,4 +1,3 @@
-export * from "./params.js";
 export * from "./optimizers.js";
 export * from "./clip.js";
 // Schedule constructors have short generic names (step, constant, ...), so they stay in a namespace.

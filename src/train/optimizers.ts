@@ -1,5 +1,5 @@
 import type { FloatArray } from "../tensor.js";
-import { assertParamRefs, zeroGrads, type ParamRef } from "./params.js";
+import { assertParamRefs, zeroGrads, type ParamRef } from "../nn/param-ref.js";
 
 /**
  * First-order optimizers with PyTorch's update rules (torch.optim, single-tensor CPU path, no amsgrad,

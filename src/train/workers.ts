@@ -16,7 +16,7 @@ import type { SequenceDataset, TargetMode } from "../data/dataset.js";
 import type { RecurrentModel } from "../models/recurrent.js";
 import { arrayFor, type DType, type FloatArray } from "../tensor.js";
 import type { LossSpec } from "./losses.js";
-import type { ParamRef } from "./params.js";
+import type { ParamRef } from "../nn/param-ref.js";
 
 /**
  * Waking a sleeping thread costs about 0.1-0.2 ms on a small virtual machine, as much as a whole step of

@@ -1,3 +1,4 @@
+/** Parameter references as optimizers, clipping and worker threads see them, and helpers over lists of them. */
 import type { FloatArray } from "../tensor.js";
 
 /**
