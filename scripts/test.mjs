@@ -24,7 +24,7 @@ const inCI = Boolean(process.env.CI) && process.env.CI !== "false";
 const reporter = [];
 if (!flags.some((f) => f.startsWith("--test-reporter"))) {
   const compact = process.stdout.isTTY && !inCI;
-  reporter.push(`--test-reporter=${compact ? pathToReporter() : "tap"}`, "--test-reporter-destination=stdout");
+  reporter.push(`--test-reporter=${compact ? path.join(root, "scripts/test-reporter.mjs") : "tap"}`, "--test-reporter-destination=stdout");
 }
 
 const child = spawn(process.execPath, ["--import", "tsx", "--test", ...reporter, ...flags, ...files], { cwd: root, stdio: "inherit" });
@@ -32,7 +32,3 @@ for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => child.kill(
 child.on("exit", (code, signal) => {
   process.exitCode = code ?? (signal ? 1 : 0);
 });
-
-function pathToReporter() {
-  return path.join(root, "scripts/test-reporter.mjs");
-}
