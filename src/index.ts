@@ -2,6 +2,7 @@
  * ncps-ts: the portable core (Node and browsers): tensors, engines, models, wirings, optimisers,
  * losses, metrics, evaluation, datasets in memory and SVG plots. File I/O, CSV loading, worker-thread
  * training and checkpoints are Node-only and live in "ncps-ts/node".
+ * @module ncps-ts
  */
 export * from "./tensor.js";
 export { createEngine, initWasm, wasmSimdSupported, ReferenceEngine, WasmEngine, Act, CfcMode, BACKBONE_ACTIVATIONS } from "./engine/index.js";
@@ -31,3 +32,8 @@ export { type Normalization, applyNormalization, denormalizeTargets } from "./da
 export { leakyMemoryTask, type LeakyMemoryOptions } from "./data/synthetic.js";
 export { lineChartSvg, figureSvg, type LineSeries, type Panel } from "./plot/svg-plot.js";
 export { trainingCurvesSvg, predictionsSvg } from "./plot/curves.js";
+// Types that appear in the signatures above, exported so code (and the API reference) can name them.
+export type { BuildOptions } from "./models/build.js";
+export type { LTCConfig } from "./models/ltc.js";
+export type { FigureOptions } from "./plot/svg-plot.js";
+export type { CurvesOptions, PredictionsInput, RunRecord } from "./plot/curves.js";

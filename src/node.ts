@@ -1,4 +1,7 @@
-/** ncps-ts for Node: the portable core plus training on worker threads, checkpoints and file formats. */
+/**
+ * ncps-ts for Node: the portable core plus training on worker threads, checkpoints and file formats.
+ * @module ncps-ts/node
+ */
 export * from "./index.js";
 export { fit, type FitOptions, type FitResult, type BatchInfo, type EpochInfo, type EpochRecord, type TrainCallbacks } from "./train/trainer.js";
 export type { EarlyStoppingOptions, BestEpoch } from "./train/early-stopping.js";
@@ -9,3 +12,9 @@ export { csvToDataset, csvFileToDataset, predictionsByRow, type CsvDatasetOption
 export { npyToDataset, npyArraysToDataset, type NpyDatasetOptions, type PreparedNpy } from "./data/npy-dataset.js";
 export { writeFigure, svgToPng } from "./plot/png.js";
 export { main as cli } from "./cli/main.js";
+// Types that appear in the signatures above, exported so code (and the API reference) can name them.
+export type { LossName, LossSpec } from "./train/shard.js";
+export type { RowIndex } from "./data/csv-dataset.js";
+export type { NpyArrays, NpyFiles } from "./data/npy-dataset.js";
+export type { PngResult, WrittenFigure } from "./plot/png.js";
+export type { CliIO } from "./cli/util.js";

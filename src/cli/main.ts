@@ -15,29 +15,72 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Handler> }
   wiring: { summary: "build an NCP/random/fully-connected wiring; print it as JSON or draw it as SVG", load: async () => (await import("./wiring.js")).run },
 };
 
+/** The subcommands, in the order the usage lists them. */
+export const COMMAND_NAMES: readonly string[] = Object.keys(COMMANDS);
+
 export function usage(): string {
-  const lines = ["usage: ncps <command> [options]", "", "commands:"];
+  const lines = ["usage: ncps <command> [options]", "       ncps help <command>", "       ncps --version", "", "commands:"];
   for (const [name, c] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(10)} ${c.summary}`);
-  lines.push("", "Run `ncps <command> --help` for a command's options.");
+  lines.push("", "Run `ncps help <command>` or `ncps <command> --help` for a command's options.");
   return lines.join("\n");
+}
+
+/**
+ * A subcommand's usage text, the one its own `--help` prints: every subcommand parses its arguments
+ * before doing anything, and `--help` makes that parse throw the usage (exit code 0).
+ */
+async function commandUsage(name: string): Promise<string> {
+  const handler = await COMMANDS[name].load();
+  const silent: CliIO = { out: () => {}, err: () => {}, isTTY: false };
+  try {
+    await handler(["--help"], silent);
+  } catch (e) {
+    if (e instanceof CliError && e.exitCode === 0 && e.usage !== undefined) return e.usage;
+    throw e;
+  }
+  throw new Error(`ncps ${name} --help ran the command instead of giving its usage`);
 }
 
 export async function main(argv: string[], io: CliIO = defaultIO()): Promise<number> {
   const [cmd, ...rest] = argv;
-  if (!cmd || cmd === "--help" || cmd === "-h" || cmd === "help") {
+  const helpFlag = (a: string | undefined) => a === "--help" || a === "-h";
+  if (!cmd || helpFlag(cmd) || (cmd === "help" && (rest.length === 0 || helpFlag(rest[0])))) {
     io.out(usage() + "\n");
     return cmd ? 0 : 2;
   }
-  const entry = COMMANDS[cmd];
-  if (!entry) {
-    io.err(`ncps: unknown command '${cmd}'\n\n${usage()}\n`);
-    return 2;
+  if (cmd === "--version" || cmd === "-V") return runGuarded(cmd, io, async () => {
+    const { packageVersion } = await import("./version.js");
+    io.out(`${packageVersion()}\n`);
+    return 0;
+  });
+  if (cmd === "help") {
+    if (rest.length > 1) return usageError(`ncps help: expected one command, got ${rest.length}: ${rest.join(" ")}`, io);
+    if (!Object.hasOwn(COMMANDS, rest[0])) return usageError(`ncps help: unknown command '${rest[0]}'`, io);
+    return runGuarded("help", io, async () => {
+      io.out((await commandUsage(rest[0])) + "\n");
+      return 0;
+    });
   }
+  if (!Object.hasOwn(COMMANDS, cmd)) return usageError(`ncps: unknown command '${cmd}'`, io);
+  return runGuarded(cmd, io, async () => (await COMMANDS[cmd].load())(rest, io));
+}
+
+function usageError(message: string, io: CliIO): number {
+  io.err(`${message}\n\n${usage()}\n`);
+  return 2;
+}
+
+/** Runs a command, turning its errors into messages and exit codes (2 = usage, 1 = failure). */
+async function runGuarded(cmd: string, io: CliIO, body: () => Promise<number>): Promise<number> {
   try {
-    const handler = await entry.load();
-    return await handler(rest, io);
+    return await body();
   } catch (e) {
     if (e instanceof CliError) {
+      // `--help` is a CliError with exit code 0: the usage asked for goes to stdout, as `ncps help` prints it
+      if (e.exitCode === 0 && e.usage !== undefined) {
+        io.out(`${e.usage}\n`);
+        return 0;
+      }
       io.err(`ncps ${cmd}: ${e.message}\n`);
       if (e.usage) io.err(`\n${e.usage}\n`);
       return e.exitCode;
