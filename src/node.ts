@@ -13,7 +13,6 @@ export { npyToDataset, npyArraysToDataset, type NpyDatasetOptions, type Prepared
 export { writeFigure, svgToPng } from "./plot/png.js";
 export { main as cli } from "./cli/main.js";
 // Types that appear in the signatures above, exported so code (and the API reference) can name them.
-export type { LossName, LossSpec } from "./train/shard.js";
 export type { RowIndex } from "./data/csv-dataset.js";
 export type { NpyArrays, NpyFiles } from "./data/npy-dataset.js";
 export type { PngResult, WrittenFigure } from "./plot/png.js";
