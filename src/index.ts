@@ -13,6 +13,7 @@ export { WiredCfCCell, type WiredCfCCellOptions } from "./models/wired-cfc-cell.
 export { LTC, type LTCOptions, type LtcMapping } from "./models/ltc.js";
 export { LTCCell, type LTCCellOptions } from "./models/ltc-cell.js";
 export { LSTM, type LSTMOptions } from "./models/lstm.js";
+export { GRU, type GRUOptions } from "./models/gru.js";
 export { RecurrentModel, StreamSession, type ForwardOptions, type ForwardResult, type BackwardResult, type HiddenState } from "./models/recurrent.js";
 export { buildModel, type ModelConfig } from "./models/build.js";
 export { replayCase, type ReplayCase, type ReplayResult } from "./models/replay.js";

@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { CfC } from "../src/models/cfc.js";
 import { CfCCell } from "../src/models/cfc-cell.js";
+import { GRU } from "../src/models/gru.js";
 import { LSTM } from "../src/models/lstm.js";
 import { LTC } from "../src/models/ltc.js";
 import { LTCCell } from "../src/models/ltc-cell.js";
@@ -34,6 +35,7 @@ describe("unknown options are rejected by every model constructor", () => {
     { owner: "LTC", option: "ode_unfolds", build: (o) => new LTC(3, 4, { ...ref, ...o }), some: ["odeUnfolds", "inputMapping", "implicitParamConstraints"] },
     { owner: "LTCCell", option: "mixedMemory", build: (o) => new LTCCell(new FullyConnected(4), 3, { ...ref, ...o }), some: ["odeUnfolds", "epsilon"] },
     { owner: "LSTM", option: "mode", build: (o) => new LSTM(3, 4, { ...ref, ...o }), some: ["projSize", "returnSequences", "batchFirst"] },
+    { owner: "GRU", option: "mixedMemory", build: (o) => new GRU(3, 4, { ...ref, ...o }), some: ["projSize", "returnSequences", "batchFirst"] },
   ];
   for (const c of cases) {
     test(`${c.owner}: '${c.option}'`, () => {
@@ -49,5 +51,6 @@ describe("unknown options are rejected by every model constructor", () => {
     assert.equal(new LTC(3, 4, { ...ref, cellPrefix: "" }).stateDict().has("gleak"), true);
     assert.equal(new LTCCell(new FullyConnected(4), 3, { ...ref, odeUnfolds: 2, epsilon: 0, implicitParamConstraints: true }).stateSize, 4);
     assert.equal(new LSTM(3, 4, { ...ref, projSize: 2, returnSequences: false, batchFirst: false, seed: 2 }).outputSize, 2);
+    assert.equal(new GRU(3, 4, { ...ref, projSize: 2, returnSequences: false, batchFirst: false, seed: 2 }).outputSize, 2);
   });
 });

@@ -166,6 +166,28 @@ export interface Engine {
    * gradient); dts[r] (d loss / d ts[r]). scratch: ltcScratchSize(units) elements, as for ltcForward.
    */
   ltcBackward(rows: number, units: number, unfolds: number, ts: number, cm: number, gleak: number, vleak: number, w: number, erev: number, sigma: number, mu: number, states: number, dens: number, dv: number, ldDv: number, dNum: number, dDen: number, dCm: number, dGleak: number, dVleak: number, accP: number, accQ: number, dSigma: number, dMu: number, dts: number, scratch: number): void;
+
+  // ---- GRU: gated recurrent unit (torch.nn.GRU / GRUCell) -------------------------------------------
+  // Gate blocks are in torch's order [r | z | n] (reset, update, new), each H wide, as the rows of
+  // weight_ih_l0 / weight_hh_l0. `inputGates` (rows x 3H, contiguous) holds W_ih x + b_ih and
+  // `hiddenGates` (rows x 3H, contiguous) W_hh h + b_hh, both computed by the caller's linear layers.
+
+  /**
+   * One GRU step, torch's equations:
+   *   r = sigmoid(gi_r + gh_r)    z = sigmoid(gi_z + gh_z)    n = tanh(gi_n + r * gh_n)
+   *   h' = (1 - z) * n + z * h
+   * with gi = inputGates, gh = hiddenGates. h (ld ldh) is the previous state, hOut (ld ldhOut) receives h'
+   * (it may alias h). Afterwards `inputGates` holds the cache [r | z | n]; hiddenGates is left unchanged
+   * (its n block, W_hn h + b_hn, is part of what gruBackward needs).
+   */
+  gruForward(rows: number, hidden: number, inputGates: number, hiddenGates: number, h: number, ldh: number, hOut: number, ldhOut: number): void;
+  /**
+   * Backward of gruForward from its cache (gates = [r | z | n], hiddenGates, h as in the forward pass).
+   * dh (ld ldDh) is d loss / d h'. Overwrites dInputGates (rows x 3H) with the gradient w.r.t. gi and
+   * dHiddenGates (rows x 3H) with the gradient w.r.t. gh (they differ only in the n block, where gh's is
+   * r times gi's); accumulates the direct part of d loss / d h, dh * z, into dhPrev (ld ldDhPrev).
+   */
+  gruBackward(rows: number, hidden: number, gates: number, hiddenGates: number, h: number, ldh: number, dh: number, ldDh: number, dInputGates: number, dHiddenGates: number, dhPrev: number, ldDhPrev: number): void;
 }
 
 /**

@@ -460,4 +460,52 @@ export class ReferenceEngine implements Engine {
       dSrc[i] += acc;
     }
   }
+
+  // ---- GRU ------------------------------------------------------------------------------------------
+
+  gruForward(rows: number, hidden: number, inputGates: number, hiddenGates: number, h: number, ldh: number, hOut: number, ldhOut: number): void {
+    const m = this.h;
+    const H = hidden;
+    for (let r = 0; r < rows; r++) {
+      const gi = inputGates + r * 3 * H;
+      const gh = hiddenGates + r * 3 * H;
+      for (let j = 0; j < H; j++) {
+        const reset = sigmoid(m[gi + j] + m[gh + j]);
+        const update = sigmoid(m[gi + H + j] + m[gh + H + j]);
+        const candidate = Math.tanh(m[gi + 2 * H + j] + reset * m[gh + 2 * H + j]);
+        m[gi + j] = reset;
+        m[gi + H + j] = update;
+        m[gi + 2 * H + j] = candidate;
+        // h' = (1 - z) n + z h, read before the write because hOut may alias h
+        m[hOut + r * ldhOut + j] = (1 - update) * candidate + update * m[h + r * ldh + j];
+      }
+    }
+  }
+
+  gruBackward(rows: number, hidden: number, gates: number, hiddenGates: number, h: number, ldh: number, dh: number, ldDh: number, dInputGates: number, dHiddenGates: number, dhPrev: number, ldDhPrev: number): void {
+    const m = this.h;
+    const H = hidden;
+    for (let r = 0; r < rows; r++) {
+      const g = gates + r * 3 * H;
+      const gh = hiddenGates + r * 3 * H;
+      const dgi = dInputGates + r * 3 * H;
+      const dgh = dHiddenGates + r * 3 * H;
+      for (let j = 0; j < H; j++) {
+        const reset = m[g + j];
+        const update = m[g + H + j];
+        const candidate = m[g + 2 * H + j];
+        const dOut = m[dh + r * ldDh + j];
+        const dCandidatePre = dOut * (1 - update) * (1 - candidate * candidate);
+        const dUpdatePre = dOut * (m[h + r * ldh + j] - candidate) * update * (1 - update);
+        const dResetPre = dCandidatePre * m[gh + 2 * H + j] * reset * (1 - reset);
+        m[dgi + j] = dResetPre;
+        m[dgi + H + j] = dUpdatePre;
+        m[dgi + 2 * H + j] = dCandidatePre;
+        m[dgh + j] = dResetPre;
+        m[dgh + H + j] = dUpdatePre;
+        m[dgh + 2 * H + j] = dCandidatePre * reset;
+        m[dhPrev + r * ldDhPrev + j] += dOut * update;
+      }
+    }
+  }
 }

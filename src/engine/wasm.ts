@@ -36,11 +36,15 @@ interface Kernels {
   ltcSensoryBackward(rows: number, sources: number, units: number, x: number, ldx: number, w: number, erev: number, sigma: number, mu: number, dNum: number, dDen: number, dx: number, ldDx: number, accP: number, accQ: number, dSigma: number, dMu: number): void;
   ltcForward(rows: number, units: number, unfolds: number, epsilon: number, v0: number, ldv0: number, ts: number, cm: number, gleak: number, gleakVleak: number, w: number, wErev: number, sigma: number, mu: number, sensNum: number, sensDen: number, vOut: number, ldOut: number, states: number, dens: number, scratch: number): void;
   ltcBackward(rows: number, units: number, unfolds: number, ts: number, cm: number, gleak: number, vleak: number, w: number, erev: number, sigma: number, mu: number, states: number, dens: number, dv: number, ldDv: number, dNum: number, dDen: number, dCm: number, dGleak: number, dVleak: number, accP: number, accQ: number, dSigma: number, dMu: number, dts: number, scratch: number): void;
+  // GRU
+  gruForward(rows: number, hidden: number, inputGates: number, hiddenGates: number, h: number, ldh: number, hOut: number, ldhOut: number): void;
+  gruBackward(rows: number, hidden: number, gates: number, hiddenGates: number, h: number, ldh: number, dh: number, ldDh: number, dInputGates: number, dHiddenGates: number, dhPrev: number, ldDhPrev: number): void;
 }
 
 const REQUIRED_EXPORTS = [
   "memory", "heapBase", "fill", "copy", "copyRows", "transpose", "addRows", "mul", "axpy", "colSum", "gemm", "biasAct", "actBackward",
   "cfcForward", "cfcBackward", "cfcPureForward", "cfcPureBackward", "lstmForward", "lstmBackward",
+  "gruForward", "gruBackward",
 ] as const;
 
 /**
@@ -289,5 +293,15 @@ export class WasmEngine implements Engine {
 
   ltcBackward(rows: number, units: number, unfolds: number, ts: number, cm: number, gleak: number, vleak: number, w: number, erev: number, sigma: number, mu: number, states: number, dens: number, dv: number, ldDv: number, dNum: number, dDen: number, dCm: number, dGleak: number, dVleak: number, accP: number, accQ: number, dSigma: number, dMu: number, dts: number, scratch: number): void {
     this.k.ltcBackward(rows, units, unfolds, ts, cm, gleak, vleak, w, erev, sigma, mu, states, dens, dv, ldDv, dNum, dDen, dCm, dGleak, dVleak, accP, accQ, dSigma, dMu, dts, scratch);
+  }
+
+  // ---- GRU ------------------------------------------------------------------------------------------
+
+  gruForward(rows: number, hidden: number, inputGates: number, hiddenGates: number, h: number, ldh: number, hOut: number, ldhOut: number): void {
+    this.k.gruForward(rows, hidden, inputGates, hiddenGates, h, ldh, hOut, ldhOut);
+  }
+
+  gruBackward(rows: number, hidden: number, gates: number, hiddenGates: number, h: number, ldh: number, dh: number, ldDh: number, dInputGates: number, dHiddenGates: number, dhPrev: number, ldDhPrev: number): void {
+    this.k.gruBackward(rows, hidden, gates, hiddenGates, h, ldh, dh, ldDh, dInputGates, dHiddenGates, dhPrev, ldDhPrev);
   }
 }

@@ -1,5 +1,5 @@
 /**
- * Builds a model from an ncps-style description: `{ model: "CfC" | "LTC", constructor_args: {...} }` with
+ * Builds a model from an ncps-style description: `{ model: "CfC" | "LTC" | "LSTM" | "GRU", constructor_args: {...} }` with
  * ncps's snake_case argument names, `units` an int or `{ wiring: { kind, args } }`. This is the format of
  * the PyTorch reference cases and of checkpoint metadata, so a file alone is enough to rebuild a model.
  */
@@ -7,6 +7,7 @@ import type { BackendKind, Engine } from "../engine/engine.js";
 import { wiringFromSpec } from "../wirings/spec.js";
 import { CfC, type CfCOptions } from "./cfc.js";
 import { LTC, type LTCOptions } from "./ltc.js";
+import { GRU } from "./gru.js";
 import { LSTM } from "./lstm.js";
 import type { RecurrentModel } from "./recurrent.js";
 
@@ -82,10 +83,11 @@ export function buildModel(config: ModelConfig, build: BuildOptions = {}): Recur
     }
     return new LTC(inputSize as number, resolveUnits(args.units, "LTC"), opts);
   }
-  if (config.model === "LSTM") {
+  if (config.model === "LSTM" || config.model === "GRU") {
     const known = ["input_size", "hidden_size", "proj_size", "return_sequences", "batch_first"];
-    for (const k of Object.keys(args)) if (!known.includes(k)) throw new Error(`LSTM: unknown constructor argument '${k}' (known: ${known.join(", ")})`);
-    return new LSTM(inputSize as number, args.hidden_size as number, {
+    for (const k of Object.keys(args)) if (!known.includes(k)) throw new Error(`${config.model}: unknown constructor argument '${k}' (known: ${known.join(", ")})`);
+    const Baseline = config.model === "LSTM" ? LSTM : GRU;
+    return new Baseline(inputSize as number, args.hidden_size as number, {
       projSize: (args.proj_size as number | null) ?? null,
       returnSequences: (args.return_sequences as boolean | undefined) ?? true,
       batchFirst: (args.batch_first as boolean | undefined) ?? true,
@@ -94,5 +96,5 @@ export function buildModel(config: ModelConfig, build: BuildOptions = {}): Recur
       seed: build.seed,
     });
   }
-  throw new Error(`unknown model '${config.model}', expected "CfC", "LTC" or "LSTM"`);
+  throw new Error(`unknown model '${config.model}', expected "CfC", "LTC", "LSTM" or "GRU"`);
 }

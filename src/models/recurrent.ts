@@ -71,6 +71,8 @@ export interface RecurrentOptions {
 export interface PassMode {
   readonly training: boolean;
   readonly grad: boolean;
+  /** steps of the whole pass (the sequence length; 1 for a stream), whatever the number of cache slots */
+  readonly sequenceSteps: number;
 }
 
 /** Buffers of one forward pass, kept for the backward pass. */
@@ -182,6 +184,12 @@ export abstract class RecurrentModel {
   protected abstract coreBackward(cache: unknown, slot: number, rows: number, dy: number, dh: number, dx: number, ldDx: number, dhPrev: number, ts: number, dts: number, hPrev: number, hOut: number): void;
   /** Weight gradients of all steps; x (R x I) and hPrev (R x S) are the inputs and previous states the steps read. */
   protected abstract coreFinishBackward(cache: unknown, steps: number, x: number, hPrev: number): void;
+  /**
+   * Called before the steps of a pass with all their inputs x (time-major, steps * rows rows, ld I); the
+   * steps then run in order. A cell whose input enters through a linear map alone (the GRU) maps every
+   * step's input here in one matmul. Default: nothing.
+   */
+  protected coreMapInputs(_cache: unknown, _steps: number, _rows: number, _x: number): void {}
 
   // ---- parameters -----------------------------------------------------------------------------------
   parameters(): ParamRef[] {
@@ -244,7 +252,7 @@ export abstract class RecurrentModel {
       grad,
       steps: L,
       rows: B,
-      core: this.coreCache(coreSteps, B, { training, grad }),
+      core: this.coreCache(coreSteps, B, { training, grad, sequenceSteps: L }),
       lstm: this.lstm ? new LstmCache(e, S, coreSteps, B, grad) : null,
       x: e.alloc(R * this.inputSize),
       tsRows: e.alloc(R),
@@ -341,6 +349,7 @@ export abstract class RecurrentModel {
       else heap.fill(0, tape.c, tape.c + B * S);
     }
     const dropout = training ? this.rng : null;
+    this.coreMapInputs(tape.core, L, B, tape.x);
     for (let t = 0; t < L; t++) {
       const slot = grad ? t : 0;
       const xt = tape.x + t * B * I;
@@ -494,7 +503,7 @@ export abstract class RecurrentModel {
     const O = this.cellOutputSize;
     const P = this.projSize;
     const parts = {
-      core: this.coreCache(1, 1, { training: false, grad: false }),
+      core: this.coreCache(1, 1, { training: false, grad: false, sequenceSteps: 1 }),
       lstm: this.lstm ? new LstmCache(e, S, 1, 1, false) : null,
       x: e.alloc(I),
       ts: e.alloc(1),
@@ -514,6 +523,7 @@ export abstract class RecurrentModel {
         this.lstm.forwardStep(parts.lstm!, 0, 1, parts.x, I, hPrevSlot, S, parts.c + cur * S, S, parts.c + (1 - cur) * S, parts.hl, S);
         hPrev = parts.hl;
       }
+      this.coreMapInputs(parts.core, 1, 1, parts.x);
       this.coreForward(parts.core, 0, 1, parts.x, I, hPrev, hNextSlot, parts.ts, parts.y, null);
       if (this.fc) linearForward(e, this.fc, 1, parts.y, O, parts.out, this.fc.outFeatures);
     };
