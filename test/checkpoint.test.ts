@@ -142,7 +142,7 @@ describe("bad checkpoint files get clear errors", () => {
     assert.throws(variant({ ...m, version: "7" }, "ver.safetensors"), /ver\.safetensors: checkpoint version "7"/);
     assert.throws(variant({ format: "ncps-ts", version: "1" }, "nocfg.safetensors"), /nocfg\.safetensors: metadata has no "config"/);
     assert.throws(variant({ ...m, config: "{oops" }, "json.safetensors"), /json\.safetensors: metadata entry "config" is not valid JSON/);
-    assert.throws(variant({ ...m, config: '{"model":"GRU","constructor_args":{"input_size":1}}' }, "kind.safetensors"), /kind\.safetensors: unknown model kind "GRU"/);
+    assert.throws(variant({ ...m, config: '{"model":"Transformer","constructor_args":{"input_size":1}}' }, "kind.safetensors"), /kind\.safetensors: unknown model kind "Transformer"/);
     assert.throws(variant({ ...m, feature_names: "[1,2]" }, "extras.safetensors"), /extras\.safetensors: metadata entry "feature_names" must be an array of strings/);
     assert.throws(variant({ ...m, normalization: '{"featureMean":[0],"featureStd":[-1]}' }, "norm.safetensors"), /norm\.safetensors: metadata entry "normalization": featureStd must be an array of positive/);
     assert.throws(variant({ ...m, task: "dance" }, "extras2.safetensors"), /extras2\.safetensors: metadata entry "task" is not valid JSON/);

@@ -90,6 +90,18 @@ describe("ncps train / eval / predict on a CSV", () => {
     assert.ok(se < 0.3 * sy, `prediction error ${se} vs variance ${sy}`);
   });
 
+  test("--model gru trains a GRU baseline whose checkpoint eval and predict load", async () => {
+    const gru = path.join(dir, "gru.safetensors");
+    const r = await cli("train", data, "--target", "y", "--time", "time", "--sequence", "sensor", "--model", "gru", "--units", "8", "--epochs", "3", "--batch", "8", "--seed", "1", "--out", gru);
+    assert.equal(r.code, 0, r.err);
+    const e = await cli("eval", gru, test_, "--json");
+    assert.equal(e.code, 0, e.err);
+    assert.ok(Number.isFinite(JSON.parse(e.out).metrics.mse));
+    const w = await cli("train", data, "--target", "y", "--time", "time", "--sequence", "sensor", "--model", "gru", "--wiring", "autoncp:8:0.5", "--out", gru);
+    assert.equal(w.code, 2);
+    assert.match(w.err, /--wiring applies to cfc and ltc models, not gru/);
+  });
+
   test("classification of whole series (last step), well beyond chance", async () => {
     const rng = new TestRng(9);
     const rows = ["id,t,v,label"];

@@ -18,7 +18,7 @@ data:
   --task regress|classify (default regress)               --target-mode per_step|last
   --window N --stride N  cut series into windows          --valid FILE | --valid-split 0.2
 model:
-  --model cfc|cfc-no_gate|cfc-pure|cfc-mixed|ltc|lstm (default cfc)
+  --model cfc|cfc-no_gate|cfc-pure|cfc-mixed|ltc|lstm|gru (default cfc)
   --units N (default 32)  --wiring autoncp:UNITS[:SPARSITY]  --backbone-units N (64) --backbone-layers N (1)
   --backbone-dropout P   --activation lecun_tanh|silu|relu|tanh|gelu   --ode-unfolds N (ltc)
 training:
@@ -66,7 +66,9 @@ const FLAGS = {
   quiet: { type: "boolean" },
 } as const;
 
-const MODELS = ["cfc", "cfc-no_gate", "cfc-pure", "cfc-mixed", "ltc", "lstm"];
+const MODELS = ["cfc", "cfc-no_gate", "cfc-pure", "cfc-mixed", "ltc", "lstm", "gru"];
+/** Discrete-time baselines: no wiring, elapsed times unused. */
+const BASELINES: Record<string, string> = { lstm: "LSTM", gru: "GRU" };
 
 /** The ncps-style description of the model the flags ask for. */
 export function modelConfigFromFlags(flags: Record<string, string | boolean | undefined>, inputSize: number, outputSize: number, usage: string): ModelConfig {
@@ -78,9 +80,9 @@ export function modelConfigFromFlags(flags: Record<string, string | boolean | un
     const m = /^autoncp:(\d+)(?::([0-9.]+))?$/.exec(flags.wiring);
     if (!m) throw new CliError(`--wiring must look like autoncp:UNITS[:SPARSITY], got '${flags.wiring}'`, 2, usage);
     wiring = { kind: "AutoNCP", args: { units: Number(m[1]), output_size: outputSize, sparsity_level: m[2] !== undefined ? Number(m[2]) : 0.5 } };
-    if (kind === "lstm") throw new CliError("--wiring applies to cfc and ltc models, not lstm", 2, usage);
+    if (kind in BASELINES) throw new CliError(`--wiring applies to cfc and ltc models, not ${kind}`, 2, usage);
   }
-  if (kind === "lstm") return { model: "LSTM", constructor_args: { input_size: inputSize, hidden_size: units, proj_size: outputSize } };
+  if (kind in BASELINES) return { model: BASELINES[kind], constructor_args: { input_size: inputSize, hidden_size: units, proj_size: outputSize } };
   if (kind === "ltc") {
     const args: Record<string, unknown> = {
       input_size: inputSize,

@@ -16,6 +16,9 @@ export interface ModelConfig {
   constructor_args: Record<string, unknown>;
 }
 
+/** The model kinds a config can name (`config.model`). */
+export const MODEL_KINDS = ["CfC", "LTC", "LSTM", "GRU"] as const;
+
 export interface BuildOptions {
   backend?: BackendKind;
   engine?: Engine;
@@ -96,5 +99,5 @@ export function buildModel(config: ModelConfig, build: BuildOptions = {}): Recur
       seed: build.seed,
     });
   }
-  throw new Error(`unknown model '${config.model}', expected "CfC", "LTC", "LSTM" or "GRU"`);
+  throw new Error(`unknown model '${config.model}', expected one of ${MODEL_KINDS.map((k) => JSON.stringify(k)).join(", ")}`);
 }

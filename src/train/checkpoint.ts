@@ -28,7 +28,7 @@ import {
   loadSafetensors,
   toFloatTensor,
 } from "../io/safetensors.js";
-import { buildModel, type ModelConfig } from "../models/build.js";
+import { MODEL_KINDS, buildModel, type ModelConfig } from "../models/build.js";
 import type { RecurrentModel } from "../models/recurrent.js";
 import type { DType, FloatArray, Tensor } from "../tensor.js";
 import type { HyperValue, OptimizerKind } from "./optimizers.js";
@@ -38,7 +38,6 @@ export const CHECKPOINT_VERSION = "1";
 const OPTIMIZER_PREFIX = "optimizer.";
 const BEST_PREFIX = "best.";
 /** The model kinds buildModel knows. */
-const MODEL_KINDS = ["CfC", "LTC", "LSTM"];
 const RESERVED_METADATA = new Set(["format", "version", "config", "training_state"]);
 
 /** JSON metadata stored beside the model (keys as stored). Any other JSON-able entry may be added. */
@@ -255,7 +254,7 @@ export function checkpointFromSafetensors(decoded: DecodedSafetensors, file: str
   if (!isObject(config) || typeof config.model !== "string" || !isObject(config.constructor_args)) {
     throw new Error(`${file}: metadata "config" must be {"model": ..., "constructor_args": {...}}, got ${meta.config}`);
   }
-  if (!MODEL_KINDS.includes(config.model)) throw new Error(`${file}: unknown model kind "${config.model}" in the config (expected one of ${MODEL_KINDS.join(", ")})`);
+  if (!(MODEL_KINDS as readonly string[]).includes(config.model)) throw new Error(`${file}: unknown model kind "${config.model}" in the config (expected one of ${MODEL_KINDS.join(", ")})`);
 
   const extras: CheckpointExtras = {};
   for (const [key, text] of Object.entries(meta)) {
