@@ -166,6 +166,25 @@ export interface Engine {
    * gradient); dts[r] (d loss / d ts[r]). scratch: ltcScratchSize(units) elements, as for ltcForward.
    */
   ltcBackward(rows: number, units: number, unfolds: number, ts: number, cm: number, gleak: number, vleak: number, w: number, erev: number, sigma: number, mu: number, states: number, dens: number, dv: number, ldDv: number, dNum: number, dDen: number, dCm: number, dGleak: number, dVleak: number, accP: number, accQ: number, dSigma: number, dMu: number, dts: number, scratch: number): void;
+
+  // ---- per-row kernels (models/ode-solver.ts): each row of a batch has its own scalar -----------------
+  // An ODE solver steps every sample with its own step size; these scale, reduce, or select whole rows
+  // by a per-row value read from the heap (s, mask: one value per row, contiguous).
+
+  /** y[r, j] += (alpha * s[r]) * x[r, j] for r < rows, j < cols. y may alias x. */
+  rowAxpy(rows: number, cols: number, alpha: number, s: number, x: number, ldx: number, y: number, ldy: number): void;
+  /** out[r] += alpha * sum over j < cols of a[r, j] * b[r, j] */
+  rowDot(rows: number, cols: number, alpha: number, a: number, lda: number, b: number, ldb: number, out: number): void;
+  /**
+   * The error norm of adaptive step control (root mean square, as scipy and torchdiffeq):
+   *   out[r] = sqrt(mean over j < cols of (e[r, j] / (atol + rtol * max(|y0[r, j]|, |y1[r, j]|)))^2)
+   * Non-finite values propagate (an infinite or NaN error gives a non-finite norm).
+   */
+  rowErrorNorm(rows: number, cols: number, e: number, lde: number, y0: number, ldy0: number, y1: number, ldy1: number, atol: number, rtol: number, out: number): void;
+  /** dst[r, 0..cols) = src[r, 0..cols) for the rows r < rows whose mask[r] is not 0; other rows untouched */
+  copyRowsWhere(rows: number, cols: number, mask: number, src: number, ldSrc: number, dst: number, ldDst: number): void;
+  /** The index of the first NaN or infinite value among x[0..n), or -1 when all are finite. */
+  nonFiniteIndex(n: number, x: number): number;
 }
 
 /**

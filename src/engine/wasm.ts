@@ -36,11 +36,17 @@ interface Kernels {
   ltcSensoryBackward(rows: number, sources: number, units: number, x: number, ldx: number, w: number, erev: number, sigma: number, mu: number, dNum: number, dDen: number, dx: number, ldDx: number, accP: number, accQ: number, dSigma: number, dMu: number): void;
   ltcForward(rows: number, units: number, unfolds: number, epsilon: number, v0: number, ldv0: number, ts: number, cm: number, gleak: number, gleakVleak: number, w: number, wErev: number, sigma: number, mu: number, sensNum: number, sensDen: number, vOut: number, ldOut: number, states: number, dens: number, scratch: number): void;
   ltcBackward(rows: number, units: number, unfolds: number, ts: number, cm: number, gleak: number, vleak: number, w: number, erev: number, sigma: number, mu: number, states: number, dens: number, dv: number, ldDv: number, dNum: number, dDen: number, dCm: number, dGleak: number, dVleak: number, accP: number, accQ: number, dSigma: number, dMu: number, dts: number, scratch: number): void;
+  rowAxpy(rows: number, cols: number, alpha: number, s: number, x: number, ldx: number, y: number, ldy: number): void;
+  rowDot(rows: number, cols: number, alpha: number, a: number, lda: number, b: number, ldb: number, out: number): void;
+  rowErrorNorm(rows: number, cols: number, e: number, lde: number, y0: number, ldy0: number, y1: number, ldy1: number, atol: number, rtol: number, out: number): void;
+  copyRowsWhere(rows: number, cols: number, mask: number, src: number, ldSrc: number, dst: number, ldDst: number): void;
+  nonFiniteIndex(n: number, x: number): number;
 }
 
 const REQUIRED_EXPORTS = [
   "memory", "heapBase", "fill", "copy", "copyRows", "transpose", "addRows", "mul", "axpy", "colSum", "gemm", "biasAct", "actBackward",
   "cfcForward", "cfcBackward", "cfcPureForward", "cfcPureBackward", "lstmForward", "lstmBackward",
+  "rowAxpy", "rowDot", "rowErrorNorm", "copyRowsWhere", "nonFiniteIndex",
 ] as const;
 
 /**
@@ -289,5 +295,25 @@ export class WasmEngine implements Engine {
 
   ltcBackward(rows: number, units: number, unfolds: number, ts: number, cm: number, gleak: number, vleak: number, w: number, erev: number, sigma: number, mu: number, states: number, dens: number, dv: number, ldDv: number, dNum: number, dDen: number, dCm: number, dGleak: number, dVleak: number, accP: number, accQ: number, dSigma: number, dMu: number, dts: number, scratch: number): void {
     this.k.ltcBackward(rows, units, unfolds, ts, cm, gleak, vleak, w, erev, sigma, mu, states, dens, dv, ldDv, dNum, dDen, dCm, dGleak, dVleak, accP, accQ, dSigma, dMu, dts, scratch);
+  }
+
+  rowAxpy(rows: number, cols: number, alpha: number, s: number, x: number, ldx: number, y: number, ldy: number): void {
+    this.k.rowAxpy(rows, cols, alpha, s, x, ldx, y, ldy);
+  }
+
+  rowDot(rows: number, cols: number, alpha: number, a: number, lda: number, b: number, ldb: number, out: number): void {
+    this.k.rowDot(rows, cols, alpha, a, lda, b, ldb, out);
+  }
+
+  rowErrorNorm(rows: number, cols: number, e: number, lde: number, y0: number, ldy0: number, y1: number, ldy1: number, atol: number, rtol: number, out: number): void {
+    this.k.rowErrorNorm(rows, cols, e, lde, y0, ldy0, y1, ldy1, atol, rtol, out);
+  }
+
+  copyRowsWhere(rows: number, cols: number, mask: number, src: number, ldSrc: number, dst: number, ldDst: number): void {
+    this.k.copyRowsWhere(rows, cols, mask, src, ldSrc, dst, ldDst);
+  }
+
+  nonFiniteIndex(n: number, x: number): number {
+    return this.k.nonFiniteIndex(n, x);
   }
 }

@@ -6,3 +6,4 @@ export { biasAct, actBackward } from "./activations";
 export { cfcForward, cfcBackward, cfcPureForward, cfcPureBackward } from "./cfc";
 export { lstmForward, lstmBackward } from "./lstm";
 export { ltcSoftplus, ltcSoftplusBackward, ltcMap, ltcMapBackward, ltcSensory, ltcSensoryBackward, ltcForward, ltcBackward } from "./ltc";
+export { rowAxpy, rowDot, rowErrorNorm, copyRowsWhere, nonFiniteIndex } from "./rows";
