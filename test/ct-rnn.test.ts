@@ -85,6 +85,21 @@ describe("CTRNN forward", () => {
     }
   });
 
+  test("streaming one observation at a time gives the sequence's outputs", () => {
+    const rng = new TestRng(10);
+    const model = new CTRNN(2, 3, { backend: "reference", seed: 8, projSize: 2 });
+    perturb(model, rng);
+    const L = 5;
+    const x = rng.tensor([1, L, 2]);
+    const timespans = rng.tensor([1, L], 0, 2);
+    const whole = model.predict(x, { timespans }).output.data;
+    const stream = model.stream();
+    for (let t = 0; t < L; t++) {
+      const out = stream.step(x.data.subarray(t * 2, t * 2 + 2), timespans.data[t]);
+      assert.deepEqual([...out], [...whole.subarray(t * 2, t * 2 + 2)], `step ${t}`);
+    }
+  });
+
   test("the WebAssembly engine agrees with the float64 reference", () => {
     const rng = new TestRng(6);
     for (const [options, tol] of [[{ solver: "rk4", stepsPerGap: 3 }, 1e-5], [{ solver: "dopri5", rtol: 1e-5, atol: 1e-7 }, 1e-4]] as Array<[CTRNNOptions, number]>) {

@@ -428,6 +428,15 @@ class RowState {
     this.nonFinite = new Int32Array(n);
   }
 
+  /** Zero progress and counters of the first n rows (the arrays are reused from solve to solve). */
+  clear(n: number): void {
+    this.s.fill(0, 0, n);
+    this.total.fill(0, 0, n);
+    this.taken.fill(0, 0, n);
+    this.rejected.fill(0, 0, n);
+    this.nonFinite.fill(0, 0, n);
+  }
+
   move(from: number, to: number): void {
     this.row[to] = this.row[from];
     this.ts[to] = this.ts[from];
@@ -464,7 +473,13 @@ interface Workspace {
   dtBar: number;
   // both
   fieldScratch: number;
+  rows: number;
+  base: number;
   size: number;
+  // stage buffer lists of a pass without tape
+  ysInPlace: number[];
+  ksFsal: number[];
+  noRecords: number[];
 }
 
 export class OdeSolver {
@@ -473,6 +488,9 @@ export class OdeSolver {
   readonly stats: OdeStepStats = emptyStats();
   private readonly tableau: Tableau;
   private own = { offset: -1, rows: 0 };
+  /** the last workspace layout, and the per-row bookkeeping arrays (solves are not re-entrant) */
+  private lastLayout: Workspace | null = null;
+  private rowState = new RowState(0);
 
   constructor(readonly engine: Engine, readonly field: VectorField, options: OdeSolverOptions = {}) {
     this.options = resolveOdeOptions(options);
@@ -521,15 +539,23 @@ export class OdeSolver {
     top = common;
     const bwd = { yBar: take(rs), k1Bar: take(rs), dCtx: take(rc), yTmp: take(rs), yNewBar: take(rs), dtBar: take(rv), kBars: [] as number[] };
     for (let i = 0; i < stages; i++) bwd.kBars.push(take(rs));
-    return { ...fwd, ...bwd, fieldScratch, zero, ctx, size: Math.max(fwdEnd, top) - base };
+    return {
+      ...fwd, ...bwd, fieldScratch, zero, ctx, rows, base, size: Math.max(fwdEnd, top) - base,
+      // without a tape, stage 1 reads y itself and (FSAL) its derivative is the carried k1
+      ysInPlace: [fwd.y, ...fwd.ys.slice(1)], ksFsal: [fwd.k1, ...fwd.ks.slice(1)], noRecords: fwd.ys.map(() => -1),
+    };
   }
 
   private workspace(rows: number, given: number | undefined): Workspace {
-    if (given !== undefined && given >= 0) return this.layout(rows, given);
-    if (this.own.offset < 0 || this.own.rows < rows) {
-      this.own = { offset: this.engine.alloc(this.workspaceSize(rows)), rows };
+    let base = given ?? -1;
+    if (base < 0) {
+      if (this.own.offset < 0 || this.own.rows < rows) this.own = { offset: this.engine.alloc(this.workspaceSize(rows)), rows };
+      base = this.own.offset;
     }
-    return this.layout(rows, this.own.offset);
+    const last = this.lastLayout;
+    if (last && last.rows === rows && last.base === base) return last;
+    this.lastLayout = this.layout(rows, base);
+    return this.lastLayout;
   }
 
   private where(row: number, observation: number | undefined): string {
@@ -569,7 +595,9 @@ export class OdeSolver {
     }
 
     // ---- start: validate, copy in, per-row step counts or first steps --------------------------------
-    const st = new RowState(R);
+    if (this.rowState.row.length < R) this.rowState = new RowState(R);
+    const st = this.rowState;
+    st.clear(R);
     {
       const heap = e.heap();
       for (let r = 0; r < R; r++) {
@@ -694,7 +722,7 @@ export class OdeSolver {
   private stageBuffers(active: number, w: Workspace, arena: EngineArena | null, needY: (i: number) => boolean): { ys: number[]; ks: number[]; recs: number[]; dt: number; mask: number } {
     const S = this.field.stateSize;
     const stages = this.tableau.b.length;
-    if (!arena) return { ys: w.ys, ks: w.ks, recs: new Array(stages).fill(-1), dt: w.dt, mask: w.mask };
+    if (!arena) return { ys: w.ysInPlace, ks: this.tableau.fsal ? w.ksFsal : w.ks, recs: w.noRecords, dt: w.dt, mask: w.mask };
     const ys: number[] = [];
     const ks: number[] = [];
     const recs: number[] = [];
@@ -726,8 +754,6 @@ export class OdeSolver {
     const S = this.field.stateSize;
     const tb = this.tableau;
     const buf = this.stageBuffers(active, w, arena, () => true);
-    // without a tape, stage 1 reads y itself
-    if (!arena) buf.ys = [w.y, ...w.ys.slice(1)];
     const ds = Float64Array.from(st.ds.subarray(0, active));
     const heap = e.heap();
     for (let p = 0; p < active; p++) heap[buf.dt + p] = st.ts[p] / st.total[p];
@@ -757,10 +783,7 @@ export class OdeSolver {
     const last = tb.b.length - 1;
     // stage 1 is the previous step's last stage (k1 = f(y)): its input and record belong to that step
     const buf = this.stageBuffers(active, w, arena, (i) => i > 0);
-    if (!arena) buf.ys = [w.y, ...w.ys.slice(1)];
-    const k1 = buf.ks[0];
-    if (arena) e.copy(w.k1, k1, active * S);
-    else buf.ks = [w.k1, ...w.ks.slice(1)];
+    if (arena) e.copy(w.k1, buf.ks[0], active * S);
     const ds = new Float64Array(active);
     const final = new Uint8Array(active);
     let heap = e.heap();
