@@ -26,13 +26,14 @@
  * Rejected trial steps change nothing and get no gradient. What d/dts means, per solver:
  *  - euler, rk4: the exact derivative of the computed result with the step count n held fixed (the
  *    n equal steps all stretch with ts). With `stepSize`, n = ceil(ts / stepSize) jumps at multiples of
- *    stepSize; between jumps this is the derivative of the result, at a jump it is the one-sided one.
+ *    stepSize; between jumps this is the derivative of the result, at a jump the one from below.
  *  - dopri5: the derivative of the computed result with the accepted grid stretched with ts (each step
  *    dt = ds * ts, ds fixed), i.e. not counting how the controller would have moved the steps. It
  *    approximates the exact dy(ts)/dts = f(y(ts)) to within the solver's tolerance.
- * A zero elapsed time takes one step of length zero, so its d/dts is (an approximation of) f(y0).
+ * A zero elapsed time takes one step of length zero, whose d/dts is exactly f(y0), the true one.
  * The same convention holds for the initial state, the field's parameters and the context: the
- * accepted grid is held fixed.
+ * accepted grid is held fixed. `SolveRequest.grid` replays a solve's accepted grid (no step control),
+ * which makes that computation a smooth function of every input, for finite-difference checks.
  *
  * Memory: a recorded solve keeps, per step and stage, the stage input, the stage derivative and the
  * field's record for the active rows (dopri5: 7 derivatives, 6 inputs, 6 records per step), in an
@@ -366,7 +367,10 @@ export interface SolveRequest {
   /** results (rows x S, ld ldOut, default S); may be y0 itself */
   yOut: number;
   ldOut?: number;
-  /** workspaceSize(rows) elements; absent: the solver's own (allocated once, grown when needed) */
+  /**
+   * workspaceSize(rows) elements. Absent: the solver's own, allocated from the engine on first use and
+   * grown when needed; a caller that gives engine memory back (engine.release) passes its own.
+   */
   workspace?: number;
   /** record the solve for backward into this arena */
   tape?: EngineArena | null;
@@ -398,6 +402,7 @@ export interface SolveGradients {
   ldDCtx?: number;
   /** += d loss / d ts (rows values); -1 to skip */
   dts?: number;
+  /** as for solve (the same workspace may serve both) */
   workspace?: number;
 }
 
@@ -409,7 +414,7 @@ class RowState {
   readonly s: Float64Array;
   /** next step (fraction of the interval) */
   readonly ds: Float64Array;
-  /** fixed steps: steps in all and taken; dopri5: attempts */
+  /** fixed steps: the row's step count and the steps taken; dopri5: trial steps and accepted steps */
   readonly total: Int32Array;
   readonly taken: Int32Array;
   /** dopri5: a trial was rejected since the last accepted step */
