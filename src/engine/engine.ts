@@ -188,6 +188,25 @@ export interface Engine {
    * r times gi's); accumulates the direct part of d loss / d h, dh * z, into dhPrev (ld ldDhPrev).
    */
   gruBackward(rows: number, hidden: number, gates: number, hiddenGates: number, h: number, ldh: number, dh: number, ldDh: number, dInputGates: number, dHiddenGates: number, dhPrev: number, ldDhPrev: number): void;
+
+  // ---- per-row kernels (models/ode-solver.ts): each row of a batch has its own scalar -----------------
+  // An ODE solver steps every sample with its own step size; these scale, reduce, or select whole rows
+  // by a per-row value read from the heap (s, mask: one value per row, contiguous).
+
+  /** y[r, j] += (alpha * s[r]) * x[r, j] for r < rows, j < cols. y may alias x. */
+  rowAxpy(rows: number, cols: number, alpha: number, s: number, x: number, ldx: number, y: number, ldy: number): void;
+  /** out[r] += alpha * sum over j < cols of a[r, j] * b[r, j] */
+  rowDot(rows: number, cols: number, alpha: number, a: number, lda: number, b: number, ldb: number, out: number): void;
+  /**
+   * The error norm of adaptive step control (root mean square, as scipy and torchdiffeq):
+   *   out[r] = sqrt(mean over j < cols of (e[r, j] / (atol + rtol * max(|y0[r, j]|, |y1[r, j]|)))^2)
+   * Non-finite values propagate (an infinite or NaN error gives a non-finite norm).
+   */
+  rowErrorNorm(rows: number, cols: number, e: number, lde: number, y0: number, ldy0: number, y1: number, ldy1: number, atol: number, rtol: number, out: number): void;
+  /** dst[r, 0..cols) = src[r, 0..cols) for the rows r < rows whose mask[r] is not 0; other rows untouched */
+  copyRowsWhere(rows: number, cols: number, mask: number, src: number, ldSrc: number, dst: number, ldDst: number): void;
+  /** The index of the first NaN or infinite value among x[0..n), or -1 when all are finite. */
+  nonFiniteIndex(n: number, x: number): number;
 }
 
 /**

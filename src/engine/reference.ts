@@ -417,6 +417,54 @@ export class ReferenceEngine implements Engine {
     }
   }
 
+  // ---- per-row kernels (ODE solvers) ----------------------------------------------------------------
+
+  rowAxpy(rows: number, cols: number, alpha: number, s: number, x: number, ldx: number, y: number, ldy: number): void {
+    const h = this.h;
+    for (let r = 0; r < rows; r++) {
+      const c = alpha * h[s + r];
+      const xr = x + r * ldx;
+      const yr = y + r * ldy;
+      for (let j = 0; j < cols; j++) h[yr + j] += c * h[xr + j];
+    }
+  }
+
+  rowDot(rows: number, cols: number, alpha: number, a: number, lda: number, b: number, ldb: number, out: number): void {
+    const h = this.h;
+    for (let r = 0; r < rows; r++) {
+      let sum = 0;
+      for (let j = 0; j < cols; j++) sum += h[a + r * lda + j] * h[b + r * ldb + j];
+      h[out + r] += alpha * sum;
+    }
+  }
+
+  rowErrorNorm(rows: number, cols: number, e: number, lde: number, y0: number, ldy0: number, y1: number, ldy1: number, atol: number, rtol: number, out: number): void {
+    const h = this.h;
+    for (let r = 0; r < rows; r++) {
+      let sum = 0;
+      for (let j = 0; j < cols; j++) {
+        const scale = atol + rtol * Math.max(Math.abs(h[y0 + r * ldy0 + j]), Math.abs(h[y1 + r * ldy1 + j]));
+        const q = h[e + r * lde + j] / scale;
+        sum += q * q;
+      }
+      h[out + r] = Math.sqrt(sum / cols);
+    }
+  }
+
+  copyRowsWhere(rows: number, cols: number, mask: number, src: number, ldSrc: number, dst: number, ldDst: number): void {
+    const h = this.h;
+    for (let r = 0; r < rows; r++) {
+      if (h[mask + r] === 0) continue;
+      for (let j = 0; j < cols; j++) h[dst + r * ldDst + j] = h[src + r * ldSrc + j];
+    }
+  }
+
+  nonFiniteIndex(n: number, x: number): number {
+    const h = this.h;
+    for (let i = 0; i < n; i++) if (!Number.isFinite(h[x + i])) return i;
+    return -1;
+  }
+
   /**
    * Sums over sources of the synapse activities w s and wErev s for presynaptic values src; written to
    * heap offsets num/den when >= 0, else to the arrays numArr/denArr.

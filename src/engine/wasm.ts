@@ -39,12 +39,18 @@ interface Kernels {
   // GRU
   gruForward(rows: number, hidden: number, inputGates: number, hiddenGates: number, h: number, ldh: number, hOut: number, ldhOut: number): void;
   gruBackward(rows: number, hidden: number, gates: number, hiddenGates: number, h: number, ldh: number, dh: number, ldDh: number, dInputGates: number, dHiddenGates: number, dhPrev: number, ldDhPrev: number): void;
+  rowAxpy(rows: number, cols: number, alpha: number, s: number, x: number, ldx: number, y: number, ldy: number): void;
+  rowDot(rows: number, cols: number, alpha: number, a: number, lda: number, b: number, ldb: number, out: number): void;
+  rowErrorNorm(rows: number, cols: number, e: number, lde: number, y0: number, ldy0: number, y1: number, ldy1: number, atol: number, rtol: number, out: number): void;
+  copyRowsWhere(rows: number, cols: number, mask: number, src: number, ldSrc: number, dst: number, ldDst: number): void;
+  nonFiniteIndex(n: number, x: number): number;
 }
 
 const REQUIRED_EXPORTS = [
   "memory", "heapBase", "fill", "copy", "copyRows", "transpose", "addRows", "mul", "axpy", "colSum", "gemm", "biasAct", "actBackward",
   "cfcForward", "cfcBackward", "cfcPureForward", "cfcPureBackward", "lstmForward", "lstmBackward",
   "gruForward", "gruBackward",
+  "rowAxpy", "rowDot", "rowErrorNorm", "copyRowsWhere", "nonFiniteIndex",
 ] as const;
 
 /**
@@ -303,5 +309,25 @@ export class WasmEngine implements Engine {
 
   gruBackward(rows: number, hidden: number, gates: number, hiddenGates: number, h: number, ldh: number, dh: number, ldDh: number, dInputGates: number, dHiddenGates: number, dhPrev: number, ldDhPrev: number): void {
     this.k.gruBackward(rows, hidden, gates, hiddenGates, h, ldh, dh, ldDh, dInputGates, dHiddenGates, dhPrev, ldDhPrev);
+  }
+
+  rowAxpy(rows: number, cols: number, alpha: number, s: number, x: number, ldx: number, y: number, ldy: number): void {
+    this.k.rowAxpy(rows, cols, alpha, s, x, ldx, y, ldy);
+  }
+
+  rowDot(rows: number, cols: number, alpha: number, a: number, lda: number, b: number, ldb: number, out: number): void {
+    this.k.rowDot(rows, cols, alpha, a, lda, b, ldb, out);
+  }
+
+  rowErrorNorm(rows: number, cols: number, e: number, lde: number, y0: number, ldy0: number, y1: number, ldy1: number, atol: number, rtol: number, out: number): void {
+    this.k.rowErrorNorm(rows, cols, e, lde, y0, ldy0, y1, ldy1, atol, rtol, out);
+  }
+
+  copyRowsWhere(rows: number, cols: number, mask: number, src: number, ldSrc: number, dst: number, ldDst: number): void {
+    this.k.copyRowsWhere(rows, cols, mask, src, ldSrc, dst, ldDst);
+  }
+
+  nonFiniteIndex(n: number, x: number): number {
+    return this.k.nonFiniteIndex(n, x);
   }
 }

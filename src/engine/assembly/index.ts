@@ -7,3 +7,4 @@ export { cfcForward, cfcBackward, cfcPureForward, cfcPureBackward } from "./cfc"
 export { lstmForward, lstmBackward } from "./lstm";
 export { ltcSoftplus, ltcSoftplusBackward, ltcMap, ltcMapBackward, ltcSensory, ltcSensoryBackward, ltcForward, ltcBackward } from "./ltc";
 export { gruForward, gruBackward } from "./gru";
+export { rowAxpy, rowDot, rowErrorNorm, copyRowsWhere, nonFiniteIndex } from "./rows";
