@@ -97,7 +97,7 @@ describe("the packed package, installed into an empty folder", { skip }, () => {
   });
 
   test("the tarball holds the build, the launcher, the licence and the README, and no sources or tests", () => {
-    for (const f of ["LICENSE", "README.md", "package.json", "bin/ncps.js", "dist/index.js", "dist/index.d.ts", "dist/node.js", "dist/node.d.ts", "dist/ncps.browser.mjs", "dist/ncps.browser.d.mts"]) {
+    for (const f of ["LICENSE", "NOTICE", "README.md", "package.json", "bin/ncps.js", "dist/index.js", "dist/index.d.ts", "dist/node.js", "dist/node.d.ts", "dist/ncps.browser.mjs", "dist/ncps.browser.d.mts"]) {
       assert.ok(packedFiles.includes(f), `${f} is in the tarball`);
     }
     const unwanted = packedFiles.filter((f) => /^(src|test|scripts|bench|examples|node_modules|build)\//.test(f));
