@@ -6,6 +6,7 @@
  */
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { GRU } from "../src/models/gru.js";
 import { ODERNN, type ODERNNOptions } from "../src/models/ode-rnn.js";
 import type { Tensor } from "../src/tensor.js";
 import { evaluate, fit } from "../src/train/index.js";
@@ -80,6 +81,21 @@ describe("ODERNN forward", () => {
       }
     });
   }
+
+  test("zero elapsed times leave h as it is: the GRU baseline with the same weights", () => {
+    const rng = new TestRng(13);
+    const model = new ODERNN(3, 4, { backend: "reference", seed: 5, projSize: 2 });
+    perturb(model, rng);
+    const gru = new GRU(3, 4, { backend: "reference", projSize: 2 });
+    const renamed = new Map([...model.stateDict()].filter(([name]) => !name.includes("f_node")).map(([name, t]) => [name.replace("rnn_cell.gru.", "rnn."), t]));
+    gru.loadStateDict(renamed);
+    const x = rng.tensor([2, 5, 3]);
+    const hx = rng.tensor([2, 4], -0.5, 0.5);
+    const a = model.predict(x, { hx, timespans: { shape: [2, 5], data: new Float64Array(10) } });
+    const b = gru.predict(x, { hx });
+    assert.deepEqual([...a.output.data], [...b.output.data]);
+    assert.deepEqual([...a.state.h.data], [...b.state.h.data]);
+  });
 
   test("dopri5 at tight tolerances agrees with fine RK4; the solver counts its steps", () => {
     const rng = new TestRng(4);
@@ -209,6 +225,37 @@ describe("ODERNN backward matches central finite differences (float64)", () => {
 });
 
 describe("ODERNN weights, config and options", () => {
+  test("a predict between forward and backward leaves the backward intact; many shapes: released tape memory is not reused by stale records", () => {
+    const rng = new TestRng(8);
+    const model = new ODERNN(2, 3, { backend: "reference", seed: 5, rtol: 1e-6, atol: 1e-9 });
+    const fresh = new ODERNN(2, 3, { backend: "reference", seed: 5, rtol: 1e-6, atol: 1e-9 });
+    const e = model.engine;
+    const release = e.release.bind(e);
+    let releases = 0;
+    e.release = (mark: number) => {
+      releases++;
+      release(mark);
+    };
+    // the first call grows the solver's tape memory; the later shapes fit in it, so that past six cached
+    // shapes the model gives its tape memory back (solver tape chunks included)
+    model.forward(rng.tensor([2, 12, 2]), { timespans: rng.tensor([2, 12], 0.2, 3) });
+    for (let B = 1; B <= 9; B++) model.forward(rng.tensor([B, 2, 2]), { timespans: rng.tensor([B, 2], 0.2, 3) });
+    assert.ok(releases > 0, "the model must have released its tape memory");
+    const x = rng.tensor([2, 4, 2]);
+    const timespans = rng.tensor([2, 4], 0.5, 2);
+    const w = rng.tensor([2, 4, 3]);
+    model.forward(x, { timespans });
+    model.predict(rng.tensor([3, 6, 2]), { timespans: rng.tensor([3, 6], 0.5, 4) });
+    fresh.forward(x, { timespans });
+    model.zeroGrad();
+    fresh.zeroGrad();
+    const a = model.backward(w);
+    const b = fresh.backward(w);
+    assert.deepEqual([...a.input.data], [...b.input.data]);
+    assert.deepEqual([...a.timespans!.data], [...b.timespans!.data]);
+    model.parameters().forEach((p, i) => assert.deepEqual([...p.grad], [...fresh.parameters()[i].grad], p.name));
+  });
+
   test("state_dict: documented names and shapes; loading it into another model reproduces the outputs", () => {
     const rng = new TestRng(11);
     const a = new ODERNN(3, 4, { backend: "reference", seed: 1, odeUnits: 6, projSize: 2, solver: "rk4" });
