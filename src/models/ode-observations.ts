@@ -1,0 +1,169 @@
+/**
+ * What ODE-RNN and ODE-LSTM share: their options (the model's, the MLP field's width, and the solver's,
+ * given flat as CTRNN takes them) with their snake_case config names, and `ObservationSolver`, one ODE
+ * solve per observation of a sequence: the solver, the engine memory its records grow in, the record of
+ * every step of a pass with grad, and the observation index the solver names in its errors.
+ *
+ * Each solve is `OdeSolver.solve` with the observation index set to the step of the sequence (counted
+ * from the start of the pass), so a wrapper of `solver.solve` can tell the observations apart (e.g. to
+ * replay dopri5's accepted grids in finite-difference checks).
+ */
+import type { BackendKind, Engine } from "../engine/engine.js";
+import {
+  EngineArena,
+  OdeSolver,
+  type OdeSolverOptions,
+  type ResolvedOdeOptions,
+  type SolveTape,
+  type VectorField,
+  odeOptionsFromArgs,
+  odeOptionsToArgs,
+  resolveOdeOptions,
+} from "./ode-solver.js";
+import { rejectUnknownOptions } from "./options.js";
+
+/** Options of ODERNN and ODELSTM (the solver's, see ode-solver.ts, given flat among the model's). */
+export interface OdeRecurrentOptions extends OdeSolverOptions {
+  /** width of the MLP field's hidden layer; default: the hidden size */
+  odeUnits?: number;
+  projSize?: number | null;
+  returnSequences?: boolean;
+  batchFirst?: boolean;
+  /** seed of weight initialisation: same seed, same model */
+  seed?: number;
+  /** "wasm" (float32, default) or "reference" (float64) */
+  backend?: BackendKind;
+  /** an engine to build on instead of a new one of `backend` */
+  engine?: Engine;
+}
+
+const SOLVER_OPTION_NAMES = Object.keys({
+  solver: true, stepSize: true, stepsPerGap: true, rtol: true, atol: true, safety: true, minFactor: true, maxFactor: true,
+  firstStep: true, minStep: true, maxStep: true, maxSteps: true,
+} satisfies Record<keyof OdeSolverOptions, true>);
+
+export const ODE_RECURRENT_OPTION_NAMES = [
+  ...Object.keys({
+    odeUnits: true, projSize: true, returnSequences: true, batchFirst: true, seed: true, backend: true, engine: true,
+  } satisfies Record<Exclude<keyof OdeRecurrentOptions, keyof OdeSolverOptions>, true>),
+  ...SOLVER_OPTION_NAMES,
+];
+
+/** The options of an ODE model with every default filled in (its config). */
+export interface ResolvedOdeRecurrentOptions {
+  hiddenSize: number;
+  odeUnits: number;
+  projSize: number | null;
+  returnSequences: boolean;
+  batchFirst: boolean;
+  seed: number;
+  ode: ResolvedOdeOptions;
+}
+
+/** Validates the options of `owner` (unknown names, sizes, the solver's) and fills in the defaults. */
+export function resolveOdeRecurrentOptions(owner: string, hiddenSize: number, options: OdeRecurrentOptions): ResolvedOdeRecurrentOptions {
+  rejectUnknownOptions(owner, options, ODE_RECURRENT_OPTION_NAMES);
+  if (!Number.isInteger(hiddenSize) || hiddenSize < 1) throw new Error(`${owner}: hiddenSize must be a positive integer, got ${String(hiddenSize)}`);
+  const odeUnits = options.odeUnits ?? hiddenSize;
+  if (!Number.isInteger(odeUnits) || odeUnits < 1) throw new Error(`${owner}: odeUnits must be a positive integer, got ${String(odeUnits)}`);
+  const solverOptions: Record<string, unknown> = {};
+  for (const k of SOLVER_OPTION_NAMES) if ((options as Record<string, unknown>)[k] !== undefined) solverOptions[k] = (options as Record<string, unknown>)[k];
+  return {
+    hiddenSize,
+    odeUnits,
+    projSize: options.projSize ?? null,
+    returnSequences: options.returnSequences ?? true,
+    batchFirst: options.batchFirst ?? true,
+    seed: options.seed ?? 0,
+    ode: resolveOdeOptions(solverOptions as OdeSolverOptions, owner),
+  };
+}
+
+/** The constructor arguments of a config (`toConfig().constructor_args`), snake_case. */
+export function odeRecurrentArgs(inputSize: number, o: ResolvedOdeRecurrentOptions): Record<string, unknown> {
+  return {
+    input_size: inputSize,
+    hidden_size: o.hiddenSize,
+    ode_units: o.odeUnits,
+    proj_size: o.projSize,
+    return_sequences: o.returnSequences,
+    batch_first: o.batchFirst,
+    ...odeOptionsToArgs(o.ode),
+  };
+}
+
+const MODEL_ARGS: Record<string, keyof OdeRecurrentOptions> = {
+  ode_units: "odeUnits", proj_size: "projSize", return_sequences: "returnSequences", batch_first: "batchFirst",
+};
+const SOLVER_ARGS = ["solver", "step_size", "steps_per_gap", "rtol", "atol", "safety", "min_factor", "max_factor", "first_step", "min_step", "max_step", "max_steps"];
+
+/**
+ * Back from constructor arguments (a checkpoint's config) to the constructor's parameters; unknown
+ * arguments are rejected. null stands for the default, except max_step (null: unbounded).
+ */
+export function odeRecurrentFromArgs(owner: string, args: Record<string, unknown>, build: { backend?: BackendKind; engine?: Engine; seed?: number } = {}): { inputSize: number; hiddenSize: number; options: OdeRecurrentOptions } {
+  const known = ["input_size", "hidden_size", ...Object.keys(MODEL_ARGS), ...SOLVER_ARGS];
+  for (const k of Object.keys(args)) if (!known.includes(k)) throw new Error(`${owner}: unknown constructor argument '${k}' (known: ${known.join(", ")})`);
+  const options: Record<string, unknown> = { backend: build.backend, engine: build.engine, seed: build.seed };
+  for (const [name, key] of Object.entries(MODEL_ARGS)) if (args[name] !== null && args[name] !== undefined) options[key] = args[name];
+  const solverArgs: Record<string, unknown> = {};
+  for (const name of SOLVER_ARGS) if (args[name] !== undefined && (args[name] !== null || name === "max_step")) solverArgs[name] = args[name];
+  Object.assign(options, odeOptionsFromArgs(solverArgs));
+  for (const k of Object.keys(options)) if (options[k] === undefined) delete options[k];
+  return { inputSize: args.input_size as number, hiddenSize: args.hidden_size as number, options: options as OdeRecurrentOptions };
+}
+
+/** A pass's solver buffers (part of a model's core cache). */
+export interface ObservationSolveCache {
+  readonly grad: boolean;
+  readonly rows: number;
+  /** the solver's workspace for `rows` rows */
+  readonly work: number;
+  /** per slot: the solve's record (grad only) */
+  readonly tapes: Array<SolveTape | null>;
+}
+
+export class ObservationSolver {
+  readonly solver: OdeSolver;
+  /** the records of the last pass with grad, in memory that grows as needed */
+  private readonly arena: EngineArena;
+  /** observations since the pass began */
+  private observation = 0;
+
+  constructor(readonly engine: Engine, field: VectorField, options: ResolvedOdeOptions) {
+    this.solver = new OdeSolver(engine, field, options);
+    this.arena = new EngineArena(engine);
+  }
+
+  /** At the start of a pass (a model's corePrepare). */
+  startPass(): void {
+    this.observation = 0;
+  }
+
+  /** Buffers for a pass of `steps` slots of `rows` rows (a model's coreCache). */
+  cache(steps: number, rows: number, grad: boolean): ObservationSolveCache {
+    const e = this.engine;
+    // the model may just have released its tape memory (engine.release): drop arena chunks above it
+    this.arena.forgetFrom(e.mark());
+    return { grad, rows, work: e.alloc(this.solver.workspaceSize(rows)), tapes: new Array<SolveTape | null>(steps).fill(null) };
+  }
+
+  /** Evolves y0 (rows x S, ld ldy0) over the elapsed times ts (rows) into yOut (ld ldOut; may be y0). */
+  solve(cache: ObservationSolveCache, slot: number, rows: number, y0: number, ldy0: number, ts: number, yOut: number, ldOut: number): void {
+    if (cache.grad && slot === 0) this.arena.reset();
+    const { tape } = this.solver.solve({
+      rows, y0, ldy0, ts, yOut, ldOut, workspace: cache.work, tape: cache.grad ? this.arena : null, observation: this.observation++,
+    });
+    cache.tapes[slot] = tape;
+  }
+
+  /**
+   * Backward of slot's solve: dyOut (ld ldDyOut) is d loss / d yOut; accumulates d loss / d y0 into dy0
+   * (ld ldDy0), d loss / d ts into dts (rows), and the field's parameter gradients.
+   */
+  backward(cache: ObservationSolveCache, slot: number, dyOut: number, ldDyOut: number, dy0: number, ldDy0: number, dts: number, owner: string): void {
+    const tape = cache.tapes[slot];
+    if (!tape) throw new Error(`${owner}: no solver record for step ${slot} (backward needs a forward with grad)`);
+    this.solver.backward(tape, { dyOut, ldDyOut, dy0, ldDy0, dts, workspace: cache.work });
+  }
+}
