@@ -412,7 +412,9 @@ describe("GRUODE parameters, options and config", () => {
       const timespans = rng.tensor([2, 3], 0.1, 2);
       assert.deepEqual([...rebuilt.predict(x, { timespans }).output.data], [...model.predict(x, { timespans }).output.data]);
     }
-    assert.throws(() => buildModel({ model: "GRUODE", constructor_args: { input_size: 2, hidden_size: 3, units: 3 } }), /GRUODE: unknown constructor argument 'units'/);
     assert.throws(() => buildModel({ model: "GRUODE", constructor_args: { input_size: 2, hidden_size: 3, solver: "euler", rtol: 0.1 } }), /GRUODE: rtol applies to the adaptive solver dopri5, not to euler/);
+    assert.throws(() => buildModel({ model: "GRUODE", constructor_args: { input_size: 2, units: 3 } }), /GRUODE: unknown constructor argument 'units'/);
+    assert.throws(() => buildModel({ model: "GRUODE", constructor_args: { input_size: 2 } }), /GRUODE: constructor_args\.hidden_size must be an integer, got undefined/);
+    assert.throws(() => buildModel({ model: "CTRNN", constructor_args: { input_size: 2, hidden_size: 3 } }), /CTRNN: unknown constructor argument 'hidden_size'/);
   });
 });
