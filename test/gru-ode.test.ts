@@ -252,6 +252,41 @@ describe("GRUODE backward matches central finite differences (float64)", () => {
   }
 });
 
+describe("GRUODE tape memory", () => {
+  test("a predict between forward and backward leaves the backward intact; after many shapes, given-back memory is not reused by stale solver records", () => {
+    const rng = new TestRng(9);
+    const model = new GRUODE(2, 3, { backend: "reference", seed: 6 });
+    const fresh = new GRUODE(2, 3, { backend: "reference", seed: 6 });
+    const x = rng.tensor([2, 5, 2]);
+    const timespans = rng.tensor([2, 5], 0.2, 3);
+    const w = rng.tensor([2, 5, 3]);
+    const e = model.engine;
+    const release = e.release.bind(e);
+    let releases = 0;
+    e.release = (mark: number) => {
+      releases++;
+      release(mark);
+    };
+    model.forward(x, { timespans });
+    model.predict(rng.tensor([3, 6, 2]), { timespans: rng.tensor([3, 6], 0.5, 4) });
+    model.zeroGrad();
+    const first = model.backward(w);
+    // a long first call grows the solver's tape memory; after six cached shapes the model gives its tape memory back
+    model.forward(rng.tensor([2, 12, 2]), { timespans: rng.tensor([2, 12], 0.2, 3) });
+    for (let B = 1; B <= 9; B++) model.forward(rng.tensor([B, 2, 2]), { timespans: rng.tensor([B, 2], 0.2, 3) });
+    assert.ok(releases > 0, "the model must have released its tape memory");
+    const a = model.forward(x, { timespans });
+    const b = fresh.forward(x, { timespans });
+    assert.deepEqual([...a.output.data], [...b.output.data]);
+    model.zeroGrad();
+    fresh.zeroGrad();
+    const again = model.backward(w);
+    assert.deepEqual([...again.input.data], [...fresh.backward(w).input.data]);
+    assert.deepEqual([...again.input.data], [...first.input.data]);
+    model.parameters().forEach((p, i) => assert.deepEqual([...p.grad], [...fresh.parameters()[i].grad], p.name));
+  });
+});
+
 describe("GRU-ODE kernels: WebAssembly against the reference", () => {
   /** Runs the four kernels on one engine over the given data; returns every buffer they write. */
   function runKernels(e: Engine, rows: number, H: number, ld: number, data: Record<string, Float64Array>) {
