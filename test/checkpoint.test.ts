@@ -9,6 +9,8 @@ import { wasmSimdSupported } from "../src/engine/index.js";
 import { applyCheckpoint, decodeCheckpoint, encodeCheckpoint, loadCheckpoint, readCheckpoint, saveCheckpoint } from "../src/train/checkpoint.js";
 import { decodeSafetensors, encodeSafetensors } from "../src/io/safetensors.js";
 import { CfC, type CfCOptions } from "../src/models/cfc.js";
+import { CTRNN } from "../src/models/ct-rnn.js";
+import { GRUODE } from "../src/models/gru-ode.js";
 import type { RecurrentModel } from "../src/models/recurrent.js";
 import type { Tensor } from "../src/tensor.js";
 import { fit, type FitOptions } from "../src/train/index.js";
@@ -74,6 +76,31 @@ describe("checkpoint round trip", () => {
     const x = input(3, 4, 2, "float32");
     assert.equal(loaded.model.dtype, "float32");
     assert.ok(bitsEqual(loaded.model.predict(x).output.data, model.predict(x).output.data));
+  });
+
+  test("the ODE baselines (CTRNN, GRUODE) round-trip with their solver options; a dopri5 run resumes", async () => {
+    const x = input(2, 4, 2, "float64");
+    const timespans: Tensor = { shape: [2, 4], data: Float64Array.from([0.5, 1, 0, 2, 0.1, 0.7, 1.3, 0.4]) };
+    const models: RecurrentModel[] = [
+      new CTRNN(2, 5, { backend: "reference", seed: 2, solver: "rk4", stepSize: 0.25, mixedMemory: true, projSize: 1 }),
+      new GRUODE(2, 4, { backend: "reference", seed: 3, solver: "dopri5", rtol: 1e-4, atol: 1e-7, maxSteps: 300 }),
+      new GRUODE(2, 3, { backend: "reference", seed: 4, solver: "euler", stepsPerGap: 3, returnSequences: false }),
+    ];
+    for (const [k, model] of models.entries()) {
+      const p = file(`ode-${k}.safetensors`);
+      saveCheckpoint(p, model, {}, { dtype: "float64" });
+      const loaded = loadCheckpoint(p, { backend: "reference" });
+      assert.equal(loaded.model.constructor, model.constructor);
+      assert.deepEqual(loaded.model.toConfig(), model.toConfig());
+      assert.ok(bitsEqual(loaded.model.predict(x, { timespans }).output.data, model.predict(x, { timespans }).output.data), `${model.toConfig().model} ${k}`);
+    }
+    // a default dopri5 config holds max_step null (no bound): resuming must see the same model
+    const train = sineDataset(8, 4, 1);
+    const p = file("ode-resume.safetensors");
+    const make = () => new GRUODE(1, 3, { backend: "reference", seed: 1, projSize: 1 });
+    await fit(make(), train, { epochs: 1, batchSize: 4, checkpointPath: p });
+    const rest = await fit(make(), train, { epochs: 2, batchSize: 4, resumeFrom: p, checkpointPath: p });
+    assert.deepEqual(rest.history.map((h) => h.epoch), [2]);
   });
 });
 

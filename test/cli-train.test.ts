@@ -102,6 +102,52 @@ describe("ncps train / eval / predict on a CSV", () => {
     assert.match(w.err, /--wiring applies to cfc and ltc models, not gru/);
   });
 
+  for (const [kind, modelName, solverFlags] of [
+    ["ct-rnn", "CTRNN", ["--solver", "rk4", "--steps-per-gap", "2"]],
+    ["gru-ode", "GRUODE", ["--solver", "dopri5", "--rtol", "1e-2", "--atol", "1e-4", "--max-steps", "500"]],
+  ] as const) {
+    test(`--model ${kind} trains the ODE baseline with the solver flags; eval loads its checkpoint`, async () => {
+      const out = path.join(dir, `${kind}.safetensors`);
+      const r = await cli("train", data, "--target", "y", "--time", "time", "--sequence", "sensor", "--model", kind, "--units", "6", "--epochs", "2", "--batch", "8", "--seed", "1", ...solverFlags, "--out", out);
+      assert.equal(r.code, 0, r.err);
+      const summary = JSON.parse(r.out);
+      assert.equal(summary.epochs, 2);
+      assert.ok(Number.isFinite(summary.final.train_loss));
+      const { readCheckpoint } = await import("../src/train/checkpoint.js");
+      const config = readCheckpoint(out).config;
+      assert.equal(config.model, modelName);
+      const args = config.constructor_args;
+      assert.equal(args[kind === "ct-rnn" ? "units" : "hidden_size"], 6);
+      assert.equal(args.proj_size, 1);
+      if (kind === "ct-rnn") assert.deepEqual([args.solver, args.steps_per_gap], ["rk4", 2]);
+      else assert.deepEqual([args.solver, args.rtol, args.atol, args.max_steps], ["dopri5", 1e-2, 1e-4, 500]);
+      const e = await cli("eval", out, test_, "--json");
+      assert.equal(e.code, 0, e.err);
+      assert.ok(Number.isFinite(JSON.parse(e.out).metrics.mse));
+    });
+  }
+
+  test("solver flags: an unknown solver, or a flag that does not apply, is a usage error (exit 2)", async () => {
+    const base = ["train", data, "--target", "y", "--time", "time", "--sequence", "sensor", "--epochs", "1", "--out", path.join(dir, "never.safetensors")];
+    const cases: Array<[string[], RegExp]> = [
+      [["--model", "gru-ode", "--solver", "midpoint"], /--solver must be one of euler, rk4, dopri5, got 'midpoint'/],
+      [["--model", "ct-rnn", "--solver", "euler", "--rtol", "1e-3"], /--rtol applies to --solver dopri5, not euler/],
+      [["--model", "gru-ode", "--step-size", "0.1"], /--step-size applies to --solver euler or rk4, not dopri5/],
+      [["--model", "ct-rnn", "--solver", "rk4", "--step-size", "0.1", "--steps-per-gap", "2"], /give --step-size or --steps-per-gap, not both/],
+      [["--model", "gru-ode", "--solver", "rk4", "--steps-per-gap", "0"], /--steps-per-gap must be an integer >= 1, got '0'/],
+      [["--model", "cfc", "--solver", "rk4"], /--solver applies to the ODE models \(ct-rnn, gru-ode\), not cfc/],
+      [["--model", "gru", "--atol", "1e-6"], /--atol applies to the ODE models \(ct-rnn, gru-ode\), not gru/],
+      [["--model", "ct-rnn", "--wiring", "autoncp:8:0.5"], /--wiring applies to cfc and ltc models, not ct-rnn/],
+    ];
+    for (const [flags, message] of cases) {
+      const r = await cli(...base, ...flags);
+      assert.equal(r.code, 2, `${flags.join(" ")}: ${r.err}`);
+      assert.match(r.err, message);
+      assert.match(r.err, /usage: ncps train/);
+    }
+    assert.ok(!existsSync(path.join(dir, "never.safetensors")));
+  });
+
   test("classification of whole series (last step), well beyond chance", async () => {
     const rng = new TestRng(9);
     const rows = ["id,t,v,label"];

@@ -3,6 +3,7 @@ import { appendFileSync, writeFileSync } from "node:fs";
 import type { SequenceDataset } from "../data/dataset.js";
 import type { ModelConfig } from "../models/build.js";
 import { buildModel } from "../models/build.js";
+import { ODE_SOLVERS, type OdeSolverName } from "../models/ode-solver.js";
 import type { RecurrentModel } from "../models/recurrent.js";
 import { fit, type BatchInfo, type EpochInfo } from "../train/trainer.js";
 import { CliError, type CliIO, intFlag, numFlag, parseArgs } from "./util.js";
@@ -18,9 +19,13 @@ data:
   --task regress|classify (default regress)               --target-mode per_step|last
   --window N --stride N  cut series into windows          --valid FILE | --valid-split 0.2
 model:
-  --model cfc|cfc-no_gate|cfc-pure|cfc-mixed|ltc|lstm|gru (default cfc)
+  --model cfc|cfc-no_gate|cfc-pure|cfc-mixed|ltc|lstm|gru|ct-rnn|gru-ode (default cfc)
   --units N (default 32)  --wiring autoncp:UNITS[:SPARSITY]  --backbone-units N (64) --backbone-layers N (1)
   --backbone-dropout P   --activation lecun_tanh|silu|relu|tanh|gelu   --ode-unfolds N (ltc)
+ODE solver (ct-rnn, gru-ode):
+  --solver euler|rk4|dopri5 (default dopri5)  --max-steps N (per sample and elapsed time, default 10000)
+  --step-size X | --steps-per-gap N (euler, rk4; default 1 step per elapsed time)
+  --rtol X (1e-3) --atol X (1e-6) (dopri5)
 training:
   --epochs N (20) --batch N (32) --lr X (0.005) --optimizer adam|adamw|rmsprop|sgd --weight-decay X
   --schedule SPEC (e.g. exp:0.95, warmup:2,cosine:50)  --clip X  --patience N (early stopping)
@@ -49,6 +54,12 @@ const FLAGS = {
   "backbone-dropout": { type: "string" },
   activation: { type: "string" },
   "ode-unfolds": { type: "string" },
+  solver: { type: "string" },
+  rtol: { type: "string" },
+  atol: { type: "string" },
+  "step-size": { type: "string" },
+  "steps-per-gap": { type: "string" },
+  "max-steps": { type: "string" },
   epochs: { type: "string", default: "20" },
   batch: { type: "string", default: "32" },
   lr: { type: "string", default: "0.005" },
@@ -66,9 +77,41 @@ const FLAGS = {
   quiet: { type: "boolean" },
 } as const;
 
-const MODELS = ["cfc", "cfc-no_gate", "cfc-pure", "cfc-mixed", "ltc", "lstm", "gru"];
 /** Discrete-time baselines: no wiring, elapsed times unused. */
 const BASELINES: Record<string, string> = { lstm: "LSTM", gru: "GRU" };
+/** ODE baselines: the model kind and the constructor argument --units sets; the solver flags apply to these. */
+const ODE_BASELINES: Record<string, { model: string; size: string }> = {
+  "ct-rnn": { model: "CTRNN", size: "units" },
+  "gru-ode": { model: "GRUODE", size: "hidden_size" },
+};
+const MODELS = ["cfc", "cfc-no_gate", "cfc-pure", "cfc-mixed", "ltc", ...Object.keys(BASELINES), ...Object.keys(ODE_BASELINES)];
+/** Solver flags, their constructor arguments and the solvers they apply to. */
+const SOLVER_FLAGS: Array<{ flag: string; arg: string; integer: boolean; solvers: readonly OdeSolverName[] }> = [
+  { flag: "step-size", arg: "step_size", integer: false, solvers: ["euler", "rk4"] },
+  { flag: "steps-per-gap", arg: "steps_per_gap", integer: true, solvers: ["euler", "rk4"] },
+  { flag: "rtol", arg: "rtol", integer: false, solvers: ["dopri5"] },
+  { flag: "atol", arg: "atol", integer: false, solvers: ["dopri5"] },
+  { flag: "max-steps", arg: "max_steps", integer: true, solvers: ODE_SOLVERS },
+];
+
+/** The solver's constructor arguments from --solver and its flags (usage errors for flags that do not apply). */
+function solverArgsFromFlags(flags: Record<string, string | boolean | undefined>, kind: string, usage: string): Record<string, unknown> {
+  const given = ["solver", ...SOLVER_FLAGS.map((f) => f.flag)].filter((f) => typeof flags[f] === "string");
+  if (!(kind in ODE_BASELINES)) {
+    if (given.length) throw new CliError(`--${given[0]} applies to the ODE models (${Object.keys(ODE_BASELINES).join(", ")}), not ${kind}`, 2, usage);
+    return {};
+  }
+  const solver = (flags.solver ?? "dopri5") as OdeSolverName;
+  if (!ODE_SOLVERS.includes(solver)) throw new CliError(`--solver must be one of ${ODE_SOLVERS.join(", ")}, got '${solver}'`, 2, usage);
+  const args: Record<string, unknown> = { solver };
+  for (const f of SOLVER_FLAGS) {
+    if (typeof flags[f.flag] !== "string") continue;
+    if (!f.solvers.includes(solver)) throw new CliError(`--${f.flag} applies to --solver ${f.solvers.join(" or ")}, not ${solver}`, 2, usage);
+    args[f.arg] = f.integer ? intFlag(flags, f.flag, usage, 1) : numFlag(flags, f.flag, usage);
+  }
+  if (args.step_size !== undefined && args.steps_per_gap !== undefined) throw new CliError("give --step-size or --steps-per-gap, not both", 2, usage);
+  return args;
+}
 
 /** The ncps-style description of the model the flags ask for. */
 export function modelConfigFromFlags(flags: Record<string, string | boolean | undefined>, inputSize: number, outputSize: number, usage: string): ModelConfig {
@@ -80,7 +123,12 @@ export function modelConfigFromFlags(flags: Record<string, string | boolean | un
     const m = /^autoncp:(\d+)(?::([0-9.]+))?$/.exec(flags.wiring);
     if (!m) throw new CliError(`--wiring must look like autoncp:UNITS[:SPARSITY], got '${flags.wiring}'`, 2, usage);
     wiring = { kind: "AutoNCP", args: { units: Number(m[1]), output_size: outputSize, sparsity_level: m[2] !== undefined ? Number(m[2]) : 0.5 } };
-    if (kind in BASELINES) throw new CliError(`--wiring applies to cfc and ltc models, not ${kind}`, 2, usage);
+    if (kind in BASELINES || kind in ODE_BASELINES) throw new CliError(`--wiring applies to cfc and ltc models, not ${kind}`, 2, usage);
+  }
+  const solverArgs = solverArgsFromFlags(flags, kind, usage);
+  if (kind in ODE_BASELINES) {
+    const { model, size } = ODE_BASELINES[kind];
+    return { model, constructor_args: { input_size: inputSize, [size]: units, proj_size: outputSize, ...solverArgs } };
   }
   if (kind in BASELINES) return { model: BASELINES[kind], constructor_args: { input_size: inputSize, hidden_size: units, proj_size: outputSize } };
   if (kind === "ltc") {

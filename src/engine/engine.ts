@@ -207,6 +207,30 @@ export interface Engine {
   copyRowsWhere(rows: number, cols: number, mask: number, src: number, ldSrc: number, dst: number, ldDst: number): void;
   /** The index of the first NaN or infinite value among x[0..n), or -1 when all are finite. */
   nonFiniteIndex(n: number, x: number): number;
+
+  // ---- GRU-ODE: the GRU's continuous form (models/gru-ode.ts) -----------------------------------------
+  // dh/dt = (1 - z) * (g - h) with r = sigmoid(W_r h + b_r), z = sigmoid(W_z h + b_z),
+  // g = tanh(W_g (r * h) + b_g). `gates` (rows x 4H, contiguous) is one evaluation's cache
+  // [r | z | g | r * h]; the caller's linear layers write the pre-activations of r and z into blocks 0
+  // and 1, then (after gruOdeGatesForward) that of g into block 2, reading r * h from block 3.
+
+  /** r = sigmoid(block 0) and z = sigmoid(block 1) in place; block 3 = r * h (h: rows x H, ld ldh). */
+  gruOdeGatesForward(rows: number, hidden: number, gates: number, h: number, ldh: number): void;
+  /** g = tanh(block 2) in place, then dhdt = (1 - z) * (g - h) (ld ldDhdt; must not alias h). */
+  gruOdeForward(rows: number, hidden: number, gates: number, h: number, ldh: number, dhdt: number, ldDhdt: number): void;
+  /**
+   * Backward of gruOdeForward from its cache, given dDhdt = d loss / d dhdt (ld ldDDhdt): blocks 1 and 2
+   * of dGates (rows x 4H) are overwritten with the gradients w.r.t. the pre-activations of z and g,
+   *   -dDhdt * (g - h) * z * (1 - z)   and   dDhdt * (1 - z) * (1 - g^2),
+   * and the direct part -dDhdt * (1 - z) accumulates into dh (ld ldDh).
+   */
+  gruOdeBackward(rows: number, hidden: number, gates: number, h: number, ldh: number, dDhdt: number, ldDDhdt: number, dGates: number, dh: number, ldDh: number): void;
+  /**
+   * Backward of gruOdeGatesForward, given d loss / d (r * h) in block 3 of dGates: block 0 is overwritten
+   * with the gradient w.r.t. r's pre-activation, d(r * h) * h * r * (1 - r); d(r * h) * r accumulates into
+   * dh (ld ldDh).
+   */
+  gruOdeGatesBackward(rows: number, hidden: number, gates: number, h: number, ldh: number, dGates: number, dh: number, ldDh: number): void;
 }
 
 /**

@@ -556,4 +556,65 @@ export class ReferenceEngine implements Engine {
       }
     }
   }
+
+  // ---- GRU-ODE --------------------------------------------------------------------------------------
+
+  gruOdeGatesForward(rows: number, hidden: number, gates: number, h: number, ldh: number): void {
+    const m = this.h;
+    const H = hidden;
+    for (let r = 0; r < rows; r++) {
+      const c = gates + r * 4 * H;
+      for (let j = 0; j < H; j++) {
+        const reset = sigmoid(m[c + j]);
+        m[c + j] = reset;
+        m[c + H + j] = sigmoid(m[c + H + j]);
+        m[c + 3 * H + j] = reset * m[h + r * ldh + j];
+      }
+    }
+  }
+
+  gruOdeForward(rows: number, hidden: number, gates: number, h: number, ldh: number, dhdt: number, ldDhdt: number): void {
+    const m = this.h;
+    const H = hidden;
+    for (let r = 0; r < rows; r++) {
+      const c = gates + r * 4 * H;
+      for (let j = 0; j < H; j++) {
+        const candidate = Math.tanh(m[c + 2 * H + j]);
+        m[c + 2 * H + j] = candidate;
+        m[dhdt + r * ldDhdt + j] = (1 - m[c + H + j]) * (candidate - m[h + r * ldh + j]);
+      }
+    }
+  }
+
+  gruOdeBackward(rows: number, hidden: number, gates: number, h: number, ldh: number, dDhdt: number, ldDDhdt: number, dGates: number, dh: number, ldDh: number): void {
+    const m = this.h;
+    const H = hidden;
+    for (let r = 0; r < rows; r++) {
+      const c = gates + r * 4 * H;
+      const d = dGates + r * 4 * H;
+      for (let j = 0; j < H; j++) {
+        const update = m[c + H + j];
+        const candidate = m[c + 2 * H + j];
+        const dOut = m[dDhdt + r * ldDDhdt + j];
+        m[d + H + j] = -dOut * (candidate - m[h + r * ldh + j]) * update * (1 - update);
+        m[d + 2 * H + j] = dOut * (1 - update) * (1 - candidate * candidate);
+        m[dh + r * ldDh + j] -= dOut * (1 - update);
+      }
+    }
+  }
+
+  gruOdeGatesBackward(rows: number, hidden: number, gates: number, h: number, ldh: number, dGates: number, dh: number, ldDh: number): void {
+    const m = this.h;
+    const H = hidden;
+    for (let r = 0; r < rows; r++) {
+      const c = gates + r * 4 * H;
+      const d = dGates + r * 4 * H;
+      for (let j = 0; j < H; j++) {
+        const reset = m[c + j];
+        const dProduct = m[d + 3 * H + j];
+        m[d + j] = dProduct * m[h + r * ldh + j] * reset * (1 - reset);
+        m[dh + r * ldDh + j] += dProduct * reset;
+      }
+    }
+  }
 }

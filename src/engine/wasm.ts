@@ -44,6 +44,10 @@ interface Kernels {
   rowErrorNorm(rows: number, cols: number, e: number, lde: number, y0: number, ldy0: number, y1: number, ldy1: number, atol: number, rtol: number, out: number): void;
   copyRowsWhere(rows: number, cols: number, mask: number, src: number, ldSrc: number, dst: number, ldDst: number): void;
   nonFiniteIndex(n: number, x: number): number;
+  gruOdeGatesForward(rows: number, hidden: number, gates: number, h: number, ldh: number): void;
+  gruOdeForward(rows: number, hidden: number, gates: number, h: number, ldh: number, dhdt: number, ldDhdt: number): void;
+  gruOdeBackward(rows: number, hidden: number, gates: number, h: number, ldh: number, dDhdt: number, ldDDhdt: number, dGates: number, dh: number, ldDh: number): void;
+  gruOdeGatesBackward(rows: number, hidden: number, gates: number, h: number, ldh: number, dGates: number, dh: number, ldDh: number): void;
 }
 
 const REQUIRED_EXPORTS = [
@@ -51,6 +55,7 @@ const REQUIRED_EXPORTS = [
   "cfcForward", "cfcBackward", "cfcPureForward", "cfcPureBackward", "lstmForward", "lstmBackward",
   "gruForward", "gruBackward",
   "rowAxpy", "rowDot", "rowErrorNorm", "copyRowsWhere", "nonFiniteIndex",
+  "gruOdeGatesForward", "gruOdeForward", "gruOdeBackward", "gruOdeGatesBackward",
 ] as const;
 
 /**
@@ -329,5 +334,23 @@ export class WasmEngine implements Engine {
 
   nonFiniteIndex(n: number, x: number): number {
     return this.k.nonFiniteIndex(n, x);
+  }
+
+  // ---- GRU-ODE --------------------------------------------------------------------------------------
+
+  gruOdeGatesForward(rows: number, hidden: number, gates: number, h: number, ldh: number): void {
+    this.k.gruOdeGatesForward(rows, hidden, gates, h, ldh);
+  }
+
+  gruOdeForward(rows: number, hidden: number, gates: number, h: number, ldh: number, dhdt: number, ldDhdt: number): void {
+    this.k.gruOdeForward(rows, hidden, gates, h, ldh, dhdt, ldDhdt);
+  }
+
+  gruOdeBackward(rows: number, hidden: number, gates: number, h: number, ldh: number, dDhdt: number, ldDDhdt: number, dGates: number, dh: number, ldDh: number): void {
+    this.k.gruOdeBackward(rows, hidden, gates, h, ldh, dDhdt, ldDDhdt, dGates, dh, ldDh);
+  }
+
+  gruOdeGatesBackward(rows: number, hidden: number, gates: number, h: number, ldh: number, dGates: number, dh: number, ldDh: number): void {
+    this.k.gruOdeGatesBackward(rows, hidden, gates, h, ldh, dGates, dh, ldDh);
   }
 }

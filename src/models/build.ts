@@ -1,6 +1,7 @@
 /**
- * Builds a model from an ncps-style description: `{ model: "CfC" | "LTC" | "LSTM" | "GRU", constructor_args: {...} }` with
- * ncps's snake_case argument names, `units` an int or `{ wiring: { kind, args } }`. This is the format of
+ * Builds a model from an ncps-style description: `{ model: "CfC" | "LTC" | "LSTM" | "GRU" | "CTRNN" |
+ * "GRUODE", constructor_args: {...} }` with ncps's snake_case argument names, `units` an int or
+ * `{ wiring: { kind, args } }`; the ODE baselines take their solver's options as snake_case arguments too. This is the format of
  * the PyTorch reference cases and of checkpoint metadata, so a file alone is enough to rebuild a model.
  */
 import type { BackendKind, Engine } from "../engine/engine.js";
@@ -9,6 +10,9 @@ import { CfC, type CfCOptions } from "./cfc.js";
 import { LTC, type LTCOptions } from "./ltc.js";
 import { GRU } from "./gru.js";
 import { LSTM } from "./lstm.js";
+import { CTRNN } from "./ct-rnn.js";
+import { GRUODE } from "./gru-ode.js";
+import { type OdeSolverOptions, odeOptionsFromArgs } from "./ode-solver.js";
 import type { RecurrentModel } from "./recurrent.js";
 
 export interface ModelConfig {
@@ -16,8 +20,30 @@ export interface ModelConfig {
   constructor_args: Record<string, unknown>;
 }
 
+/** Options every ODE baseline takes besides its solver's. */
+interface OdeModelOptions extends OdeSolverOptions {
+  projSize?: number | null;
+  returnSequences?: boolean;
+  batchFirst?: boolean;
+  mixedMemory?: boolean;
+  seed?: number;
+  backend?: BackendKind;
+  engine?: Engine;
+}
+
+/**
+ * The ODE baselines: each is built from input_size, its size argument, the common arguments below and
+ * its solver's (odeOptionsFromArgs). `extra` maps further snake_case arguments to options.
+ */
+const ODE_MODELS: Record<string, { size: string; extra?: Record<string, keyof OdeModelOptions>; create(inputSize: number, size: number, options: OdeModelOptions): RecurrentModel }> = {
+  CTRNN: { size: "units", extra: { mixed_memory: "mixedMemory" }, create: (i, n, o) => new CTRNN(i, n, o) },
+  GRUODE: { size: "hidden_size", create: (i, n, o) => new GRUODE(i, n, o) },
+};
+const ODE_COMMON_ARGS: Record<string, keyof OdeModelOptions> = { proj_size: "projSize", return_sequences: "returnSequences", batch_first: "batchFirst" };
+const ODE_SOLVER_ARGS = ["solver", "step_size", "steps_per_gap", "rtol", "atol", "safety", "min_factor", "max_factor", "first_step", "min_step", "max_step", "max_steps"];
+
 /** The model kinds a config can name (`config.model`). */
-export const MODEL_KINDS = ["CfC", "LTC", "LSTM", "GRU"] as const;
+export const MODEL_KINDS: readonly string[] = ["CfC", "LTC", "LSTM", "GRU", ...Object.keys(ODE_MODELS)];
 
 export interface BuildOptions {
   backend?: BackendKind;
@@ -98,6 +124,19 @@ export function buildModel(config: ModelConfig, build: BuildOptions = {}): Recur
       engine: build.engine,
       seed: build.seed,
     });
+  }
+  const ode = Object.hasOwn(ODE_MODELS, config.model) ? ODE_MODELS[config.model] : undefined;
+  if (ode) {
+    const model = config.model;
+    const known = ["input_size", ode.size, ...Object.keys(ODE_COMMON_ARGS), ...Object.keys(ode.extra ?? {}), ...ODE_SOLVER_ARGS];
+    for (const k of Object.keys(args)) if (!known.includes(k)) throw new Error(`${model}: unknown constructor argument '${k}' (known: ${known.join(", ")})`);
+    const size = args[ode.size];
+    if (!Number.isInteger(size)) throw new Error(`${model}: constructor_args.${ode.size} must be an integer, got ${JSON.stringify(size)}`);
+    const opts: OdeModelOptions = { ...odeOptionsFromArgs(args), backend: build.backend, engine: build.engine, seed: build.seed };
+    for (const [k, name] of Object.entries({ ...ODE_COMMON_ARGS, ...ode.extra })) {
+      if (args[k] !== null && args[k] !== undefined) (opts as Record<string, unknown>)[name] = args[k];
+    }
+    return ode.create(inputSize as number, size as number, opts);
   }
   throw new Error(`unknown model '${config.model}', expected one of ${MODEL_KINDS.map((k) => JSON.stringify(k)).join(", ")}`);
 }

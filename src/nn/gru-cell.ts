@@ -2,9 +2,10 @@
  * The GRU cell of torch (`nn.GRU`, one layer, `nn.GRUCell`), reusable by any model that updates a state
  * with it: the input map W_ih x + b_ih and the recurrent map W_hh h + b_hh are two linear layers, both
  * with bias, over torch's parameters `weight_ih_l0` [3H, I], `weight_hh_l0` [3H, H], `bias_ih_l0` [3H],
- * `bias_hh_l0` [3H] (gate blocks [r | z | n]); the gate equations are the engine's gruForward /
- * gruBackward. The input map does not depend on the state, so a whole sequence's inputs are mapped in
- * one matmul (mapInputs) before the steps. Init as torch: U(-1/sqrt(H), 1/sqrt(H)) on all four tensors.
+ * `bias_hh_l0` [3H] (nn.GRUCell's lack the `_l0`; gate blocks [r | z | n]); the gate equations are the
+ * engine's gruForward / gruBackward. The input map does not depend on the state, so a whole sequence's
+ * inputs are mapped in one matmul (mapInputs) before the steps. Init as torch: U(-1/sqrt(H), 1/sqrt(H))
+ * on all four tensors.
  */
 import type { Engine } from "../engine/engine.js";
 import { uniform } from "./init.js";
@@ -43,17 +44,20 @@ export class GruCell {
   readonly inputMap: Linear;
   readonly recurrentMap: Linear;
 
-  /** Registers `${prefix}weight_ih_l0`, `weight_hh_l0`, `bias_ih_l0`, `bias_hh_l0` (torch's order). */
-  constructor(readonly engine: Engine, params: ParameterSet, prefix: string, readonly inputSize: number, readonly hidden: number, rng: Rng) {
+  /**
+   * Registers `${prefix}weight_ih${suffix}`, `weight_hh${suffix}`, `bias_ih${suffix}`, `bias_hh${suffix}`
+   * (torch's order). The suffix is "_l0" for nn.GRU's one layer, "" for nn.GRUCell.
+   */
+  constructor(readonly engine: Engine, params: ParameterSet, prefix: string, readonly inputSize: number, readonly hidden: number, rng: Rng, suffix = "_l0") {
     const G = 3 * hidden;
     const weightIh = params.region(G * inputSize, true);
-    params.register(`${prefix}weight_ih_l0`, [G, inputSize], weightIh);
+    params.register(`${prefix}weight_ih${suffix}`, [G, inputSize], weightIh);
     const weightHh = params.region(G * hidden, true);
-    params.register(`${prefix}weight_hh_l0`, [G, hidden], weightHh);
+    params.register(`${prefix}weight_hh${suffix}`, [G, hidden], weightHh);
     const biasIh = params.region(G, true);
-    params.register(`${prefix}bias_ih_l0`, [G], biasIh);
+    params.register(`${prefix}bias_ih${suffix}`, [G], biasIh);
     const biasHh = params.region(G, true);
-    params.register(`${prefix}bias_hh_l0`, [G], biasHh);
+    params.register(`${prefix}bias_hh${suffix}`, [G], biasHh);
     this.inputMap = createLinear(engine, inputSize, G, weightIh, biasIh);
     this.recurrentMap = createLinear(engine, hidden, G, weightHh, biasHh);
     // torch's GRU.reset_parameters: every tensor U(-1/sqrt(H), 1/sqrt(H)), in registration order

@@ -8,3 +8,4 @@ export { lstmForward, lstmBackward } from "./lstm";
 export { ltcSoftplus, ltcSoftplusBackward, ltcMap, ltcMapBackward, ltcSensory, ltcSensoryBackward, ltcForward, ltcBackward } from "./ltc";
 export { gruForward, gruBackward } from "./gru";
 export { rowAxpy, rowDot, rowErrorNorm, copyRowsWhere, nonFiniteIndex } from "./rows";
+export { gruOdeGatesForward, gruOdeForward, gruOdeBackward, gruOdeGatesBackward } from "./gru-ode";
