@@ -16,6 +16,8 @@ export { LSTM, type LSTMOptions } from "./models/lstm.js";
 export { GRU, type GRUOptions } from "./models/gru.js";
 export { CTRNN, type CTRNNOptions } from "./models/ct-rnn.js";
 export { GRUODE, type GRUODEOptions } from "./models/gru-ode.js";
+export { ODERNN, type ODERNNOptions } from "./models/ode-rnn.js";
+export { ODELSTM, type ODELSTMOptions } from "./models/ode-lstm.js";
 export { ODE_SOLVERS, type OdeSolverName, type OdeSolverOptions, type ResolvedOdeOptions, type OdeStepStats } from "./models/ode-solver.js";
 export { RecurrentModel, StreamSession, type ForwardOptions, type ForwardResult, type BackwardResult, type HiddenState } from "./models/recurrent.js";
 export { buildModel, type ModelConfig } from "./models/build.js";

@@ -105,6 +105,8 @@ describe("ncps train / eval / predict on a CSV", () => {
   for (const [kind, modelName, solverFlags] of [
     ["ct-rnn", "CTRNN", ["--solver", "rk4", "--steps-per-gap", "2"]],
     ["gru-ode", "GRUODE", ["--solver", "dopri5", "--rtol", "1e-2", "--atol", "1e-4", "--max-steps", "500"]],
+    ["ode-rnn", "ODERNN", ["--solver", "euler", "--step-size", "0.5"]],
+    ["ode-lstm", "ODELSTM", ["--solver", "rk4", "--steps-per-gap", "1"]],
   ] as const) {
     test(`--model ${kind} trains the ODE baseline with the solver flags; eval loads its checkpoint`, async () => {
       const out = path.join(dir, `${kind}.safetensors`);
@@ -120,6 +122,8 @@ describe("ncps train / eval / predict on a CSV", () => {
       assert.equal(args[kind === "ct-rnn" ? "units" : "hidden_size"], 6);
       assert.equal(args.proj_size, 1);
       if (kind === "ct-rnn") assert.deepEqual([args.solver, args.steps_per_gap], ["rk4", 2]);
+      else if (kind === "ode-rnn") assert.deepEqual([args.solver, args.step_size], ["euler", 0.5]);
+      else if (kind === "ode-lstm") assert.deepEqual([args.solver, args.steps_per_gap], ["rk4", 1]);
       else assert.deepEqual([args.solver, args.rtol, args.atol, args.max_steps], ["dopri5", 1e-2, 1e-4, 500]);
       const e = await cli("eval", out, test_, "--json");
       assert.equal(e.code, 0, e.err);
@@ -135,8 +139,8 @@ describe("ncps train / eval / predict on a CSV", () => {
       [["--model", "gru-ode", "--step-size", "0.1"], /--step-size applies to --solver euler or rk4, not dopri5/],
       [["--model", "ct-rnn", "--solver", "rk4", "--step-size", "0.1", "--steps-per-gap", "2"], /give --step-size or --steps-per-gap, not both/],
       [["--model", "gru-ode", "--solver", "rk4", "--steps-per-gap", "0"], /--steps-per-gap must be an integer >= 1, got '0'/],
-      [["--model", "cfc", "--solver", "rk4"], /--solver applies to the ODE models \(ct-rnn, gru-ode\), not cfc/],
-      [["--model", "gru", "--atol", "1e-6"], /--atol applies to the ODE models \(ct-rnn, gru-ode\), not gru/],
+      [["--model", "cfc", "--solver", "rk4"], /--solver applies to the ODE models \(ct-rnn, gru-ode, ode-rnn, ode-lstm\), not cfc/],
+      [["--model", "gru", "--atol", "1e-6"], /--atol applies to the ODE models \(ct-rnn, gru-ode, ode-rnn, ode-lstm\), not gru/],
       [["--model", "ct-rnn", "--wiring", "autoncp:8:0.5"], /--wiring applies to cfc and ltc models, not ct-rnn/],
     ];
     for (const [flags, message] of cases) {

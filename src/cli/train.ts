@@ -19,10 +19,10 @@ data:
   --task regress|classify (default regress)               --target-mode per_step|last
   --window N --stride N  cut series into windows          --valid FILE | --valid-split 0.2
 model:
-  --model cfc|cfc-no_gate|cfc-pure|cfc-mixed|ltc|lstm|gru|ct-rnn|gru-ode (default cfc)
+  --model cfc|cfc-no_gate|cfc-pure|cfc-mixed|ltc|lstm|gru|ct-rnn|gru-ode|ode-rnn|ode-lstm (default cfc)
   --units N (default 32)  --wiring autoncp:UNITS[:SPARSITY]  --backbone-units N (64) --backbone-layers N (1)
   --backbone-dropout P   --activation lecun_tanh|silu|relu|tanh|gelu   --ode-unfolds N (ltc)
-ODE solver (ct-rnn, gru-ode):
+ODE solver (ct-rnn, gru-ode, ode-rnn, ode-lstm):
   --solver euler|rk4|dopri5 (default dopri5)  --max-steps N (per sample and elapsed time, default 10000)
   --step-size X | --steps-per-gap N (euler, rk4; default 1 step per elapsed time)
   --rtol X (1e-3) --atol X (1e-6) (dopri5)
@@ -83,6 +83,8 @@ const BASELINES: Record<string, string> = { lstm: "LSTM", gru: "GRU" };
 const ODE_BASELINES: Record<string, { model: string; size: string }> = {
   "ct-rnn": { model: "CTRNN", size: "units" },
   "gru-ode": { model: "GRUODE", size: "hidden_size" },
+  "ode-rnn": { model: "ODERNN", size: "hidden_size" },
+  "ode-lstm": { model: "ODELSTM", size: "hidden_size" },
 };
 const MODELS = ["cfc", "cfc-no_gate", "cfc-pure", "cfc-mixed", "ltc", ...Object.keys(BASELINES), ...Object.keys(ODE_BASELINES)];
 /** Solver flags, their constructor arguments and the solvers they apply to. */

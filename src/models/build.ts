@@ -1,6 +1,6 @@
 /**
  * Builds a model from an ncps-style description: `{ model: "CfC" | "LTC" | "LSTM" | "GRU" | "CTRNN" |
- * "GRUODE", constructor_args: {...} }` with ncps's snake_case argument names, `units` an int or
+ * "GRUODE" | "ODERNN" | "ODELSTM", constructor_args: {...} }` with ncps's snake_case argument names, `units` an int or
  * `{ wiring: { kind, args } }`; the ODE baselines take their solver's options as snake_case arguments too. This is the format of
  * the PyTorch reference cases and of checkpoint metadata, so a file alone is enough to rebuild a model.
  */
@@ -12,6 +12,8 @@ import { GRU } from "./gru.js";
 import { LSTM } from "./lstm.js";
 import { CTRNN } from "./ct-rnn.js";
 import { GRUODE } from "./gru-ode.js";
+import { ODELSTM } from "./ode-lstm.js";
+import { ODERNN } from "./ode-rnn.js";
 import { type OdeSolverOptions, odeOptionsFromArgs } from "./ode-solver.js";
 import type { RecurrentModel } from "./recurrent.js";
 
@@ -26,6 +28,7 @@ interface OdeModelOptions extends OdeSolverOptions {
   returnSequences?: boolean;
   batchFirst?: boolean;
   mixedMemory?: boolean;
+  odeUnits?: number;
   seed?: number;
   backend?: BackendKind;
   engine?: Engine;
@@ -38,6 +41,8 @@ interface OdeModelOptions extends OdeSolverOptions {
 const ODE_MODELS: Record<string, { size: string; extra?: Record<string, keyof OdeModelOptions>; create(inputSize: number, size: number, options: OdeModelOptions): RecurrentModel }> = {
   CTRNN: { size: "units", extra: { mixed_memory: "mixedMemory" }, create: (i, n, o) => new CTRNN(i, n, o) },
   GRUODE: { size: "hidden_size", create: (i, n, o) => new GRUODE(i, n, o) },
+  ODERNN: { size: "hidden_size", extra: { ode_units: "odeUnits" }, create: (i, n, o) => new ODERNN(i, n, o) },
+  ODELSTM: { size: "hidden_size", extra: { ode_units: "odeUnits" }, create: (i, n, o) => new ODELSTM(i, n, o) },
 };
 const ODE_COMMON_ARGS: Record<string, keyof OdeModelOptions> = { proj_size: "projSize", return_sequences: "returnSequences", batch_first: "batchFirst" };
 const ODE_SOLVER_ARGS = ["solver", "step_size", "steps_per_gap", "rtol", "atol", "safety", "min_factor", "max_factor", "first_step", "min_step", "max_step", "max_steps"];
