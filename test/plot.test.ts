@@ -99,6 +99,21 @@ describe("SVG line charts", () => {
     assert.equal(count(d, "M") + count(d, "L"), 3);
   });
 
+  test("log x axis: sizes that double are evenly spaced; chosen ticks; values <= 0 left out", () => {
+    const sizes = [0, 8, 16, 32, 64];
+    const svg = lineChartSvg([{ name: "cost", x: sizes, y: [1, 1, 2, 3, 4] }], { logX: true, xTicks: sizes.slice(1).map((v) => ({ value: v, label: String(v) })) });
+    checkXml(svg);
+    for (const label of ["8", "16", "32", "64"]) assert.match(svg, new RegExp(`class="tick-label"[^>]*text-anchor="middle"[^>]*>${label}</text>`));
+    const d = /class="series" data-series="cost" d="([^"]*)"/.exec(svg)![1];
+    const xs = [...d.matchAll(/[ML]([\d.]+),/g)].map((m) => Number(m[1]));
+    assert.equal(xs.length, 4);
+    const gaps = xs.slice(1).map((x, i) => x - xs[i]);
+    for (const g of gaps) assert.ok(Math.abs(g - gaps[0]) < 0.05, `uneven gaps ${gaps}`);
+    // without chosen ticks, a log x axis labels round values inside the data range
+    const auto = lineChartSvg([{ name: "cost", x: [1, 1000], y: [1, 2] }], { logX: true });
+    for (const label of ["1", "10", "100", "1000"]) assert.match(auto, new RegExp(`class="tick-label"[^>]*text-anchor="middle"[^>]*>${label}</text>`));
+  });
+
   test("points land where the axes say", () => {
     const svg = lineChartSvg([{ name: "", x: [0, 10], y: [0, 1] }], { legend: false });
     const d = /class="series" data-series="" d="M([\d.]+),([\d.]+) L([\d.]+),([\d.]+)"/.exec(svg)!;
