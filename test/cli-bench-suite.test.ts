@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { spawnSync } from "node:child_process";
 import { main } from "../src/cli/main.js";
 import { paperEntries, SCALING_KEYS, suiteDefaults, type ModelResult, type SuiteResult, type WorkloadResult } from "../src/cli/bench-suite.js";
 import { suiteMarkdown } from "../src/cli/bench-report.js";
@@ -162,6 +163,38 @@ describe("ncps bench --suite paper --quick", () => {
     assert.ok(md.includes(result.machine.cpu) && md.includes(result.machine.node));
     for (const file of result.plots) assert.ok(md.includes(`](bench/results/suite/${file})`), file);
     for (const m of result.models) assert.ok(md.includes(`| ${m.label} |`), m.label);
+  });
+});
+
+describe("scripts/benchmarks-md.ts", () => {
+  const dir = path.join(scratch, "md");
+  const tsx = (args: string[]) => spawnSync(process.execPath, ["--import", "tsx", "scripts/benchmarks-md.ts", ...args], { encoding: "utf8" });
+
+  before(async () => {
+    const { code, err } = await cli(["--suite", "paper", "--quick", "--models", "cfc,lstm", "--rounds", "1", "--out", path.join(dir, "results")]);
+    assert.equal(code, 0, err);
+  });
+
+  test("prints the section, or replaces it between its markers, leaving the rest of the file", () => {
+    const suiteFile = path.join(dir, "results", "suite.json");
+    const printed = tsx([suiteFile]);
+    assert.equal(printed.status, 0, printed.stderr);
+    assert.match(printed.stdout, /^## Suite "paper" \(quick/);
+    const doc = path.join(dir, "BENCHMARKS.md");
+    fs.writeFileSync(doc, "# Benchmarks\n\nprose before\n\n<!-- bench-suite:begin -->\nold figures\n<!-- bench-suite:end -->\n\nprose after\n");
+    const refused = tsx([suiteFile, "--into", doc]);
+    assert.equal(refused.status, 2);
+    assert.match(refused.stderr, /is a --quick run/);
+    const written = tsx([suiteFile, "--into", doc, "--allow-quick"]);
+    assert.equal(written.status, 0, written.stderr);
+    const text = fs.readFileSync(doc, "utf8");
+    assert.ok(text.startsWith("# Benchmarks\n\nprose before\n\n<!-- bench-suite:begin -->\n## Suite"));
+    assert.ok(text.endsWith("<!-- bench-suite:end -->\n\nprose after\n"));
+    assert.doesNotMatch(text, /old figures/);
+    assert.match(text, /\]\(results\/scaling-hidden\.svg\)/);
+    const notSuite = tsx([doc]);
+    assert.equal(notSuite.status, 2);
+    assert.match(notSuite.stderr, /cannot read .*BENCHMARKS\.md/);
   });
 });
 

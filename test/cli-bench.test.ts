@@ -92,14 +92,15 @@ describe("ncps bench --json", () => {
     }
   }
 
-  test("every ODE model's config carries the solver flat, in CTRNN's argument names", () => {
-    for (const name of ["ct-rnn", "ode-rnn", "gru-ode", "ode-lstm"]) {
+  test("every ODE model's config: its size argument as its toConfig names it, the solver flat in odeOptionsToArgs's names", () => {
+    const sizeArgs: Record<string, string> = { "ct-rnn": "units", "ode-rnn": "hidden_size", "gru-ode": "hidden_size", "ode-lstm": "hidden_size" };
+    for (const [name, sizeArg] of Object.entries(sizeArgs)) {
       assert.ok(benchModelKind(name)!.ode);
       const sizes = suiteDefaults(false).sizes;
       const rk4 = benchModelConfig({ name, sizes, solver: { solver: "rk4", stepsPerGap: 2 } }).constructor_args;
-      assert.deepEqual(rk4, { input_size: 16, units: 64, solver: "rk4", steps_per_gap: 2 });
+      assert.deepEqual(rk4, { input_size: 16, [sizeArg]: 64, solver: "rk4", steps_per_gap: 2 });
       const dopri5 = benchModelConfig({ name, sizes, solver: { solver: "dopri5", rtol: 1e-3, atol: 1e-4 } }).constructor_args;
-      assert.deepEqual(dopri5, { input_size: 16, units: 64, solver: "dopri5", rtol: 1e-3, atol: 1e-4 });
+      assert.deepEqual(dopri5, { input_size: 16, [sizeArg]: 64, solver: "dopri5", rtol: 1e-3, atol: 1e-4 });
     }
   });
 

@@ -3,8 +3,10 @@
  * kind that another build adds (ODERNN, GRUODE, ODELSTM) is benchmarked as soon as buildModel knows it,
  * and reported as not available until then.
  *
- * ODE models take their solver flat among their constructor arguments, in the names CTRNN's toConfig
- * writes (odeOptionsToArgs): `solver`, `steps_per_gap` (euler, rk4), `rtol`, `atol` (dopri5).
+ * ODE models take their size as their toConfig writes it (CTRNN `units`; ODERNN, ODELSTM, GRUODE
+ * `hidden_size`, with ODERNN's and ODELSTM's field width `ode_units` left at its default, the hidden
+ * size) and their solver flat among their constructor arguments, in odeOptionsToArgs's names:
+ * `solver`, `steps_per_gap` (euler, rk4), `rtol`, `atol` (dopri5).
  */
 import type { BackendKind } from "../engine/engine.js";
 import { buildModel, MODEL_KINDS, type ModelConfig } from "../models/build.js";
@@ -57,7 +59,7 @@ const cfc = (name: string, extra: Record<string, unknown>): BenchModelKind => ({
   wirable: true,
   config: (s) => ({ units: s.units, backbone_units: s.backboneUnits, backbone_layers: s.backboneLayers, ...extra }),
 });
-const odeModel = (name: string, kind: string): BenchModelKind => ({ name, kind, ode: true, wirable: false, config: (s) => ({ units: s.units }) });
+const odeModel = (name: string, kind: string, sizeArg: "units" | "hidden_size"): BenchModelKind => ({ name, kind, ode: true, wirable: false, config: (s) => ({ [sizeArg]: s.units }) });
 
 export const BENCH_MODELS: readonly BenchModelKind[] = [
   cfc("cfc", {}),
@@ -65,10 +67,10 @@ export const BENCH_MODELS: readonly BenchModelKind[] = [
   cfc("cfc-pure", { mode: "pure" }),
   cfc("cfc-mixed", { mixed_memory: true }),
   { name: "ltc", kind: "LTC", ode: false, wirable: true, config: (s) => ({ units: s.units, ode_unfolds: s.odeUnfolds }) },
-  odeModel("ct-rnn", "CTRNN"),
-  odeModel("ode-rnn", "ODERNN"),
-  odeModel("gru-ode", "GRUODE"),
-  odeModel("ode-lstm", "ODELSTM"),
+  odeModel("ct-rnn", "CTRNN", "units"),
+  odeModel("ode-rnn", "ODERNN", "hidden_size"),
+  odeModel("gru-ode", "GRUODE", "hidden_size"),
+  odeModel("ode-lstm", "ODELSTM", "hidden_size"),
   { name: "gru", kind: "GRU", ode: false, wirable: false, config: (s) => ({ hidden_size: s.units }) },
   { name: "lstm", kind: "LSTM", ode: false, wirable: false, config: (s) => ({ hidden_size: s.units }) },
 ];
