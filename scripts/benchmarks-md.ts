@@ -59,7 +59,8 @@ function main(argv: string[]): void {
   if (into !== undefined && result.quick && !argv.includes("--allow-quick")) usage(`${suiteFile} is a --quick run (toy sizes); pass --allow-quick to write it into ${into} anyway`);
   const docDir = path.dirname(path.resolve(into ?? "BENCHMARKS.md"));
   const rel = path.relative(docDir, path.dirname(path.resolve(suiteFile))).split(path.sep).join("/");
-  const section = suiteMarkdown(result, { plotPrefix: rel ? `${rel}/` : "" });
+  // the section sits under BENCHMARKS.md's "## Model suite" heading
+  const section = suiteMarkdown(result, { plotPrefix: rel ? `${rel}/` : "", headingLevel: 3 });
   if (into === undefined) {
     process.stdout.write(section);
     return;

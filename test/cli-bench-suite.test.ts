@@ -179,7 +179,7 @@ describe("scripts/benchmarks-md.ts", () => {
     const suiteFile = path.join(dir, "results", "suite.json");
     const printed = tsx([suiteFile]);
     assert.equal(printed.status, 0, printed.stderr);
-    assert.match(printed.stdout, /^## Suite "paper" \(quick/);
+    assert.match(printed.stdout, /^### Suite "paper" \(quick/);
     const doc = path.join(dir, "BENCHMARKS.md");
     fs.writeFileSync(doc, "# Benchmarks\n\nprose before\n\n<!-- bench-suite:begin -->\nold figures\n<!-- bench-suite:end -->\n\nprose after\n");
     const refused = tsx([suiteFile, "--into", doc]);
@@ -188,7 +188,7 @@ describe("scripts/benchmarks-md.ts", () => {
     const written = tsx([suiteFile, "--into", doc, "--allow-quick"]);
     assert.equal(written.status, 0, written.stderr);
     const text = fs.readFileSync(doc, "utf8");
-    assert.ok(text.startsWith("# Benchmarks\n\nprose before\n\n<!-- bench-suite:begin -->\n## Suite"));
+    assert.ok(text.startsWith("# Benchmarks\n\nprose before\n\n<!-- bench-suite:begin -->\n### Suite"));
     assert.ok(text.endsWith("<!-- bench-suite:end -->\n\nprose after\n"));
     assert.doesNotMatch(text, /old figures/);
     assert.match(text, /\]\(results\/scaling-hidden\.svg\)/);

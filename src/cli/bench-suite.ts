@@ -9,7 +9,8 @@
  * LSTM) to keep the run short.
  *
  * How it measures (the machine is shared and noisy):
- *  - every workload is built and warmed up first (the last warm-up run sizes its repeats per round);
+ *  - every workload is built and warmed up first: one run counting its work (below), then timed warm-up
+ *    runs, the last of which sizes its repeats per round (about targetMs of timed work per round);
  *  - then rounds: each round runs every workload's repeats, the order rotating from round to round, so
  *    drift of the machine hits all workloads alike; a figure is the median of the round medians, with
  *    the interquartile range and extremes of all samples;
@@ -38,7 +39,7 @@ export interface SuiteOptions {
   suite: SuiteName;
   quick: boolean;
   rounds: number;
-  /** untimed runs of each workload before the rounds (the last one sizes its repeats) */
+  /** timed warm-up runs of each workload before the rounds, after one counted run (the last sizes its repeats) */
   warmup: number;
   batch: number;
   seqLen: number;
@@ -60,7 +61,7 @@ export interface SuiteOptions {
 export function suiteDefaults(quick: boolean): Omit<SuiteOptions, "suite" | "quick" | "backend" | "only" | "scaling" | "command" | "log"> {
   return quick
     ? { rounds: 2, warmup: 1, batch: 4, seqLen: 4, sizes: { inputSize: 3, units: 8, backboneUnits: 8, backboneLayers: 1, odeUnfolds: 2 }, streamSteps: 8, targetMs: 0, maxRepeats: 1 }
-    : { rounds: 5, warmup: 2, batch: 64, seqLen: 32, sizes: { inputSize: 16, units: 64, backboneUnits: 128, backboneLayers: 1, odeUnfolds: 6 }, streamSteps: 256, targetMs: 150, maxRepeats: 15 };
+    : { rounds: 7, warmup: 1, batch: 64, seqLen: 32, sizes: { inputSize: 16, units: 64, backboneUnits: 128, backboneLayers: 1, odeUnfolds: 6 }, streamSteps: 256, targetMs: 150, maxRepeats: 15 };
 }
 
 /** One model of the suite. */
@@ -341,8 +342,10 @@ function measure(p: Plan, o: SuiteOptions): void {
   o.log(`warm-up: ${modelItems.length} model workloads, ${p.probes.length} gemm probes`);
   for (const item of modelItems) {
     try {
-      warmUp(item, o);
+      // the counted run goes first: it takes the first run's costs (memory growth, compilation), and
+      // its solver counts are those of the freshly initialised weights whatever the warm-up count
       item.work = countRunWork(item.workload);
+      warmUp(item, o);
     } catch (err) {
       item.failed = err instanceof Error ? err.message : String(err);
       o.log(`  ${item.id}: failed: ${item.failed}`);

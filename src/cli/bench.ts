@@ -42,7 +42,7 @@ const USAGE = `usage: ncps bench [--model ${BENCH_MODEL_NAMES.join("|")}] [--wha
                   [--ode-unfolds 6] [--solver euler|rk4|dopri5 [--rtol 1e-3 --atol 1e-4 | --steps-per-gap 1]]
                   [--threads N] [--repeats N] [--warmup N] [--stream-steps 256]
                   [--backend wasm|reference] [--compare-cfc] [--json]
-       ncps bench --suite ${SUITES.join("|")} [--quick] [--rounds 5] [--models KEY,KEY...] [--no-scaling]
+       ncps bench --suite ${SUITES.join("|")} [--quick] [--rounds 7] [--models KEY,KEY...] [--no-scaling]
                   [--out DIR] [--json] [sizes as above]
 
 train:  one training step (zero grads, forward over the sequence, MSE on every step's output,
@@ -60,8 +60,24 @@ stream: one sample, one step per call, state carried; reports us per step.
         streaming), the ODE models with rk4 and dopri5, then costs against sequence length, hidden
         size and batch for cfc, ltc, ct-rnn-dopri5 and lstm; rounds interleave all workloads. Writes
         DIR/suite.json and DIR/scaling-*.svg with --out; prints the JSON with --json, else a table.
-        Models this build does not have are listed as not measured. --quick: tiny sizes, 2 rounds.
-        --models restricts the suite to some of its keys (${paperEntries(suiteDefaults(false).sizes).map((e) => e.key).join(", ")}).`;
+        Models this build does not have are listed as not measured. About 5 minutes on 2 cores;
+        --quick: tiny sizes, 2 rounds, a few seconds.
+        --models KEY,KEY... restricts the suite to some of its models:
+${wrap(paperEntries(suiteDefaults(false).sizes).map((e) => e.key).join(", "), 8, 100)}`;
+
+/** Words of `text` in lines of at most `width` characters, each indented by `indent` spaces. */
+function wrap(text: string, indent: number, width: number): string {
+  const lines: string[] = [];
+  let line = "";
+  for (const word of text.split(" ")) {
+    if (line && indent + line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) lines.push(line);
+  return lines.map((l) => " ".repeat(indent) + l).join("\n");
+}
 
 /** Flags that only the single-model bench takes, and those only the suite takes. */
 const SINGLE_ONLY = ["model", "what", "wiring", "threads", "repeats", "compare-cfc", "solver", "rtol", "atol", "steps-per-gap"];
