@@ -2,6 +2,8 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { main } from "../src/cli/main.js";
+import { benchModelConfig, benchModelKind, modelKindAvailable } from "../src/cli/bench-models.js";
+import { suiteDefaults } from "../src/cli/bench-suite.js";
 
 async function runBench(args: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = "";
@@ -54,5 +56,72 @@ describe("ncps bench --json", () => {
     const what = await runBench(["--what", "fly"]);
     assert.equal(what.code, 2);
     assert.match(what.err, /--what must be train, infer or stream/);
+  });
+
+  for (const model of ["gru", "lstm"]) {
+    test(`--model ${model}: the baselines, built from their configs`, async () => {
+      const { code, out, err } = await runBench(["--model", model, "--what", "train", "--json"]);
+      assert.equal(code, 0, err);
+      const r = JSON.parse(out);
+      checkTimes(r);
+      assert.equal(r.config.model_config.model, model.toUpperCase());
+      assert.equal(r.config.model_config.constructor_args.hidden_size, 4);
+      assert.equal(r.solver, undefined);
+    });
+  }
+
+  // ODE models run once buildModel knows their kind (some come from other builds), and say so until then
+  for (const model of ["ct-rnn", "ode-rnn", "gru-ode", "ode-lstm"]) {
+    for (const solver of ["rk4", "dopri5"]) {
+      test(`--model ${model} --solver ${solver}: solver steps, or not in this build`, async () => {
+        const config = benchModelConfig({ name: model, sizes: suiteDefaults(false).sizes, solver: { solver: solver as "rk4" | "dopri5" } });
+        const { code, out, err } = await runBench(["--model", model, "--solver", solver, "--what", "infer", "--json"]);
+        if (!modelKindAvailable(config)) {
+          assert.equal(code, 1);
+          assert.match(err, new RegExp(`--model ${model}: ${config.model} is not in this build`));
+          return;
+        }
+        assert.equal(code, 0, err);
+        const r = JSON.parse(out);
+        checkTimes(r);
+        assert.equal(r.config.model_config.constructor_args.solver, solver);
+        if (solver === "rk4") assert.deepEqual([r.solver.accepted_per_observation, r.solver.evaluations_per_observation], [1, 4]);
+        else assert.deepEqual([r.config.solver.rtol, r.config.solver.atol], [1e-3, 1e-4]);
+        assert.ok(r.solver.accepted_per_observation >= 1);
+      });
+    }
+  }
+
+  test("every ODE model's config: its size argument as its toConfig names it, the solver flat in odeOptionsToArgs's names", () => {
+    const sizeArgs: Record<string, string> = { "ct-rnn": "units", "ode-rnn": "hidden_size", "gru-ode": "hidden_size", "ode-lstm": "hidden_size" };
+    for (const [name, sizeArg] of Object.entries(sizeArgs)) {
+      assert.ok(benchModelKind(name)!.ode);
+      const sizes = suiteDefaults(false).sizes;
+      const rk4 = benchModelConfig({ name, sizes, solver: { solver: "rk4", stepsPerGap: 2 } }).constructor_args;
+      assert.deepEqual(rk4, { input_size: 16, [sizeArg]: 64, solver: "rk4", steps_per_gap: 2 });
+      const dopri5 = benchModelConfig({ name, sizes, solver: { solver: "dopri5", rtol: 1e-3, atol: 1e-4 } }).constructor_args;
+      assert.deepEqual(dopri5, { input_size: 16, [sizeArg]: 64, solver: "dopri5", rtol: 1e-3, atol: 1e-4 });
+    }
+  });
+
+  test("model and solver usage errors name the flag", async () => {
+    const cases: Array<[string[], RegExp]> = [
+      [["--model", "rnn"], /--model must be one of cfc, .*ode-lstm.*; got 'rnn'/],
+      [["--model", "ct-rnn", "--solver", "rk45"], /--solver must be euler, rk4 or dopri5, got 'rk45'/],
+      [["--model", "cfc", "--solver", "rk4"], /--solver applies to the ODE models .* not to --model cfc/],
+      [["--model", "ct-rnn", "--solver", "rk4", "--rtol", "1e-3"], /--rtol applies to --solver dopri5, not to rk4/],
+      [["--model", "ct-rnn", "--steps-per-gap", "2"], /--steps-per-gap applies to --solver euler and rk4, not to dopri5/],
+      [["--model", "ct-rnn", "--atol", "0"], /--atol must be a number > 0, got '0'/],
+      [["--model", "lstm", "--wiring", "autoncp"], /--wiring applies to cfc and ltc models, not to --model lstm/],
+      [["--model", "cfc", "--wiring", "ncp"], /--wiring must be autoncp\[:SPARSITY\]/],
+      [["--model", "gru", "--compare-cfc"], /--compare-cfc needs --model ltc/],
+      [["--units", "0"], /--units must be an integer >= 1, got '0'/],
+      [["--seq-len", "-1"], /--seq-len must be an integer >= 1/],
+    ];
+    for (const [args, message] of cases) {
+      const r = await runBench(args);
+      assert.equal(r.code, 2, `${args.join(" ")}: ${r.err}`);
+      assert.match(r.err, message, args.join(" "));
+    }
   });
 });

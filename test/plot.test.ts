@@ -9,40 +9,10 @@ import { parseRunLog, predictionsSvg, trainingCurvesSvg } from "../src/plot/curv
 import { findOnPath, svgToPng, writeFigure } from "../src/plot/png.js";
 import { main } from "../src/cli/main.js";
 import type { CliIO } from "../src/cli/util.js";
+import { checkXml } from "./helpers/xml-check.js";
 
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "ncps-plot-test-"));
 after(() => fs.rmSync(scratch, { recursive: true, force: true }));
-
-/**
- * A strict-enough XML check: every tag closed in order, attributes quoted, no stray "<" or "&" in
- * text. Returns the element names in document order.
- */
-function checkXml(xml: string): string[] {
-  const names: string[] = [];
-  const stack: string[] = [];
-  const body = xml.replace(/^<\?xml[^?]*\?>\s*/, "");
-  const token = /<(\/?)([A-Za-z][\w:-]*)((?:\s+[\w:-]+="[^"<]*")*)\s*(\/?)>|([^<]+)/gy;
-  let m: RegExpExecArray | null;
-  let at = 0;
-  while (at < body.length) {
-    token.lastIndex = at;
-    m = token.exec(body);
-    assert.ok(m, `malformed XML near: ${JSON.stringify(body.slice(at, at + 60))}`);
-    at = token.lastIndex;
-    if (m[5] !== undefined) {
-      assert.doesNotMatch(m[5], /&(?!(amp|lt|gt|quot|apos);)/, `unescaped & in text ${JSON.stringify(m[5])}`);
-      continue;
-    }
-    const [, closing, name, , selfClosing] = m;
-    if (closing) assert.equal(stack.pop(), name, `closing </${name}> does not match`);
-    else {
-      names.push(name);
-      if (!selfClosing) stack.push(name);
-    }
-  }
-  assert.deepEqual(stack, [], "unclosed elements");
-  return names;
-}
 
 const count = (s: string, needle: string) => s.split(needle).length - 1;
 
@@ -97,6 +67,21 @@ describe("SVG line charts", () => {
     for (const label of ["0.01", "0.1", "1", "10"]) assert.match(svg, new RegExp(`class="tick-label"[^>]*>${label.replace(".", "\\.")}</text>`));
     const d = /class="series" data-series="loss" d="([^"]*)"/.exec(svg)![1];
     assert.equal(count(d, "M") + count(d, "L"), 3);
+  });
+
+  test("log x axis: sizes that double are evenly spaced; chosen ticks; values <= 0 left out", () => {
+    const sizes = [0, 8, 16, 32, 64];
+    const svg = lineChartSvg([{ name: "cost", x: sizes, y: [1, 1, 2, 3, 4] }], { logX: true, xTicks: sizes.slice(1).map((v) => ({ value: v, label: String(v) })) });
+    checkXml(svg);
+    for (const label of ["8", "16", "32", "64"]) assert.match(svg, new RegExp(`class="tick-label"[^>]*text-anchor="middle"[^>]*>${label}</text>`));
+    const d = /class="series" data-series="cost" d="([^"]*)"/.exec(svg)![1];
+    const xs = [...d.matchAll(/[ML]([\d.]+),/g)].map((m) => Number(m[1]));
+    assert.equal(xs.length, 4);
+    const gaps = xs.slice(1).map((x, i) => x - xs[i]);
+    for (const g of gaps) assert.ok(Math.abs(g - gaps[0]) < 0.05, `uneven gaps ${gaps}`);
+    // without chosen ticks, a log x axis labels round values inside the data range
+    const auto = lineChartSvg([{ name: "cost", x: [1, 1000], y: [1, 2] }], { logX: true });
+    for (const label of ["1", "10", "100", "1000"]) assert.match(auto, new RegExp(`class="tick-label"[^>]*text-anchor="middle"[^>]*>${label}</text>`));
   });
 
   test("points land where the axes say", () => {

@@ -1,92 +1,200 @@
 /**
- * `ncps bench`: times a training step, batched inference or a streaming step of a model, with medians
- * over repeated runs after warm-up (the machine is noisy: compare ratios taken in the same run).
- * With --threads N the training step is fit's own (trainStep with a worker pool) and inference is split
- * across the threads as fit's validation does.
+ * `ncps bench`: times a training step, batched inference or a streaming step of one model, with medians
+ * over repeated runs after warm-up (the machine is noisy: compare ratios taken in the same run); or, with
+ * --suite, a whole comparison of models and how their costs scale (bench-suite.ts), written as JSON and
+ * SVG plots. With --threads N the training step is fit's own (trainStep with a worker pool) and inference
+ * is split across the threads as fit's validation does.
  */
+import { mkdirSync } from "node:fs";
+import path from "node:path";
 import type { SequenceDataset } from "../data/dataset.js";
 import type { BackendKind } from "../engine/engine.js";
-import { buildModel } from "../models/build.js";
-import { CfC } from "../models/cfc.js";
+import { writeFileAtomic } from "../io/atomic.js";
 import type { RecurrentModel } from "../models/recurrent.js";
 import type { Tensor } from "../tensor.js";
-import { mseLoss, resolveLoss } from "../train/losses.js";
+import { resolveLoss } from "../train/losses.js";
 import { createOptimizer } from "../train/optimizers.js";
 import { BatchAssembler, modelShape, predictShard } from "../train/shard.js";
 import { trainStep, type TrainStepContext } from "../train/train-step.js";
 import { WorkerPool } from "../train/workers.js";
-import { AutoNCP } from "../wirings/auto-ncp.js";
-import { CliError, type CliIO, intFlag, parseArgs } from "./util.js";
+import {
+  BENCH_MODEL_NAMES,
+  benchModelConfig,
+  benchModelKind,
+  buildBenchModel,
+  DOPRI5,
+  isSolverName,
+  type BenchModelChoice,
+  type BenchSizes,
+  type BenchSolver,
+  unavailableReason,
+} from "./bench-models.js";
+import { suiteFigures } from "./bench-plots.js";
+import { summarizeSuite } from "./bench-report.js";
+import { median } from "./bench-stats.js";
+import { paperEntries, runSuite, SUITES, suiteDefaults, type SuiteName, type SuiteOptions } from "./bench-suite.js";
+import { countRunWork, prepareWorkload, randomTensor, type BenchWhat } from "./bench-workload.js";
+import { CliError, type CliIO, intFlag, numFlag, parseArgs, type ParsedArgs } from "./util.js";
 
-const USAGE = `usage: ncps bench [--model cfc|cfc-no_gate|cfc-pure|cfc-mixed|ltc] [--what train|infer|stream]
+const USAGE = `usage: ncps bench [--model ${BENCH_MODEL_NAMES.join("|")}] [--what train|infer|stream]
                   [--batch 64] [--seq-len 32] [--input-size 16] [--units 64]
                   [--backbone-units 128] [--backbone-layers 1] [--wiring autoncp[:SPARSITY]]
-                  [--ode-unfolds 6] [--threads N] [--repeats N] [--warmup N]
+                  [--ode-unfolds 6] [--solver euler|rk4|dopri5 [--rtol 1e-3 --atol 1e-4 | --steps-per-gap 1]]
+                  [--threads N] [--repeats N] [--warmup N] [--stream-steps 256]
                   [--backend wasm|reference] [--compare-cfc] [--json]
+       ncps bench --suite ${SUITES.join("|")} [--quick] [--rounds 7] [--models KEY,KEY...] [--no-scaling]
+                  [--out DIR] [--json] [sizes as above]
 
 train:  one training step (zero grads, forward over the sequence, MSE on every step's output,
         backward through time, Adam step); default batch 64.
 infer:  batched inference without gradients; default batch 256; reports sequences/s too.
 --threads N (train, infer): the batch split across N threads (N - 1 workers and this one).
 stream: one sample, one step per call, state carried; reports us per step.
+--solver (ct-rnn, ode-rnn, gru-ode, ode-lstm): the ODE solver; default dopri5 at rtol 1e-3, atol 1e-4;
+        euler and rk4 take --steps-per-gap steps per observation (default 1). The JSON report gives
+        the solver's steps and field evaluations per observation.
 --compare-cfc (with --model ltc): also times a CfC of the same units in the same run and reports
-        the closed-form speed-up (LTC time / CfC time).`;
+        the closed-form speed-up (LTC time / CfC time).
 
-export interface BenchConfig {
-  model: string;
-  what: "train" | "infer" | "stream";
+--suite paper: every model at the same sizes (training step, batched inference at the same batch,
+        streaming), the ODE models with rk4 and dopri5, then costs against sequence length, hidden
+        size and batch for cfc, ltc, ct-rnn-dopri5 and lstm; rounds interleave all workloads. Writes
+        DIR/suite.json and DIR/scaling-*.svg with --out; prints the JSON with --json, else a table.
+        Models this build does not have are listed as not measured. About 5 minutes on 2 cores;
+        --quick: tiny sizes, 2 rounds, a few seconds.
+        --models KEY,KEY... restricts the suite to some of its models:
+${wrap(paperEntries(suiteDefaults(false).sizes).map((e) => e.key).join(", "), 8, 100)}`;
+
+/** Words of `text` in lines of at most `width` characters, each indented by `indent` spaces. */
+function wrap(text: string, indent: number, width: number): string {
+  const lines: string[] = [];
+  let line = "";
+  for (const word of text.split(" ")) {
+    if (line && indent + line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) lines.push(line);
+  return lines.map((l) => " ".repeat(indent) + l).join("\n");
+}
+
+/** Flags that only the single-model bench takes, and those only the suite takes. */
+const SINGLE_ONLY = ["model", "what", "wiring", "threads", "repeats", "compare-cfc", "solver", "rtol", "atol", "steps-per-gap"];
+const SUITE_ONLY = ["quick", "rounds", "out", "models", "no-scaling"];
+
+export async function run(argv: string[], io: CliIO): Promise<number> {
+  const { flags } = parseArgs(
+    argv,
+    {
+      suite: { type: "string" },
+      quick: { type: "boolean" },
+      rounds: { type: "string" },
+      out: { type: "string" },
+      models: { type: "string" },
+      "no-scaling": { type: "boolean" },
+      model: { type: "string" },
+      what: { type: "string" },
+      batch: { type: "string" },
+      "seq-len": { type: "string" },
+      "input-size": { type: "string" },
+      units: { type: "string" },
+      "backbone-units": { type: "string" },
+      "backbone-layers": { type: "string" },
+      wiring: { type: "string" },
+      "ode-unfolds": { type: "string" },
+      solver: { type: "string" },
+      rtol: { type: "string" },
+      atol: { type: "string" },
+      "steps-per-gap": { type: "string" },
+      threads: { type: "string" },
+      repeats: { type: "string" },
+      warmup: { type: "string" },
+      "stream-steps": { type: "string" },
+      backend: { type: "string", default: "wasm" },
+      "compare-cfc": { type: "boolean" },
+      json: { type: "boolean" },
+    },
+    USAGE,
+  );
+  const backend = flags.backend as string;
+  if (backend !== "wasm" && backend !== "reference") throw new CliError(`--backend must be wasm or reference, got '${backend}'`, 2, USAGE);
+  if (flags.suite !== undefined) return runSuiteCommand(flags, backend, argv, io);
+  for (const name of SUITE_ONLY) if (flags[name] !== undefined) throw new CliError(`--${name} applies to --suite only`, 2, USAGE);
+  return runSingle(flags, backend, io);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The suite
+
+async function runSuiteCommand(flags: ParsedArgs["flags"], backend: BackendKind, argv: string[], io: CliIO): Promise<number> {
+  const suite = flags.suite as string;
+  if (!(SUITES as readonly string[]).includes(suite)) throw new CliError(`--suite must be one of ${SUITES.join(", ")}, got '${suite}'`, 2, USAGE);
+  for (const name of SINGLE_ONLY) if (flags[name] !== undefined) throw new CliError(`--${name} does not apply to --suite (the suite chooses its models and workloads)`, 2, USAGE);
+  const quick = Boolean(flags.quick);
+  const d = suiteDefaults(quick);
+  const keys = paperEntries(d.sizes).map((e) => e.key);
+  let only: string[] | null = null;
+  if (flags.models !== undefined) {
+    only = String(flags.models).split(",").map((s) => s.trim()).filter(Boolean);
+    const unknown = only.filter((k) => !keys.includes(k));
+    if (unknown.length || only.length === 0) throw new CliError(`--models must list suite keys (${keys.join(", ")}), got '${flags.models}'`, 2, USAGE);
+  }
+  const options: SuiteOptions = {
+    suite: suite as SuiteName,
+    quick,
+    rounds: intFlag(flags, "rounds", USAGE, 1) ?? d.rounds,
+    warmup: intFlag(flags, "warmup", USAGE, 1) ?? d.warmup,
+    batch: intFlag(flags, "batch", USAGE, 1) ?? d.batch,
+    seqLen: intFlag(flags, "seq-len", USAGE, 1) ?? d.seqLen,
+    sizes: sizesFrom(flags, d.sizes),
+    streamSteps: intFlag(flags, "stream-steps", USAGE, 1) ?? d.streamSteps,
+    backend,
+    targetMs: d.targetMs,
+    maxRepeats: d.maxRepeats,
+    only,
+    scaling: !flags["no-scaling"],
+    command: ["ncps", "bench", ...argv].join(" "),
+    log: (m) => io.err(`${m}\n`),
+  };
+  const outDir = flags.out as string | undefined;
+  if (outDir !== undefined) mkdirSync(outDir, { recursive: true });
+  const result = runSuite(options);
+  if (outDir !== undefined) {
+    for (const f of suiteFigures(result)) {
+      writeFileAtomic(path.join(outDir, f.file), f.svg);
+      result.plots.push(f.file);
+    }
+    writeFileAtomic(path.join(outDir, "suite.json"), JSON.stringify(result, null, 1) + "\n");
+    io.err(`wrote ${path.join(outDir, "suite.json")} and ${result.plots.length} plots (${result.runtime_s.toFixed(1)} s)\n`);
+  }
+  io.out(flags.json ? JSON.stringify(result) + "\n" : summarizeSuite(result));
+  return 0;
+}
+
+function sizesFrom(flags: ParsedArgs["flags"], d: BenchSizes): BenchSizes {
+  return {
+    inputSize: intFlag(flags, "input-size", USAGE, 1) ?? d.inputSize,
+    units: intFlag(flags, "units", USAGE, 1) ?? d.units,
+    backboneUnits: intFlag(flags, "backbone-units", USAGE, 1) ?? d.backboneUnits,
+    backboneLayers: intFlag(flags, "backbone-layers", USAGE, 0) ?? d.backboneLayers,
+    odeUnfolds: intFlag(flags, "ode-unfolds", USAGE, 1) ?? d.odeUnfolds,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// One model
+
+interface SingleConfig {
+  choice: BenchModelChoice;
+  what: BenchWhat;
   batch: number;
   seqLen: number;
-  inputSize: number;
-  units: number;
-  backboneUnits: number;
-  backboneLayers: number;
-  wiring: string | null;
-  odeUnfolds: number;
+  streamSteps: number;
   threads: number;
   repeats: number;
   warmup: number;
   backend: BackendKind;
-}
-
-export function makeBenchModel(c: BenchConfig, modelName = c.model): RecurrentModel {
-  const units = c.wiring ? wiringFor(c.wiring, c.units) : c.units;
-  const seed = 1;
-  if (modelName === "ltc") {
-    const args: Record<string, unknown> = { input_size: c.inputSize, units: typeof units === "number" ? units : { wiring: { kind: "AutoNCP", args: { units: c.units, output_size: Math.max(1, Math.floor(c.units / 8)), sparsity_level: sparsityOf(c.wiring!) } } }, ode_unfolds: c.odeUnfolds };
-    return buildModel({ model: "LTC", constructor_args: args }, { backend: c.backend, seed });
-  }
-  const variants: Record<string, object> = { cfc: {}, "cfc-no_gate": { mode: "no_gate" }, "cfc-pure": { mode: "pure" }, "cfc-mixed": { mixedMemory: true } };
-  const v = variants[modelName];
-  if (!v) throw new CliError(`--model must be one of cfc, cfc-no_gate, cfc-pure, cfc-mixed, ltc; got '${modelName}'`, 2, USAGE);
-  const backbone = typeof units === "number" ? { backboneUnits: c.backboneUnits, backboneLayers: c.backboneLayers } : {};
-  return new CfC(c.inputSize, units, { ...v, ...backbone, backend: c.backend, seed });
-}
-
-function sparsityOf(spec: string): number {
-  const parts = spec.split(":");
-  return parts[1] !== undefined ? Number(parts[1]) : 0.5;
-}
-
-function wiringFor(spec: string, units: number) {
-  const [kind] = spec.split(":");
-  if (kind !== "autoncp") throw new CliError(`--wiring must be autoncp[:SPARSITY], got '${spec}'`, 2, USAGE);
-  return new AutoNCP(units, Math.max(1, Math.floor(units / 8)), { sparsityLevel: sparsityOf(spec) });
-}
-
-function randomTensor(shape: number[], dtype: "float32" | "float64", seed: number): Tensor {
-  const n = shape.reduce((a, b) => a * b, 1);
-  const d = dtype === "float64" ? new Float64Array(n) : new Float32Array(n);
-  let s = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    d[i] = (s / 4294967296) * 2 - 1;
-  }
-  return { shape, data: d };
 }
 
 export interface BenchResult {
@@ -98,25 +206,11 @@ export interface BenchResult {
   seq_per_s?: number;
 }
 
-function summarize(times: number[], extra: Partial<BenchResult> = {}): BenchResult {
-  const s = [...times].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  const median = s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
-  return { median_ms: median, min_ms: s[0], max_ms: s[s.length - 1], repeats: s.length, ...extra };
+function summarize(times: number[]): BenchResult {
+  return { median_ms: median(times), min_ms: Math.min(...times), max_ms: Math.max(...times), repeats: times.length };
 }
 
-function time(fn: () => void, repeats: number, warmup: number): number[] {
-  for (let i = 0; i < warmup; i++) fn();
-  const out: number[] = [];
-  for (let i = 0; i < repeats; i++) {
-    const t0 = performance.now();
-    fn();
-    out.push(performance.now() - t0);
-  }
-  return out;
-}
-
-async function timeAsync(fn: () => Promise<unknown>, repeats: number, warmup: number): Promise<number[]> {
+async function timeRuns(fn: () => unknown, repeats: number, warmup: number): Promise<number[]> {
   for (let i = 0; i < warmup; i++) await fn();
   const out: number[] = [];
   for (let i = 0; i < repeats; i++) {
@@ -127,53 +221,113 @@ async function timeAsync(fn: () => Promise<unknown>, repeats: number, warmup: nu
   return out;
 }
 
-export async function benchTrain(c: BenchConfig, modelName = c.model): Promise<BenchResult> {
-  const model = makeBenchModel(c, modelName);
-  const x = randomTensor([c.batch, c.seqLen, c.inputSize], model.dtype, 7);
-  const target = randomTensor([c.batch, c.seqLen, model.outputSize], model.dtype, 9);
-  if (c.threads > 1) return benchTrainThreads(c, model, x, target);
-  const opt = createOptimizer("adam", { lr: 1e-3 });
-  const grad = model.dtype === "float64" ? new Float64Array(target.data.length) : new Float32Array(target.data.length);
-  const step = () => {
-    model.zeroGrad();
-    const { output } = model.forward(x, { training: true });
-    const n = c.batch * c.seqLen;
-    const r = mseLoss(output.data, target.data, n, model.outputSize, undefined, grad);
-    model.backward({ shape: output.shape, data: r.grad });
-    opt.step(model.parameters());
+function solverFlags(flags: ParsedArgs["flags"], ode: boolean, model: string): BenchSolver | undefined {
+  const given = ["solver", "rtol", "atol", "steps-per-gap"].filter((k) => flags[k] !== undefined);
+  if (!ode) {
+    if (given.length) throw new CliError(`--${given[0]} applies to the ODE models (ct-rnn, ode-rnn, gru-ode, ode-lstm), not to --model ${model}`, 2, USAGE);
+    return undefined;
+  }
+  const name = (flags.solver as string | undefined) ?? DOPRI5.solver;
+  if (!isSolverName(name)) throw new CliError(`--solver must be euler, rk4 or dopri5, got '${name}'`, 2, USAGE);
+  const positive = (flag: string): number | undefined => {
+    const v = numFlag(flags, flag, USAGE);
+    if (v !== undefined && !(v > 0)) throw new CliError(`--${flag} must be a number > 0, got '${flags[flag]}'`, 2, USAGE);
+    return v;
   };
-  return summarize(time(step, c.repeats, c.warmup));
+  if (name === "dopri5") {
+    if (flags["steps-per-gap"] !== undefined) throw new CliError(`--steps-per-gap applies to --solver euler and rk4, not to dopri5`, 2, USAGE);
+    return { solver: name, rtol: positive("rtol") ?? DOPRI5.rtol, atol: positive("atol") ?? DOPRI5.atol };
+  }
+  for (const k of ["rtol", "atol"]) if (flags[k] !== undefined) throw new CliError(`--${k} applies to --solver dopri5, not to ${name}`, 2, USAGE);
+  return { solver: name, stepsPerGap: intFlag(flags, "steps-per-gap", USAGE, 1) ?? 1 };
 }
 
-export async function benchInfer(c: BenchConfig, modelName = c.model): Promise<BenchResult> {
-  const model = makeBenchModel(c, modelName);
-  const x = randomTensor([c.batch, c.seqLen, c.inputSize], model.dtype, 7);
-  if (c.threads > 1) return benchInferThreads(c, model, x);
-  const r = summarize(time(() => model.predict(x), c.repeats, c.warmup));
-  r.seq_per_s = c.batch / (r.median_ms / 1000);
-  return r;
+function wiringSparsity(spec: string | undefined, model: string, wirable: boolean): number | undefined {
+  if (spec === undefined) return undefined;
+  if (!wirable) throw new CliError(`--wiring applies to cfc and ltc models, not to --model ${model}`, 2, USAGE);
+  const [kind, sparsity, ...rest] = spec.split(":");
+  const s = sparsity === undefined ? 0.5 : Number(sparsity);
+  if (kind !== "autoncp" || rest.length || !(s >= 0 && s < 1)) throw new CliError(`--wiring must be autoncp[:SPARSITY] with SPARSITY in [0, 1), got '${spec}'`, 2, USAGE);
+  return s;
 }
 
-export function benchStream(c: BenchConfig, modelName = c.model): BenchResult {
-  const model = makeBenchModel(c, modelName);
-  const stream = model.stream();
-  const steps = 256;
-  const x = randomTensor([steps, c.inputSize], model.dtype, 7).data;
-  const rows = Array.from({ length: steps }, (_, t) => x.subarray(t * c.inputSize, (t + 1) * c.inputSize));
-  const run = () => {
-    for (let t = 0; t < steps; t++) stream.step(rows[t], 1);
+async function runSingle(flags: ParsedArgs["flags"], backend: BackendKind, io: CliIO): Promise<number> {
+  const modelName = (flags.model as string | undefined) ?? "cfc";
+  const kind = benchModelKind(modelName);
+  if (!kind) throw new CliError(`--model must be one of ${BENCH_MODEL_NAMES.join(", ")}; got '${modelName}'`, 2, USAGE);
+  const what = (flags.what as string | undefined) ?? "train";
+  if (what !== "train" && what !== "infer" && what !== "stream") throw new CliError(`--what must be train, infer or stream, got '${what}'`, 2, USAGE);
+  const d = suiteDefaults(false);
+  const c: SingleConfig = {
+    choice: { name: modelName, sizes: sizesFrom(flags, d.sizes), solver: solverFlags(flags, kind.ode, modelName), autoNcpSparsity: wiringSparsity(flags.wiring as string | undefined, modelName, kind.wirable) },
+    what,
+    batch: intFlag(flags, "batch", USAGE, 1) ?? (what === "infer" ? 256 : what === "stream" ? 1 : 64),
+    seqLen: intFlag(flags, "seq-len", USAGE, 1) ?? d.seqLen,
+    streamSteps: intFlag(flags, "stream-steps", USAGE, 1) ?? d.streamSteps,
+    threads: intFlag(flags, "threads", USAGE, 1) ?? 1,
+    repeats: intFlag(flags, "repeats", USAGE, 1) ?? (what === "stream" ? 30 : 20),
+    warmup: intFlag(flags, "warmup", USAGE, 0) ?? 3,
+    backend,
   };
-  const r = summarize(time(run, c.repeats, c.warmup));
-  r.median_us_per_step = (r.median_ms * 1000) / steps;
+  if (c.threads > 1 && what === "stream") throw new CliError(`--threads applies to --what train and infer (a stream is one sample)`, 2, USAGE);
+  if (flags["compare-cfc"] && modelName !== "ltc") throw new CliError(`--compare-cfc needs --model ltc`, 2, USAGE);
+  const result: Record<string, unknown> = { ...(await benchOne(c)) };
+  if (flags["compare-cfc"]) {
+    const cfc = await benchOne({ ...c, choice: { ...c.choice, name: "cfc" } });
+    result.cfc_median_ms = cfc.median_ms;
+    result.speedup = (result.median_ms as number) / cfc.median_ms;
+  }
+  const s = c.choice.sizes;
+  const meta = {
+    model: modelName, what, batch: c.batch, seq_len: c.seqLen, input_size: s.inputSize, units: s.units, backbone_units: s.backboneUnits, backbone_layers: s.backboneLayers,
+    wiring: (flags.wiring as string | undefined) ?? null, threads: c.threads, backend: c.backend, ...(c.choice.solver ? { solver: c.choice.solver } : {}), model_config: benchModelConfig(c.choice),
+  };
+  if (flags.json) io.out(JSON.stringify({ ...result, config: meta }) + "\n");
+  else {
+    const { model_config: _omitted, ...shown } = meta;
+    const lines = [`${modelName} ${what} (${JSON.stringify(shown)})`, `  median ${(result.median_ms as number).toFixed(3)} ms  min ${(result.min_ms as number).toFixed(3)}  max ${(result.max_ms as number).toFixed(3)}  (${result.repeats} runs)`];
+    if (result.median_us_per_step !== undefined) lines.push(`  ${(result.median_us_per_step as number).toFixed(2)} us per step`);
+    if (result.seq_per_s !== undefined) lines.push(`  ${Math.round(result.seq_per_s as number)} sequences/s`);
+    const solver = result.solver as { accepted_per_observation: number; rejected_per_observation: number; evaluations_per_observation: number } | undefined;
+    if (solver) lines.push(`  solver per observation: ${solver.accepted_per_observation.toFixed(2)} accepted, ${solver.rejected_per_observation.toFixed(2)} rejected steps, ${solver.evaluations_per_observation.toFixed(1)} evaluations`);
+    if (result.speedup !== undefined) lines.push(`  CfC same units: ${(result.cfc_median_ms as number).toFixed(3)} ms; closed-form speed-up ${(result.speedup as number).toFixed(1)}x`);
+    io.out(lines.join("\n") + "\n");
+  }
+  return 0;
+}
+
+function buildSingle(c: SingleConfig): RecurrentModel {
+  const config = benchModelConfig(c.choice);
+  const why = unavailableReason(config);
+  if (why) throw new CliError(`--model ${c.choice.name}: ${why}`, 1);
+  return buildBenchModel(config, c.backend);
+}
+
+async function benchOne(c: SingleConfig): Promise<BenchResult & { solver?: unknown }> {
+  const model = buildSingle(c);
+  if (c.threads > 1) {
+    const x = randomTensor([c.batch, c.seqLen, model.inputSize], model.dtype, 7);
+    if (c.what === "train") return benchTrainThreads(c, model, x, randomTensor([c.batch, c.seqLen, model.outputSize], model.dtype, 9));
+    return benchInferThreads(c, model, x);
+  }
+  const w = prepareWorkload(model, c.what, { batch: c.batch, seqLen: c.seqLen, streamSteps: c.streamSteps });
+  const r: BenchResult & { solver?: unknown } = summarize(await timeRuns(() => w.run(), c.repeats, c.warmup));
+  if (c.what === "stream") r.median_us_per_step = (r.median_ms * 1000) / c.streamSteps;
+  if (c.what === "infer") r.seq_per_s = c.batch / (r.median_ms / 1000);
+  const work = countRunWork(w);
+  if (work.solver) {
+    const n = w.observations;
+    r.solver = { accepted_per_observation: work.solver.accepted / n, rejected_per_observation: work.solver.rejected / n, evaluations_per_observation: work.solver.rowEvaluations / n, run: work.solver };
+  }
   return r;
 }
 
 /** The bench's inputs and targets as a dataset: worker threads read their samples from datasets. */
-function benchDataset(c: BenchConfig, model: RecurrentModel, x: Tensor, target: Tensor): SequenceDataset {
+function benchDataset(c: SingleConfig, model: RecurrentModel, x: Tensor, target: Tensor): SequenceDataset {
   return {
     size: c.batch,
     steps: c.seqLen,
-    features: c.inputSize,
+    features: model.inputSize,
     x: Float32Array.from(x.data),
     timespans: null,
     lengths: null,
@@ -187,7 +341,7 @@ function benchDataset(c: BenchConfig, model: RecurrentModel, x: Tensor, target: 
 }
 
 /** The training step of fit with `threads: c.threads`: the batch split across threads, one Adam step. */
-async function benchTrainThreads(c: BenchConfig, model: RecurrentModel, x: Tensor, target: Tensor): Promise<BenchResult> {
+async function benchTrainThreads(c: SingleConfig, model: RecurrentModel, x: Tensor, target: Tensor): Promise<BenchResult> {
   const ds = benchDataset(c, model, x, target);
   const loss = resolveLoss(ds, model.outputSize, "mse");
   const pool = await WorkerPool.create(model, [ds], c.threads - 1, loss);
@@ -204,88 +358,24 @@ async function benchTrainThreads(c: BenchConfig, model: RecurrentModel, x: Tenso
     };
     const indices = Int32Array.from({ length: c.batch }, (_, i) => i);
     let steps = 0;
-    return summarize(await timeAsync(() => trainStep(ctx, indices, steps++), c.repeats, c.warmup));
+    return summarize(await timeRuns(() => trainStep(ctx, indices, steps++), c.repeats, c.warmup));
   } finally {
     await pool.close();
   }
 }
 
 /** Batched inference with the sequences split across threads (as fit's validation does). */
-async function benchInferThreads(c: BenchConfig, model: RecurrentModel, x: Tensor): Promise<BenchResult> {
+async function benchInferThreads(c: SingleConfig, model: RecurrentModel, x: Tensor): Promise<BenchResult> {
   const target: Tensor = { shape: [c.batch, c.seqLen, model.outputSize], data: new Float32Array(c.batch * c.seqLen * model.outputSize) };
   const ds = benchDataset(c, model, x, target);
   const asm = new BatchAssembler(modelShape(model), ds);
   const pool = await WorkerPool.create(model, [ds], c.threads - 1, null);
   try {
     const run = () => pool.predict(model.parameters(), 0, c.batch, (indices, dest) => predictShard(model, asm, indices, dest, "per_step"));
-    const r = summarize(await timeAsync(run, c.repeats, c.warmup));
+    const r = summarize(await timeRuns(run, c.repeats, c.warmup));
     r.seq_per_s = c.batch / (r.median_ms / 1000);
     return r;
   } finally {
     await pool.close();
   }
-}
-
-export async function run(argv: string[], io: CliIO): Promise<number> {
-  const { flags } = parseArgs(
-    argv,
-    {
-      model: { type: "string", default: "cfc" },
-      what: { type: "string", default: "train" },
-      batch: { type: "string" },
-      "seq-len": { type: "string", default: "32" },
-      "input-size": { type: "string", default: "16" },
-      units: { type: "string", default: "64" },
-      "backbone-units": { type: "string", default: "128" },
-      "backbone-layers": { type: "string", default: "1" },
-      wiring: { type: "string" },
-      "ode-unfolds": { type: "string", default: "6" },
-      threads: { type: "string", default: "1" },
-      repeats: { type: "string" },
-      warmup: { type: "string", default: "3" },
-      backend: { type: "string", default: "wasm" },
-      "compare-cfc": { type: "boolean" },
-      json: { type: "boolean" },
-    },
-    USAGE,
-  );
-  const what = flags.what as string;
-  if (what !== "train" && what !== "infer" && what !== "stream") throw new CliError(`--what must be train, infer or stream, got '${what}'`, 2, USAGE);
-  const backend = flags.backend as string;
-  if (backend !== "wasm" && backend !== "reference") throw new CliError(`--backend must be wasm or reference, got '${backend}'`, 2, USAGE);
-  const c: BenchConfig = {
-    model: flags.model as string,
-    what,
-    batch: intFlag(flags, "batch", USAGE, 1) ?? (what === "infer" ? 256 : what === "stream" ? 1 : 64),
-    seqLen: intFlag(flags, "seq-len", USAGE, 1)!,
-    inputSize: intFlag(flags, "input-size", USAGE, 1)!,
-    units: intFlag(flags, "units", USAGE, 1)!,
-    backboneUnits: intFlag(flags, "backbone-units", USAGE, 1)!,
-    backboneLayers: intFlag(flags, "backbone-layers", USAGE, 0)!,
-    wiring: (flags.wiring as string | undefined) ?? null,
-    odeUnfolds: intFlag(flags, "ode-unfolds", USAGE, 1)!,
-    threads: intFlag(flags, "threads", USAGE, 1)!,
-    repeats: intFlag(flags, "repeats", USAGE, 1) ?? (what === "stream" ? 30 : 20),
-    warmup: intFlag(flags, "warmup", USAGE, 0)!,
-    backend,
-  };
-  if (c.threads > 1 && what === "stream") throw new CliError(`--threads applies to --what train and infer (a stream is one sample)`, 2, USAGE);
-  const runOne = async (name: string) => (what === "train" ? benchTrain(c, name) : what === "infer" ? benchInfer(c, name) : benchStream(c, name));
-  const result: Record<string, unknown> = { ...(await runOne(c.model)) };
-  if (flags["compare-cfc"]) {
-    if (c.model !== "ltc") throw new CliError(`--compare-cfc needs --model ltc`, 2, USAGE);
-    const cfc = await runOne("cfc");
-    result.cfc_median_ms = cfc.median_ms;
-    result.speedup = (result.median_ms as number) / cfc.median_ms;
-  }
-  const meta = { model: c.model, what, batch: c.batch, seq_len: c.seqLen, input_size: c.inputSize, units: c.units, backbone_units: c.backboneUnits, backbone_layers: c.backboneLayers, wiring: c.wiring, threads: c.threads, backend: c.backend };
-  if (flags.json) io.out(JSON.stringify({ ...result, config: meta }) + "\n");
-  else {
-    const lines = [`${c.model} ${what} (${JSON.stringify(meta)})`, `  median ${(result.median_ms as number).toFixed(3)} ms  min ${(result.min_ms as number).toFixed(3)}  max ${(result.max_ms as number).toFixed(3)}  (${result.repeats} runs)`];
-    if (result.median_us_per_step !== undefined) lines.push(`  ${(result.median_us_per_step as number).toFixed(2)} us per step`);
-    if (result.seq_per_s !== undefined) lines.push(`  ${Math.round(result.seq_per_s as number)} sequences/s`);
-    if (result.speedup !== undefined) lines.push(`  CfC same units: ${(result.cfc_median_ms as number).toFixed(3)} ms; closed-form speed-up ${(result.speedup as number).toFixed(1)}x`);
-    io.out(lines.join("\n") + "\n");
-  }
-  return 0;
 }

@@ -1,7 +1,8 @@
 /**
  * A small, dependency-free SVG line-chart renderer: one or more panels (a grid of small multiples),
  * each with several series, axes with round-number ticks, grid lines, axis labels, a title and a
- * legend beside the plot area (so it never hides data). The y axis can be logarithmic (loss curves).
+ * legend beside the plot area (so it never hides data). Either axis can be logarithmic (loss curves;
+ * costs against sizes that double).
  *
  * Non-finite values (and values <= 0 on a log axis) break a line instead of bending it to zero;
  * points with no neighbour on either side are drawn as dots so they stay visible.
@@ -28,10 +29,14 @@ export interface Panel {
   readonly xLabel?: string;
   readonly yLabel?: string;
   readonly logY?: boolean;
+  /** Logarithmic x axis (values <= 0 are left out). */
+  readonly logX?: boolean;
   /** Fixed y range instead of one fitted to the data. */
   readonly yRange?: readonly [number, number];
   /** Ticks with their own labels (e.g. class names) instead of numbers. */
   readonly yTicks?: ReadonlyArray<{ readonly value: number; readonly label: string }>;
+  /** x ticks of your choosing (e.g. the sizes measured, on a log axis) instead of automatic ones. */
+  readonly xTicks?: ReadonlyArray<{ readonly value: number; readonly label: string }>;
   /** Default: shown when any series has a name. */
   readonly legend?: boolean;
 }
@@ -131,21 +136,24 @@ function widen(min: number, max: number, log: boolean): [number, number] {
 }
 
 function xAxis(panel: Panel): Axis {
+  const log = panel.logX ?? false;
   let min = Infinity;
   let max = -Infinity;
   for (const s of panel.series) {
     for (let i = 0; i < Math.min(s.x.length, s.y.length); i++) {
       const x = s.x[i];
-      if (Number.isFinite(x) && plottable(s.y[i], panel.logY ?? false)) {
+      if (plottable(x, log) && plottable(s.y[i], panel.logY ?? false)) {
         min = Math.min(min, x);
         max = Math.max(max, x);
       }
     }
   }
-  if (min > max) [min, max] = [0, 1];
-  [min, max] = widen(min, max, false);
+  if (min > max) [min, max] = log ? [1, 10] : [0, 1];
+  [min, max] = widen(min, max, log);
+  if (panel.xTicks) return { min, max, log, ticks: panel.xTicks.map((t) => ({ value: t.value, label: t.label })) };
+  if (log) return { min, max, log, ticks: logTicks(min, max).map((v) => ({ value: v, label: formatLogTick(v) })) };
   const { ticks, step } = niceTicks(min, max, 6);
-  return { min, max, log: false, ticks: ticks.map((v) => ({ value: v, label: formatTick(v, step) })) };
+  return { min, max, log, ticks: ticks.map((v) => ({ value: v, label: formatTick(v, step) })) };
 }
 
 function yAxis(panel: Panel): Axis {
@@ -157,7 +165,7 @@ function yAxis(panel: Panel): Axis {
     for (const s of panel.series) {
       for (let i = 0; i < Math.min(s.x.length, s.y.length); i++) {
         const y = s.y[i];
-        if (plottable(y, log) && Number.isFinite(s.x[i])) {
+        if (plottable(y, log) && plottable(s.x[i], panel.logX ?? false)) {
           min = Math.min(min, y);
           max = Math.max(max, y);
         }
@@ -257,7 +265,7 @@ function renderPanel(panel: Panel, left: number, top: number, width: number, hei
   const colors = panel.series.map((s, i) => s.color ?? PALETTE[i % PALETTE.length]);
   panel.series.forEach((s, i) => {
     const n = Math.min(s.x.length, s.y.length);
-    const ok = (k: number) => k >= 0 && k < n && Number.isFinite(s.x[k]) && plottable(s.y[k], y.log);
+    const ok = (k: number) => k >= 0 && k < n && plottable(s.x[k], x.log) && plottable(s.y[k], y.log);
     let d = "";
     const dots: string[] = [];
     for (let k = 0; k < n; k++) {
