@@ -1,7 +1,7 @@
 /**
  * ncps-ts: the portable core (Node and browsers): tensors, engines, models, wirings, optimisers,
- * losses, metrics, evaluation, datasets in memory and SVG plots. File I/O, CSV loading, worker-thread
- * training and checkpoints are Node-only and live in "ncps-ts/node".
+ * losses, metrics, training in one thread (`fit`), evaluation, datasets in memory and SVG plots. File
+ * I/O, CSV loading, worker-thread training and checkpoints are Node-only and live in "ncps-ts/node".
  * @module ncps-ts
  */
 export * from "./tensor.js";
@@ -27,6 +27,8 @@ export * as schedules from "./train/schedules.js";
 export { parseSchedule, type Schedule } from "./train/schedules.js";
 export * from "./train/losses.js";
 export * from "./train/metrics.js";
+export { fit, type CoreFitOptions, type CoreFitOptions as FitOptions, type FitResult, type BatchInfo, type EpochInfo, type EpochRecord, type TrainCallbacks } from "./train/fit.js";
+export type { EarlyStoppingOptions, BestEpoch } from "./train/early-stopping.js";
 export { evaluate, predictDataset, type EvaluateOptions, type EvaluateResult, type PredictOptions } from "./train/evaluate.js";
 export { type SequenceDataset, type Task, type TargetMode, readoutStep, validateDataset } from "./data/dataset.js";
 export { type Normalization, applyNormalization, denormalizeTargets } from "./data/normalization.js";
