@@ -32,6 +32,7 @@ export type { EarlyStoppingOptions, BestEpoch } from "./train/early-stopping.js"
 export { evaluate, predictDataset, type EvaluateOptions, type EvaluateResult, type PredictOptions } from "./train/evaluate.js";
 export { type SequenceDataset, type Task, type TargetMode, readoutStep, validateDataset } from "./data/dataset.js";
 export { type Normalization, applyNormalization, denormalizeTargets } from "./data/normalization.js";
+export { datasetFromArrays, type DatasetFromArraysInput, type ArrayInput } from "./data/arrays.js";
 export { leakyMemoryTask, type LeakyMemoryOptions } from "./data/synthetic.js";
 export { lineChartSvg, figureSvg, type LineSeries, type Panel } from "./plot/svg-plot.js";
 export { trainingCurvesSvg, predictionsSvg } from "./plot/curves.js";
