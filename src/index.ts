@@ -1,7 +1,7 @@
 /**
  * ncps-ts: the portable core (Node and browsers): tensors, engines, models, wirings, optimisers,
- * losses, metrics, evaluation, datasets in memory and SVG plots. File I/O, CSV loading, worker-thread
- * training and checkpoints are Node-only and live in "ncps-ts/node".
+ * losses, metrics, training in one thread (`fit`), evaluation, datasets in memory and SVG plots. File
+ * I/O, CSV loading, worker-thread training and checkpoints are Node-only and live in "ncps-ts/node".
  * @module ncps-ts
  */
 export * from "./tensor.js";
@@ -32,14 +32,17 @@ export * as schedules from "./train/schedules.js";
 export { parseSchedule, type Schedule } from "./train/schedules.js";
 export * from "./train/losses.js";
 export * from "./train/metrics.js";
-export { evaluate, predictDataset, type EvaluateOptions, type EvaluateResult, type PredictOptions } from "./train/evaluate.js";
-export { type SequenceDataset, type Task, type TargetMode, readoutStep, validateDataset } from "./data/dataset.js";
+export { fit, type CoreFitOptions, type CoreFitOptions as FitOptions, type FitResult, type BatchInfo, type EpochInfo, type EpochRecord, type TrainCallbacks } from "./train/fit.js";
+export type { EarlyStoppingOptions, BestEpoch } from "./train/early-stopping.js";
+export { evaluate, evaluationReport, predictDataset, type EvaluateOptions, type EvaluateResult, type EvaluationReport, type PredictOptions } from "./train/evaluate.js";
+export { type SequenceDataset, type Task, type TargetMode, readoutStep, validateDataset, labelledCount, unobservedInputs } from "./data/dataset.js";
 export { type Normalization, applyNormalization, denormalizeTargets } from "./data/normalization.js";
+export { datasetFromArrays, type DatasetFromArraysInput, type ArrayInput } from "./data/arrays.js";
 export { leakyMemoryTask, type LeakyMemoryOptions } from "./data/synthetic.js";
 export { lineChartSvg, figureSvg, type LineSeries, type Panel } from "./plot/svg-plot.js";
-export { trainingCurvesSvg, predictionsSvg } from "./plot/curves.js";
+export { trainingCurvesSvg, predictionsSvg, classProbabilitiesSvg } from "./plot/curves.js";
 // Types that appear in the signatures above, exported so code (and the API reference) can name them.
 export type { BuildOptions } from "./models/build.js";
 export type { LTCConfig } from "./models/ltc.js";
-export type { FigureOptions } from "./plot/svg-plot.js";
-export type { CurvesOptions, PredictionsInput, RunRecord } from "./plot/curves.js";
+export type { FigureOptions, VerticalMark } from "./plot/svg-plot.js";
+export type { CurvesOptions, PredictionsInput, ProbabilitiesInput, RunRecord } from "./plot/curves.js";

@@ -1,10 +1,11 @@
 /**
  * ncps-ts for Node: the portable core plus training on worker threads, checkpoints and file formats.
+ * Its `fit` is the core's `fit` with the options `threads`, `resumeFrom` and `checkpointPath` added.
  * @module ncps-ts/node
  */
 export * from "./index.js";
-export { fit, type FitOptions, type FitResult, type BatchInfo, type EpochInfo, type EpochRecord, type TrainCallbacks } from "./train/trainer.js";
-export type { EarlyStoppingOptions, BestEpoch } from "./train/early-stopping.js";
+// These two names shadow the core's: same loop, with threads and checkpoint files.
+export { fit, type FitOptions } from "./train/trainer.js";
 export { WorkerPool } from "./train/workers.js";
 export * from "./train/checkpoint.js";
 export * from "./io/index.js";

@@ -174,7 +174,7 @@ describe("ncps train / eval / predict on a CSV", () => {
     assert.ok(acc > 0.85, `accuracy ${acc}`);
     const p = await cli("predict", m, file);
     const table = parseCsv(p.out, "stdout");
-    assert.deepEqual(table.header.slice(-2), ["prob_fast", "prob_slow"]);
+    assert.deepEqual(table.header.slice(-3), ["prob_fast", "prob_slow", "pred_label"]);
     for (const row of table.rows) assert.ok(Math.abs(Number(row[4]) + Number(row[5]) - 1) < 1e-5);
   });
 });

@@ -136,12 +136,12 @@ describe("the packed package, installed into an empty folder", { skip }, () => {
       console.log(JSON.stringify({
         results: [run(core), run(nodeEntry), run(browser)],
         nodeReexportsCore: nodeEntry.CfC === core.CfC,
-        nodeOnly: [typeof nodeEntry.fit, typeof nodeEntry.saveCheckpoint, typeof core.fit],
+        nodeOnly: [typeof nodeEntry.fit, typeof nodeEntry.saveCheckpoint, typeof core.fit, typeof core.saveCheckpoint, nodeEntry.fit === core.fit],
       }));`;
     const out = JSON.parse(ok(node(["--input-type=module", "-e", script], consumer), "the ESM script")) as {
       results: { engine: string; shape: number[]; data: number[] }[];
       nodeReexportsCore: boolean;
-      nodeOnly: string[];
+      nodeOnly: Array<string | boolean>;
     };
     for (const r of out.results) {
       assert.equal(r.engine, "wasm");
@@ -151,7 +151,7 @@ describe("the packed package, installed into an empty folder", { skip }, () => {
     assert.deepEqual(out.results[1].data, out.results[0].data, "the node entry runs the core's code");
     assert.deepEqual(out.results[2].data, out.results[0].data, "the browser bundle computes what the core computes");
     assert.equal(out.nodeReexportsCore, true);
-    assert.deepEqual(out.nodeOnly, ["function", "function", "undefined"], "fit and saveCheckpoint are in ncps-ts/node only");
+    assert.deepEqual(out.nodeOnly, ["function", "function", "function", "undefined", false], "the core has a portable fit; the node entry's fit (threads, checkpoint files) and saveCheckpoint are its own");
   });
 
   test("a bundler trusting sideEffects: false drops what is not imported and keeps what a CfC needs", async () => {

@@ -123,6 +123,29 @@ describe("training curves and predictions", () => {
     assert.doesNotMatch(linear, /log scale/);
   });
 
+  test("epochs get whole-number ticks and every panel marks the best epoch", () => {
+    const tickLabels = (svg: string) => [...svg.matchAll(/class="tick-label" x="[\d.]+" y="([\d.]+)"[^>]*>([^<]*)</g)];
+    const records = [
+      { epoch: 1, train_loss: 1, valid_loss: 0.9, valid_acc: 0.5, improved: true },
+      { epoch: 2, train_loss: 0.8, valid_loss: 0.7, valid_acc: 0.6, improved: true },
+      { epoch: 3, train_loss: 0.6, valid_loss: 0.75, valid_acc: 0.7, improved: false },
+    ];
+    const svg = trainingCurvesSvg(records);
+    checkXml(svg);
+    // x tick labels sit below the plot, y tick labels beside it: take those on the lowest row
+    const labels = tickLabels(svg);
+    const bottom = Math.max(...labels.map((m) => Number(m[1])));
+    const xTicks = [...new Set(labels.filter((m) => Number(m[1]) === bottom).map((m) => m[2]))];
+    assert.deepEqual(xTicks, ["1", "2", "3"], "no fractional epochs");
+    const marks = [...svg.matchAll(/class="mark-label"[^>]*>([^<]*)</g)].map((m) => m[1]);
+    assert.deepEqual(marks, ["best epoch 2", "best epoch 2"], "the loss panel and the accuracy panel");
+    // without "improved" flags: the lowest validation loss; none without validation data
+    const plain = records.map(({ improved: _, ...r }) => ({ ...r, valid_loss: r.epoch === 3 ? 0.1 : r.valid_loss }));
+    assert.match(trainingCurvesSvg(plain), /best epoch 3/);
+    assert.doesNotMatch(trainingCurvesSvg(records.map((r) => ({ epoch: r.epoch, train_loss: r.train_loss }))), /class="mark"/);
+    assert.doesNotMatch(trainingCurvesSvg(records, { bestEpoch: null }), /class="mark"/);
+  });
+
   test("run log errors", () => {
     assert.throws(() => parseRunLog('{"epoch":1}\n{oops\n', "run.jsonl"), /run\.jsonl line 2: not valid JSON/);
     assert.throws(() => parseRunLog("[1,2]\n", "run.jsonl"), /run\.jsonl line 1: expected a JSON object/);
@@ -212,17 +235,25 @@ describe("ncps plot", () => {
     assert.match(svg, /t \(h since start\)/);
   });
 
-  test("classification predictions: most probable class against the label column", async () => {
+  test("classification predictions: each class's probability over time, the true class as a band", async () => {
     const pred = path.join(scratch, "cls.csv");
-    fs.writeFileSync(pred, "x,label,prob_run,prob_walk\n1,walk,0.2,0.8\n2,run,0.7,0.3\n");
+    fs.writeFileSync(pred, "x,label,prob_run,prob_walk\n1,walk,0.2,0.8\n2,run,0.7,0.3\n3,run,0.6,0.4\n");
     const out = path.join(scratch, "cls.svg");
     const io = capture();
     assert.equal(await main(["plot", "--predictions", pred, "--out", out], io), 0, io.stderr);
-    assert.match(io.stdout, /most probable class against label/);
-    const d = [...fs.readFileSync(out, "utf8").matchAll(/class="series" data-series="(\w+)" d="([^"]*)"/g)].map((m) => [m[1], m[2]]);
-    // true: walk (1), run (0); predicted: walk, run -> the same path.
-    assert.equal(d.length, 2);
-    assert.equal(d[0][1], d[1][1]);
+    assert.match(io.stdout, /probabilities of 2 classes, true class from label/);
+    const svg = fs.readFileSync(out, "utf8");
+    const paths = new Map([...svg.matchAll(/class="series" data-series="([^"]+)" d="([^"]*)"/g)].map((m) => [m[1], m[2]]));
+    assert.deepEqual([...paths.keys()], ["P(run)", "P(walk)", "true: run", "true: walk"]);
+    const ys = (d: string) => [...d.matchAll(/[ML][\d.]+,([\d.]+)/g)].map((m) => Number(m[1]));
+    const [run, walk] = [ys(paths.get("P(run)")!), ys(paths.get("P(walk)")!)];
+    assert.equal(run.length, 3);
+    assert.ok(walk[0] < run[0] && run[1] < walk[1], "the more probable class is drawn higher (smaller y) at each step");
+    assert.equal(ys(paths.get("true: walk")!).length, 1, "walk is the true class at the first step only");
+    assert.equal(ys(paths.get("true: run")!).length, 2);
+    assert.ok(ys(paths.get("true: run")!)[0] < Math.min(...run, ...walk), "the true-class band lies above every probability");
+    const legend = [...svg.matchAll(/class="legend-label"[^>]*>([^<]*)</g)].map((m) => m[1]);
+    assert.deepEqual(legend, ["P(run)", "P(walk)"]);
   });
 
   test("bad flags and arguments exit 2 with usage", async () => {

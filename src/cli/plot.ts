@@ -2,7 +2,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseCsv, parseNumberCell, parseTimeCell, type CsvTable } from "../io/csv.js";
-import { parseRunLog, predictionsSvg, trainingCurvesSvg } from "../plot/curves.js";
+import { classProbabilitiesSvg, parseRunLog, predictionsSvg, trainingCurvesSvg } from "../plot/curves.js";
 import { writeFigure } from "../plot/png.js";
 import { CliError, type CliIO, type FlagSpec, intFlag, parseArgs } from "./util.js";
 
@@ -81,15 +81,9 @@ function timeAxis(table: CsvTable, file: string, k: number, groups: number[][]):
   return { x, label: `${name} (${unit} since start)` };
 }
 
-function plotPredictions(file: string, flags: Record<string, string | boolean | undefined>): { svg: string; summary: string } {
-  const table = parseCsv(readText(file, "predictions file"), file);
-  if (table.rows.length === 0) throw new Error(`${file}: no data rows (the file has only a header)`);
-  const header = table.header;
-  const str = (name: string): string | undefined => (typeof flags[name] === "string" ? (flags[name] as string) : undefined);
-  const maxPanels = intFlag(flags, "max-sequences", USAGE, 1) ?? 6;
-
-  // Rows grouped by sequence, in order of first appearance.
-  const seqCol = str("sequence") === undefined ? -1 : column(table, file, str("sequence")!, "sequence");
+/** Rows grouped by sequence (in order of first appearance), with the sequence column's index (-1: none). */
+function groupRows(table: CsvTable, file: string, sequence: string | undefined): { seqCol: number; ids: string[]; groups: number[][] } {
+  const seqCol = sequence === undefined ? -1 : column(table, file, sequence, "sequence");
   const groupOf = new Map<string, number[]>();
   table.rows.forEach((row, r) => {
     const id = seqCol < 0 ? "" : row[seqCol];
@@ -97,65 +91,34 @@ function plotPredictions(file: string, flags: Record<string, string | boolean | 
     if (!g) groupOf.set(id, (g = []));
     g.push(r);
   });
-  const ids = [...groupOf.keys()];
-  const groups = [...groupOf.values()];
+  return { seqCol, ids: [...groupOf.keys()], groups: [...groupOf.values()] };
+}
 
-  // What to compare.
-  const probCols = header.map((h, k) => [h, k] as const).filter(([h]) => h.startsWith("prob_"));
-  const predCols = header.filter((h) => h.startsWith("pred_"));
-  let predValues: Float64Array;
-  let trueValues: Float64Array | null = null;
-  let classes: string[] | undefined;
-  let what: string;
-  const numbers = (k: number): Float64Array =>
-    Float64Array.from(table.rows, (row, r) => parseNumberCell(row[k], file, table.lineNumbers[r], header[k]));
+/**
+ * The column with the true classes: --true, else the target named by a `pred_<target>` column (as
+ * `ncps predict` writes it), else the one column whose every value is a class name.
+ */
+function trueClassColumn(table: CsvTable, file: string, flags: Record<string, string | boolean | undefined>, index: Map<string, number>): string | undefined {
+  const given = flags.true;
+  if (typeof given === "string") return given;
+  const header = table.header;
+  const named = header.filter((h) => h.startsWith("pred_") && header.includes(h.slice(5))).map((h) => h.slice(5));
+  if (named.length === 1) return named[0];
+  const reserved = new Set([flags.sequence, flags.time]);
+  const candidates = header.filter(
+    (h, k) => !h.startsWith("prob_") && !h.startsWith("pred_") && !reserved.has(h) && table.rows.some((row) => row[k].trim() !== "") && table.rows.every((row) => row[k].trim() === "" || index.has(canonical(row[k]))),
+  );
+  if (candidates.length > 1) throw new CliError(`${file}: several columns could hold the true class (${candidates.join(", ")}); choose one with --true`, 2, USAGE);
+  return candidates[0];
+}
 
-  if (str("pred") !== undefined || (predCols.length > 0 && probCols.length === 0)) {
-    const predName = str("pred") ?? predCols[0];
-    predValues = numbers(column(table, file, predName, "pred"));
-    const trueName = str("true") ?? (predName.startsWith("pred_") && header.includes(predName.slice(5)) ? predName.slice(5) : undefined);
-    if (trueName !== undefined) trueValues = numbers(column(table, file, trueName, "true"));
-    what = trueName !== undefined ? `${predName} against ${trueName}` : `${predName} (no column with true values; name one with --true)`;
-    const others = predCols.filter((c) => c !== predName);
-    if (others.length > 0) what += `; other predictions: ${others.join(", ")} (choose with --pred)`;
-  } else if (probCols.length > 0) {
-    classes = probCols.map(([h]) => canonical(h.slice(5)));
-    const probs = probCols.map(([, k]) => numbers(k));
-    predValues = Float64Array.from(table.rows, (_, r) => {
-      let best = NaN;
-      let bestP = -Infinity;
-      probs.forEach((p, c) => {
-        if (p[r] > bestP) [best, bestP] = [c, p[r]];
-      });
-      return best;
-    });
-    const index = new Map(classes.map((c, i) => [c, i]));
-    let trueName = str("true");
-    if (trueName === undefined) {
-      // The label column is the one whose every non-empty value is a class name.
-      const reserved = new Set([str("sequence"), str("time")]);
-      const candidates = header.filter(
-        (h, k) => !h.startsWith("prob_") && !h.startsWith("pred_") && !reserved.has(h) && table.rows.some((row) => row[k].trim() !== "") && table.rows.every((row) => row[k].trim() === "" || index.has(canonical(row[k]))),
-      );
-      if (candidates.length > 1) {
-        throw new CliError(`${file}: several columns could hold the true class (${candidates.join(", ")}); choose one with --true`, 2, USAGE);
-      }
-      trueName = candidates[0];
-    }
-    if (trueName !== undefined) {
-      const k = column(table, file, trueName, "true");
-      trueValues = Float64Array.from(table.rows, (row, r) => {
-        const label = row[k].trim();
-        if (label === "") return NaN;
-        const c = index.get(canonical(label));
-        if (c === undefined) throw new Error(`${file} line ${table.lineNumbers[r]}, column ${JSON.stringify(trueName)}: ${JSON.stringify(label)} is not one of the classes (${classes!.join(", ")})`);
-        return c;
-      });
-    }
-    what = `most probable class against ${trueName ?? "(no column with true labels; name one with --true)"}`;
-  } else {
-    throw new CliError(`${file}: no prediction columns (pred_<target> or prob_<class>) and no --pred; columns: ${header.join(", ")}`, 2, USAGE);
-  }
+function plotPredictions(file: string, flags: Record<string, string | boolean | undefined>): { svg: string; summary: string } {
+  const table = parseCsv(readText(file, "predictions file"), file);
+  if (table.rows.length === 0) throw new Error(`${file}: no data rows (the file has only a header)`);
+  const header = table.header;
+  const str = (name: string): string | undefined => (typeof flags[name] === "string" ? (flags[name] as string) : undefined);
+  const maxPanels = intFlag(flags, "max-sequences", USAGE, 1) ?? 6;
+  const { seqCol, ids, groups } = groupRows(table, file, str("sequence"));
 
   let x: Float64Array | null = null;
   let xLabel = "step";
@@ -166,19 +129,64 @@ function plotPredictions(file: string, flags: Record<string, string | boolean | 
     for (const g of groups) g.sort((a, b) => x![a] - x![b]);
   }
   const shown = groups.slice(0, maxPanels);
-  const pick = (values: Float64Array | null, g: number[]) => g.map((r) => (values ? values[r] : NaN));
+  const pick = (values: ArrayLike<number> | null, g: number[]) => g.map((r) => (values ? values[r] : NaN));
+  const names = ids.slice(0, shown.length).map((id) => (seqCol < 0 ? path.basename(file) : `${header[seqCol]} ${id}`));
+  const count = groups.length > shown.length ? `first ${shown.length} of ${groups.length} sequences` : `${shown.length} sequence(s)`;
+  const numbers = (k: number): Float64Array =>
+    Float64Array.from(table.rows, (row, r) => (row[k].trim() === "" ? NaN : parseNumberCell(row[k], file, table.lineNumbers[r], header[k])));
+
+  const probCols = header.map((h, k) => [h, k] as const).filter(([h]) => h.startsWith("prob_"));
+  const predCols = header.filter((h) => h.startsWith("pred_"));
+  if (str("pred") === undefined && probCols.length > 0) {
+    // Classification: the probability of every class over time, the true class as a band.
+    const classes = probCols.map(([h]) => canonical(h.slice(5)));
+    const probs = probCols.map(([, k]) => numbers(k));
+    const index = new Map(classes.map((c, i) => [c, i]));
+    const trueName = trueClassColumn(table, file, flags, index);
+    let trueValues: Float64Array | null = null;
+    if (trueName !== undefined) {
+      const k = column(table, file, trueName, "true");
+      trueValues = Float64Array.from(table.rows, (row, r) => {
+        const label = row[k].trim();
+        if (label === "") return NaN;
+        const c = index.get(canonical(label));
+        if (c === undefined) throw new Error(`${file} line ${table.lineNumbers[r]}, column ${JSON.stringify(trueName)}: ${JSON.stringify(label)} is not one of the classes (${classes.join(", ")})`);
+        return c;
+      });
+    }
+    const svg = classProbabilitiesSvg({
+      probs: shown.map((g) => probs.map((p) => pick(p, g))),
+      ...(trueValues ? { true: shown.map((g) => pick(trueValues, g)) } : {}),
+      ...(x ? { time: shown.map((g) => pick(x, g)) } : {}),
+      names,
+      classes,
+      xLabel,
+      title: str("title"),
+      maxPanels,
+    });
+    const what = `probabilities of ${classes.length} classes` + (trueName !== undefined ? `, true class from ${trueName}` : " (no column with true labels; name one with --true)");
+    return { svg, summary: `${count}; ${what}` };
+  }
+  if (str("pred") === undefined && predCols.length === 0) {
+    throw new CliError(`${file}: no prediction columns (pred_<target> or prob_<class>) and no --pred; columns: ${header.join(", ")}`, 2, USAGE);
+  }
+  const predName = str("pred") ?? predCols[0];
+  const predValues = numbers(column(table, file, predName, "pred"));
+  const trueName = str("true") ?? (predName.startsWith("pred_") && header.includes(predName.slice(5)) ? predName.slice(5) : undefined);
+  const trueValues = trueName !== undefined ? numbers(column(table, file, trueName, "true")) : null;
+  let what = trueName !== undefined ? `${predName} against ${trueName}` : `${predName} (no column with true values; name one with --true)`;
+  const others = predCols.filter((c) => c !== predName);
+  if (others.length > 0) what += `; other predictions: ${others.join(", ")} (choose with --pred)`;
   const svg = predictionsSvg({
     true: shown.map((g) => pick(trueValues, g)),
     pred: shown.map((g) => pick(predValues, g)),
     ...(x ? { time: shown.map((g) => pick(x, g)) } : {}),
-    names: ids.slice(0, shown.length).map((id) => (seqCol < 0 ? path.basename(file) : `${header[seqCol]} ${id}`)),
-    ...(classes ? { classes } : {}),
+    names,
     xLabel,
-    yLabel: classes ? "class" : str("pred") ?? predCols[0],
+    yLabel: predName,
     title: str("title"),
     maxPanels,
   });
-  const count = groups.length > shown.length ? `first ${shown.length} of ${groups.length} sequences` : `${shown.length} sequence(s)`;
   return { svg, summary: `${count}; ${what}` };
 }
 

@@ -1,7 +1,9 @@
 /**
  * `ncps predict MODEL.safetensors DATA.csv [--out PRED.csv]`: predictions per input row, in input order:
- * the CSV's own columns plus `pred_<target>` (regression, in the target's units) or `prob_<class>`
- * (classification). Rows that no sequence covers (e.g. dropped by windowing) get empty cells.
+ * the CSV's own columns plus `pred_<target>` (regression, in the target's units), or for classification
+ * `prob_<class>` per class and `pred_<target>`, the most probable class (so `ncps plot` finds the true
+ * labels in the target column by that name). Rows that no sequence covers (e.g. dropped by windowing)
+ * get empty cells.
  */
 import { readFileSync } from "node:fs";
 import { predictionsByRow } from "../data/csv-dataset.js";
@@ -54,9 +56,17 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   }
   const perRow = predictionsByRow(data.csv, { train: values }, width);
   const rowsOut = classify ? perRow : denormalizeTargets(perRow, data.normalization, width);
-  const names = classify ? (data.classes ?? []).map((c) => `prob_${c}`) : data.targetNames.map((t) => `pred_${t}`);
+  const classes = data.classes ?? Array.from({ length: width }, (_, k) => String(k));
+  const names = classify ? classes.map((c) => `prob_${c}`) : data.targetNames.map((t) => `pred_${t}`);
   const { header, rows } = parseCsv(readFileSync(dataFile, "utf8"), dataFile);
-  const outRows = rows.map((row, r) => [...row, ...names.map((_, k) => (Number.isNaN(rowsOut[r * width + k]) ? "" : String(rowsOut[r * width + k])))]);
+  const cells = (r: number) => Array.from({ length: width }, (_, k) => (Number.isNaN(rowsOut[r * width + k]) ? "" : String(rowsOut[r * width + k])));
+  const mostProbable = (r: number): string => {
+    let best = -1;
+    for (let k = 0; k < width; k++) if (!Number.isNaN(rowsOut[r * width + k]) && (best < 0 || rowsOut[r * width + k] > rowsOut[r * width + best])) best = k;
+    return best < 0 ? "" : classes[best];
+  };
+  if (classify) names.push(`pred_${data.targetNames[0]}`);
+  const outRows = rows.map((row, r) => [...row, ...cells(r), ...(classify ? [mostProbable(r)] : [])]);
   const text = writeCsv([...header, ...names], outRows);
   if (out) {
     writeFileAtomic(out, text);

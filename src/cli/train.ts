@@ -8,6 +8,8 @@ import type { RecurrentModel } from "../models/recurrent.js";
 import { fit, type BatchInfo, type EpochInfo } from "../train/trainer.js";
 import { CliError, type CliIO, intFlag, numFlag, parseArgs } from "./util.js";
 import { readData } from "./data-args.js";
+import { StagedOutput } from "./staged-output.js";
+import { checkTrainable, checkTrainFlags, describeSplit, longSequenceWarning } from "./train-checks.js";
 
 const USAGE = `usage: ncps train DATA.csv --target COL[,COL] --out MODEL.safetensors [options]
        ncps train X.npy --y Y.npy [--time-file T.npy] --out MODEL.safetensors [options]
@@ -28,7 +30,7 @@ ODE solver (ct-rnn, gru-ode, ode-rnn, ode-lstm):
   --rtol X (1e-3) --atol X (1e-6) (dopri5)
 training:
   --epochs N (20) --batch N (32) --lr X (0.005) --optimizer adam|adamw|rmsprop|sgd --weight-decay X
-  --schedule SPEC (e.g. exp:0.95, warmup:2,cosine:50)  --clip X  --patience N (early stopping)
+  --schedule SPEC (e.g. exp:0.95, warmup:2,cosine:50)  --clip X  --patience N (early stopping; needs validation data)
   --threads N (worker threads, default 1)  --seed N  --log RUN.jsonl  --resume CHECKPOINT
   --backend wasm|reference  --quiet`;
 
@@ -190,6 +192,8 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   const validSplit = numFlag(flags, "valid-split", USAGE);
   if (validSplit !== undefined && !(validSplit > 0 && validSplit < 1)) throw new CliError(`--valid-split must be in (0, 1), got ${validSplit}`, 2, USAGE);
   const seed = intFlag(flags, "seed", USAGE, 0)!;
+  const window = intFlag(flags, "window", USAGE, 1);
+  checkTrainFlags({ target: list(flags.target), features: list(flags.features), patience: flags.patience as string | undefined, hasValid: Boolean(flags.valid || validSplit) }, USAGE);
   const quiet = flags.quiet === true;
   const say = (s: string) => {
     if (!quiet) io.err(s);
@@ -203,7 +207,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     sequence: flags.sequence as string | undefined,
     task,
     targetMode: targetMode as "per_step" | "last" | undefined,
-    window: intFlag(flags, "window", USAGE, 1),
+    window,
     stride: intFlag(flags, "stride", USAGE, 1),
     validFile: flags.valid as string | undefined,
     validSplit,
@@ -214,6 +218,11 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     onWarning: (m) => say(`warning: ${m}\n`),
   });
   const train = data.train;
+  checkTrainable(data, validSplit !== undefined);
+  const split = describeSplit(data, { fraction: validSplit, validFile: flags.valid as string | undefined, sequenceColumn: flags.sequence as string | undefined, window });
+  if (split) say(`${split}\n`);
+  const long = longSequenceWarning(train, window);
+  if (long) say(`warning: ${long}\n`);
   const config = modelConfigFromFlags(flags, train.features, outputSizeFor(train), USAGE);
   let model: RecurrentModel;
   try {
@@ -223,7 +232,10 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   }
   say(`${config.model} with ${model.parameterCount()} parameters; ${train.size} training sequences of ${train.steps} steps x ${train.features} inputs` + (data.valid ? `, ${data.valid.size} validation sequences` : "") + "\n");
 
-  const logFile = typeof flags.log === "string" ? flags.log : null;
+  // Outputs are staged: a run that fails leaves the previous files as they were.
+  const outFile = new StagedOutput(flags.out);
+  const logOut = typeof flags.log === "string" ? new StagedOutput(flags.log) : null;
+  const logFile = logOut ? logOut.partial : null;
   if (logFile) writeFileSync(logFile, "");
   const patience = intFlag(flags, "patience", USAGE, 1);
   let epochStart = performance.now();
@@ -239,10 +251,12 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     clipNorm: numFlag(flags, "clip", USAGE) ?? null,
     valid: data.valid ?? null,
     earlyStopping: patience !== undefined && data.valid ? { patience } : null,
+    // with validation data, the file keeps the best validation epoch (and says so)
+    restoreBest: data.valid ? true : undefined,
     seed,
     threads: intFlag(flags, "threads", USAGE, 1),
     resumeFrom: (flags.resume as string | undefined) ?? null,
-    checkpointPath: flags.out,
+    checkpointPath: outFile.partial,
     checkpointEvery: 1,
     checkpointExtras: {
       normalization: data.normalization,
@@ -270,23 +284,44 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
         say(`epoch ${info.epoch}/${info.epochs} loss ${info.trainLoss.toFixed(4)}${valid}${metrics} lr ${info.lr.toPrecision(3)} ${info.seconds.toFixed(2)}s ${info.samplesPerSecond.toFixed(0)} seq/s${info.improved ? " *" : ""}\n`);
         if (logFile) {
           const rec: Record<string, unknown> = { epoch: info.epoch, train_loss: info.trainLoss, lr: info.lr, seconds: info.seconds, samples_per_second: info.samplesPerSecond };
-          if (info.validLoss !== null) rec.valid_loss = info.validLoss;
+          if (info.validLoss !== null) {
+            rec.valid_loss = info.validLoss;
+            rec.improved = info.improved;
+          }
           for (const [k, v] of Object.entries(info.validMetrics ?? {})) rec[`valid_${k}`] = v;
           appendFileSync(logFile, JSON.stringify(rec) + "\n");
         }
       },
     },
+  }).catch((e: unknown) => {
+    throw withPartialNote(e, outFile);
   });
+  outFile.commit();
+  logOut?.commit();
   const last = result.history[result.history.length - 1];
+  const record = (r: (typeof result.history)[number] | undefined) => (r ? { train_loss: r.trainLoss, valid_loss: r.validLoss, valid_metrics: r.validMetrics } : null);
   const summary = {
     out: flags.out,
     epochs: result.epochs,
     stop_reason: result.stopReason,
     best: result.best,
     restored_best: result.restoredBest,
-    final: last ? { train_loss: last.trainLoss, valid_loss: last.validLoss, valid_metrics: last.validMetrics } : null,
+    // the epoch whose weights the file holds, and its losses (null for an epoch of an earlier run)
+    saved_epoch: result.modelEpoch,
+    saved: record(result.history.find((r) => r.epoch === result.modelEpoch)),
+    final: record(last),
   };
-  say(`saved ${flags.out} (${result.stopReason}${result.restoredBest && result.best ? `, best epoch ${result.best.epoch} restored` : ""})\n`);
+  const which = data.valid && result.best && result.modelEpoch === result.best.epoch ? `the best validation ${result.best.metric} ${result.best.value.toPrecision(4)}` : "the last epoch";
+  say(`saved ${flags.out}: weights of epoch ${result.modelEpoch} of ${result.epochs} (${which}; ${result.stopReason.replace("_", " ")})\n`);
   io.out(JSON.stringify(summary) + "\n");
   return 0;
+}
+
+/** A failure after training started, with where the run so far is (the previous output is untouched). */
+function withPartialNote(e: unknown, out: StagedOutput): unknown {
+  if (!(e instanceof Error) || !out.written) return e;
+  const note = ` (${out.target} is unchanged; the run so far is in ${out.partial}: --resume ${out.partial} continues it)`;
+  const wrapped = e instanceof CliError ? new CliError(e.message + note, e.exitCode, e.usage) : new Error(e.message + note);
+  wrapped.stack = e.stack;
+  return wrapped;
 }

@@ -66,3 +66,37 @@ export function validateDataset(ds: SequenceDataset, name = "dataset"): void {
   }
   if (ds.targetMask) want("targetMask", ds.targetMask.length, N * L);
 }
+
+/** Real (unpadded) steps of sequence i. */
+function realSteps(ds: SequenceDataset, i: number): number {
+  return ds.lengths ? ds.lengths[i] : ds.steps;
+}
+
+/** Labels a dataset holds: labelled real steps (per_step) or sequences (last). */
+export function labelledCount(ds: SequenceDataset): number {
+  if (ds.targetMode === "last") return ds.size;
+  let count = 0;
+  for (let i = 0; i < ds.size; i++) {
+    const L = realSteps(ds, i);
+    if (!ds.targetMask) count += L;
+    else for (let t = 0; t < L; t++) count += ds.targetMask[i * ds.steps + t];
+  }
+  return count;
+}
+
+/**
+ * Input columns never observed anywhere in the dataset: those whose observation-mask feature
+ * (`<name>_observed`, as the loaders add them) is 0 at every real step.
+ */
+export function unobservedInputs(ds: SequenceDataset): string[] {
+  const names = ds.featureNames ?? [];
+  const out: string[] = [];
+  names.forEach((name, k) => {
+    if (!name.endsWith("_observed") || !names.includes(name.slice(0, -"_observed".length))) return;
+    for (let i = 0; i < ds.size; i++) {
+      for (let t = 0; t < realSteps(ds, i); t++) if (ds.x[(i * ds.steps + t) * ds.features + k] !== 0) return;
+    }
+    out.push(name.slice(0, -"_observed".length));
+  });
+  return out;
+}

@@ -6,7 +6,7 @@
  */
 import type { BackboneActivation, BackendKind, CfcModeName, Engine } from "../engine/engine.js";
 import type { ParamRef } from "../nn/param-ref.js";
-import type { Tensor } from "../tensor.js";
+import type { Tensor, TensorInput } from "../tensor.js";
 import { CfC } from "./cfc.js";
 import { rejectUnknownOptions } from "./options.js";
 import { resolveCellStep } from "./sequence.js";
@@ -49,8 +49,8 @@ export class CfCCell {
    * h' = cell(input, hx, ts): input (B, I) or unbatched (I); hx (B, H) / (H), zeros when absent;
    * ts a number or per sample (B) / (B, 1). Returns the new state (which is also the output).
    */
-  forward(input: Tensor, hx?: Tensor | null, ts: number | Tensor = 1, options: { training?: boolean } = {}): Tensor {
-    const step = resolveCellStep(input, this.inputSize, hx, this.hiddenSize, ts);
+  forward(input: TensorInput, hx?: TensorInput | null, ts: number | TensorInput = 1, options: { training?: boolean } = {}): Tensor {
+    const step = resolveCellStep(input, this.inputSize, hx, this.hiddenSize, ts, this.model.dtype);
     this.batched = step.batched;
     const { state } = this.model.forward(step.x, { hx: step.hx, timespans: step.timespans, training: options.training });
     return { shape: step.batched ? [step.batch, this.hiddenSize] : [this.hiddenSize], data: state.h.data };

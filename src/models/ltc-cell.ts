@@ -6,7 +6,7 @@
  */
 import type { BackendKind, Engine } from "../engine/engine.js";
 import type { ParamRef } from "../nn/parameters.js";
-import { type Tensor, numel, shapeString } from "../tensor.js";
+import { type Tensor, type TensorInput, asTensor, numel, shapeString } from "../tensor.js";
 import { Wiring } from "../wirings/wiring.js";
 import { LTC } from "./ltc.js";
 import { type LtcMapping, checkSolverOptions } from "./ltc-cell-core.js";
@@ -71,7 +71,11 @@ export class LTCCell {
    * One step: input (B, I) and state (B, U) (or unbatched (I) and (U)); elapsedTime a number or one value
    * per sample, shaped (B) or (B, 1). Returns the mapped motor output (B, M) and the next state (B, U).
    */
-  forward(input: Tensor, state: Tensor | null = null, elapsedTime: number | Tensor = 1): { output: Tensor; state: Tensor } {
+  forward(inputGiven: TensorInput, stateGiven: TensorInput | null = null, elapsedGiven: number | TensorInput = 1): { output: Tensor; state: Tensor } {
+    const dtype = this.model.dtype;
+    const input = asTensor(inputGiven, "input", dtype);
+    const state = stateGiven === null ? null : asTensor(stateGiven, "state", dtype);
+    const elapsedTime = typeof elapsedGiven === "number" ? elapsedGiven : asTensor(elapsedGiven, "elapsedTime", dtype);
     const I = this.model.inputSize;
     const U = this.model.stateSize;
     const unbatched = input.shape.length === 1;

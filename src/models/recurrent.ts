@@ -13,7 +13,7 @@ import { linearDefault } from "../nn/init.js";
 import { type Linear, addLinear, linearBackwardInput, linearBackwardWeights, linearForward, linearPrepare } from "../nn/linear.js";
 import { LstmCache, LstmCell } from "../nn/lstm-cell.js";
 import { Rng } from "../nn/rng.js";
-import { type DType, type FloatArray, type Tensor, arrayFor, shapeString } from "../tensor.js";
+import { type DType, type FloatArray, type Tensor, type TensorInput, arrayFor, asTensor, shapeString } from "../tensor.js";
 import {
   type ResolvedTimespans,
   type SequenceLayout,
@@ -31,8 +31,8 @@ export type HiddenState = Tensor | { h: Tensor; c?: Tensor } | [Tensor, Tensor];
 export interface ForwardOptions {
   /** initial state: h, or {h, c} / [h, c] with mixed memory; zeros when absent */
   hx?: HiddenState | null;
-  /** elapsed time per step (see resolveTimespans); 1.0 when absent */
-  timespans?: Tensor | number | null;
+  /** elapsed time per step (see resolveTimespans; a tensor or nested arrays); 1.0 when absent */
+  timespans?: TensorInput | number | null;
   /** dropout active (default false) */
   training?: boolean;
   /** keep what backward needs (default true, as torch's autograd) */
@@ -305,16 +305,21 @@ export abstract class RecurrentModel {
 
   private parseHx(hx: HiddenState | null | undefined): { h?: Tensor; c?: Tensor } {
     if (!hx) return {};
-    if (Array.isArray(hx)) return { h: hx[0], c: hx[1] };
+    const checked = (t: Tensor | undefined, name: string) => (t === undefined || t === null ? undefined : asTensor(t, name, this.dtype));
+    if (Array.isArray(hx)) return { h: checked(hx[0], "hx[0]"), c: checked(hx[1], "hx[1]") };
     if ("shape" in hx) {
       if (this.mixedMemory) throw new Error("hx: with mixedMemory the state is {h, c} (or [h, c]), got a single tensor");
-      return { h: hx };
+      return { h: checked(hx, "hx") };
     }
-    return { h: hx.h, c: hx.c };
+    return { h: checked(hx.h, "hx.h"), c: checked(hx.c, "hx.c") };
   }
 
-  /** Runs the sequence. See ForwardOptions. */
-  forward(x: Tensor, options: ForwardOptions = {}): ForwardResult {
+  /**
+   * Runs the sequence. `x` is a tensor whose data length must match its shape, or nested arrays
+   * ((B, L, I) batch-first, (L, B, I) time-major, (L, I) unbatched). See ForwardOptions.
+   */
+  forward(input: TensorInput, options: ForwardOptions = {}): ForwardResult {
+    const x = asTensor(input, "input", this.dtype);
     const layout = resolveInput(x, this.inputSize, this.batchFirst);
     const { h: h0, c: c0 } = this.parseHx(options.hx);
     if (h0) checkState(h0, layout, this.stateSize, "hx");
@@ -322,8 +327,10 @@ export abstract class RecurrentModel {
       if (!this.mixedMemory) throw new Error("hx.c: a cell state is only used with mixedMemory");
       checkState(c0, layout, this.stateSize, "hx.c");
     }
-    if (options.checkFinite) checkFiniteInputs(x, options.timespans, [h0, c0].filter((t): t is Tensor => !!t));
-    const ts = resolveTimespans(options.timespans, layout);
+    const given = options.timespans;
+    const timespans = given === undefined || given === null || typeof given === "number" ? given : asTensor(given, "timespans", this.dtype);
+    if (options.checkFinite) checkFiniteInputs(x, timespans, [h0, c0].filter((t): t is Tensor => !!t));
+    const ts = resolveTimespans(timespans, layout);
     const grad = options.grad ?? true;
     const training = options.training ?? false;
     const tape = this.getTape(layout, grad, training);
@@ -397,7 +404,7 @@ export abstract class RecurrentModel {
   }
 
   /** Inference: forward without keeping anything for backward, dropout off. */
-  predict(x: Tensor, options: Omit<ForwardOptions, "grad" | "training"> = {}): ForwardResult {
+  predict(x: TensorInput, options: Omit<ForwardOptions, "grad" | "training"> = {}): ForwardResult {
     return this.forward(x, { ...options, grad: false, training: false });
   }
 
@@ -406,9 +413,10 @@ export abstract class RecurrentModel {
    * Parameter gradients accumulate into the parameters' grads (zeroGrad to reset); returns the gradients
    * w.r.t. the input, the initial state and the timespans (when given as a tensor).
    */
-  backward(dOutput: Tensor, options: { dState?: { h?: Tensor; c?: Tensor } } = {}): BackwardResult {
+  backward(dOutputInput: TensorInput, options: { dState?: { h?: Tensor; c?: Tensor } } = {}): BackwardResult {
     const tape = this.tape;
     if (!tape) throw new Error("backward: no forward pass with grad to differentiate (call forward first, without grad: false)");
+    const dOutput = asTensor(dOutputInput, "dOutput", this.dtype);
     const { layout } = tape;
     const e = this.engine;
     const B = layout.batch;

@@ -3,7 +3,7 @@
  * (B, L, C) or time-major (L, B, C) input, unbatched (L, C); elapsed times per sample or shared by the
  * batch. Internally everything is time-major with one row per sample: row index = t * B + b.
  */
-import { type FloatArray, type Tensor, assertFinite, numel, shapeString } from "../tensor.js";
+import { type DType, type FloatArray, type Tensor, type TensorInput, asTensor, assertFinite, numel, shapeString } from "../tensor.js";
 
 export interface SequenceLayout {
   batch: number;
@@ -146,7 +146,17 @@ export interface CellStep {
  * A cell step's arguments, ncps style: input (B, I) or unbatched (I); hx (B, S) / (S) or absent (zeros);
  * ts a number or one value per sample, (B) / (B, 1).
  */
-export function resolveCellStep(input: Tensor, inputSize: number, hx: Tensor | null | undefined, stateSize: number, ts: number | Tensor): CellStep {
+export function resolveCellStep(
+  given: TensorInput,
+  inputSize: number,
+  hxGiven: TensorInput | null | undefined,
+  stateSize: number,
+  tsGiven: number | TensorInput,
+  dtype: DType = "float32",
+): CellStep {
+  const input = asTensor(given, "input", dtype);
+  const hx = hxGiven === null || hxGiven === undefined ? hxGiven : asTensor(hxGiven, "hx", dtype);
+  const ts = typeof tsGiven === "number" ? tsGiven : asTensor(tsGiven, "ts", dtype);
   const s = input.shape;
   const batched = s.length === 2;
   if (!(s.length === 1 || s.length === 2) || s[s.length - 1] !== inputSize) {

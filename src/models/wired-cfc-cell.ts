@@ -9,7 +9,7 @@
  */
 import type { BackendKind, CfcModeName, Engine } from "../engine/engine.js";
 import type { ParamRef } from "../nn/parameters.js";
-import { type Tensor, shapeString } from "../tensor.js";
+import { type Tensor, type TensorInput, shapeString } from "../tensor.js";
 import { Wiring } from "../wirings/wiring.js";
 import { CfC } from "./cfc.js";
 import { rejectUnknownOptions } from "./options.js";
@@ -78,8 +78,8 @@ export class WiredCfCCell {
    * absent; ts a number or per sample (B) / (B, 1). Returns the motor neurons' new state (B, M) and the
    * new state of every neuron (B, S), as ncps's (h, new_h_state).
    */
-  forward(input: Tensor, hx?: Tensor | null, ts: number | Tensor = 1, options: { training?: boolean } = {}): { output: Tensor; state: Tensor } {
-    const step = resolveCellStep(input, this.inputSize, hx, this.stateSize, ts);
+  forward(input: TensorInput, hx?: TensorInput | null, ts: number | TensorInput = 1, options: { training?: boolean } = {}): { output: Tensor; state: Tensor } {
+    const step = resolveCellStep(input, this.inputSize, hx, this.stateSize, ts, this.model.dtype);
     const { output, state } = this.model.forward(step.x, { hx: step.hx, timespans: step.timespans, training: options.training });
     this.last = { batched: step.batched, batch: step.batch };
     const shape = (w: number) => (step.batched ? [step.batch, w] : [w]);

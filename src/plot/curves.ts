@@ -6,9 +6,11 @@
  * lr?, ...}`. Keys ending in "loss" share the loss panel; every other numeric key is a metric, and
  * train_/valid_ variants of one metric (train_acc, valid_acc) share a panel, since metrics differ in
  * scale (accuracy in [0, 1], MAE in the target's units). The learning rate gets its own log panel when
- * it changes. Bookkeeping keys (epoch, step, times) are not plotted.
+ * it changes. Bookkeeping keys (epoch, step, times) are not plotted. Epochs and steps get whole-number
+ * ticks, and every panel marks the best epoch: the last record with `"improved": true` (as `ncps train`
+ * writes them), else the lowest validation loss.
  */
-import { figureSvg, type LineSeries, type Panel } from "./svg-plot.js";
+import { figureSvg, type LineSeries, PALETTE, type Panel, type VerticalMark } from "./svg-plot.js";
 
 export type RunRecord = Record<string, unknown>;
 
@@ -46,6 +48,28 @@ export interface CurvesOptions {
   readonly title?: string;
   /** Log scale for the loss panel: default "auto" (all losses positive and spanning > 20x). */
   readonly logLoss?: boolean | "auto";
+  /** The epoch (x value) to mark as the best; default from the records (see the module comment); null: none. */
+  readonly bestEpoch?: number | null;
+}
+
+const VALID_LOSS_KEYS = ["valid_loss", "val_loss", "validation_loss"];
+
+/** The x of the best record: the last one marked improved, else the lowest validation loss; null if neither. */
+function bestX(rows: readonly RunRecord[], xs: readonly number[]): number | null {
+  let improved: number | null = null;
+  rows.forEach((r, i) => {
+    if (r.improved === true) improved = xs[i];
+  });
+  if (improved !== null) return improved;
+  const key = VALID_LOSS_KEYS.find((k) => rows.some((r) => isNumber(r[k])));
+  if (!key) return null;
+  let best: number | null = null;
+  let bestValue = Infinity;
+  rows.forEach((r, i) => {
+    const v = r[key];
+    if (isNumber(v) && v < bestValue) [best, bestValue] = [xs[i], v];
+  });
+  return best;
 }
 
 /** Learning curves from run-log records. */
@@ -72,25 +96,28 @@ export function trainingCurvesSvg(records: readonly RunRecord[], options: Curves
     markers: rows.length <= 1,
   });
   const xLabel = xKey ?? "record";
+  const best = options.bestEpoch === undefined ? bestX(rows, xs) : options.bestEpoch;
+  const marks: VerticalMark[] = best === null ? [] : [{ x: best, label: `best ${xKey ?? "record"} ${best}` }];
+  const axes = { integerX: xs.every(Number.isInteger), marks };
   const panels: Panel[] = [];
   if (lossKeys.length > 0) {
     const values = lossKeys.flatMap((k) => rows.map((r) => r[k]).filter(isNumber));
     const positive = values.every((v) => v > 0);
     const spread = positive ? ratio(values) : 0;
     const logY = options.logLoss === "auto" || options.logLoss === undefined ? positive && spread > 20 : options.logLoss && positive;
-    panels.push({ title: "loss", series: lossKeys.map((k) => seriesOf(k)), xLabel, yLabel: logY ? "loss (log scale)" : "loss", logY });
+    panels.push({ title: "loss", series: lossKeys.map((k) => seriesOf(k)), xLabel, yLabel: logY ? "loss (log scale)" : "loss", logY, ...axes });
   }
   const groups = new Map<string, string[]>();
   for (const k of metricKeys) {
     const g = metricGroup(k);
     groups.set(g, [...(groups.get(g) ?? []), k]);
   }
-  for (const [group, members] of groups) panels.push({ title: group, series: members.map((k) => seriesOf(k)), xLabel, yLabel: group });
+  for (const [group, members] of groups) panels.push({ title: group, series: members.map((k) => seriesOf(k)), xLabel, yLabel: group, ...axes });
   if (lrKey) {
     const lrs = rows.map((r) => r[lrKey]).filter(isNumber);
     if (lrs.length > 1 && lrs.some((v) => v !== lrs[0])) {
       const positive = lrs.every((v) => v > 0);
-      panels.push({ title: "learning rate", series: [seriesOf(lrKey)], xLabel, yLabel: lrKey, logY: positive && ratio(lrs) > 20, legend: false });
+      panels.push({ title: "learning rate", series: [seriesOf(lrKey)], xLabel, yLabel: lrKey, logY: positive && ratio(lrs) > 20, legend: false, integerX: axes.integerX });
     }
   }
   return figureSvg(panels, { title: options.title ?? "training curves", columns: panels.length > 1 ? 2 : 1 });
@@ -146,4 +173,66 @@ export function predictionsSvg(input: PredictionsInput): string {
   }
   const more = n > shown ? ` (first ${shown} of ${n} sequences)` : "";
   return figureSvg(panels, { title: (input.title ?? "predicted vs true") + more, columns: shown > 1 ? 2 : 1 });
+}
+
+export interface ProbabilitiesInput {
+  /** Per sequence, per class, the predicted probability at each step (NaN where none). */
+  readonly probs: ReadonlyArray<ReadonlyArray<ArrayLike<number>>>;
+  /** Per sequence, the true class index at each step (NaN where unknown); absent when no labels are known. */
+  readonly true?: ReadonlyArray<ArrayLike<number>>;
+  /** Per sequence, the x values (time); default the step index. */
+  readonly time?: ReadonlyArray<ArrayLike<number>>;
+  /** Per sequence, a name for its panel title. */
+  readonly names: readonly string[];
+  readonly classes: readonly string[];
+  readonly title?: string;
+  readonly xLabel?: string;
+  /** At most this many panels (the first sequences); default 6. */
+  readonly maxPanels?: number;
+}
+
+/** Where the true class is drawn: a band just above probability 1, in the class's colour. */
+const TRUE_BAND = 1.07;
+
+/**
+ * Class probabilities over time for the first few sequences, one panel each: a line per class, and the
+ * true class as a band of the class's colour above the lines.
+ */
+export function classProbabilitiesSvg(input: ProbabilitiesInput): string {
+  const n = input.probs.length;
+  if (input.names.length !== n || (input.true && input.true.length !== n) || (input.time && input.time.length !== n)) {
+    throw new Error(`classProbabilitiesSvg: got ${n} probability series, ${input.names.length} names${input.true ? `, ${input.true.length} true` : ""}${input.time ? `, ${input.time.length} time` : ""}; expected one of each per sequence`);
+  }
+  if (n === 0) throw new Error("classProbabilitiesSvg: no sequences to plot");
+  const C = input.classes.length;
+  const shown = Math.min(n, input.maxPanels ?? 6);
+  const panels: Panel[] = [];
+  for (let i = 0; i < shown; i++) {
+    const probs = input.probs[i];
+    if (probs.length !== C) throw new Error(`classProbabilitiesSvg: sequence ${JSON.stringify(input.names[i])} has ${probs.length} probability series for ${C} classes`);
+    const steps = probs[0]?.length ?? 0;
+    const x = input.time ? input.time[i] : Array.from({ length: steps }, (_, k) => k);
+    const truth = input.true?.[i];
+    if (x.length !== steps || probs.some((p) => p.length !== steps) || (truth && truth.length !== steps)) {
+      throw new Error(`classProbabilitiesSvg: sequence ${JSON.stringify(input.names[i])} has series of different lengths`);
+    }
+    const color = (c: number) => PALETTE[c % PALETTE.length];
+    const series: LineSeries[] = input.classes.map((cls, c) => ({ name: `P(${cls})`, x, y: probs[c], color: color(c), markers: steps <= 40 }));
+    if (truth) {
+      input.classes.forEach((cls, c) => {
+        const y = Array.from({ length: steps }, (_, k) => (truth[k] === c ? TRUE_BAND : NaN));
+        series.push({ name: `true: ${cls}`, x, y, color: color(c), inLegend: false, dashed: true });
+      });
+    }
+    panels.push({
+      title: input.names[i],
+      series,
+      xLabel: input.xLabel ?? (input.time ? "time" : "step"),
+      yLabel: truth ? "probability (band: true class)" : "probability",
+      yRange: [0, 1.12],
+      yTicks: [0, 0.2, 0.4, 0.6, 0.8, 1].map((value) => ({ value, label: String(value) })),
+    });
+  }
+  const more = n > shown ? ` (first ${shown} of ${n} sequences)` : "";
+  return figureSvg(panels, { title: (input.title ?? "class probabilities") + more, columns: shown > 1 ? 2 : 1 });
 }

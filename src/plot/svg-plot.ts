@@ -21,6 +21,14 @@ export interface LineSeries {
   readonly dashed?: boolean;
   /** A dot at every point (for short or step-like series). */
   readonly markers?: boolean;
+  /** Listed in the legend (default true). */
+  readonly inLegend?: boolean;
+}
+
+/** A vertical marker line across the plot area (e.g. the best epoch), with a label at its top. */
+export interface VerticalMark {
+  readonly x: number;
+  readonly label: string;
 }
 
 export interface Panel {
@@ -39,6 +47,9 @@ export interface Panel {
   readonly xTicks?: ReadonlyArray<{ readonly value: number; readonly label: string }>;
   /** Default: shown when any series has a name. */
   readonly legend?: boolean;
+  /** Only whole numbers on the x axis (epochs, steps). */
+  readonly integerX?: boolean;
+  readonly marks?: readonly VerticalMark[];
 }
 
 export interface FigureOptions {
@@ -148,11 +159,20 @@ function xAxis(panel: Panel): Axis {
       }
     }
   }
+  for (const m of panel.marks ?? []) {
+    if (plottable(m.x, log)) [min, max] = [Math.min(min, m.x), Math.max(max, m.x)];
+  }
   if (min > max) [min, max] = log ? [1, 10] : [0, 1];
   [min, max] = widen(min, max, log);
   if (panel.xTicks) return { min, max, log, ticks: panel.xTicks.map((t) => ({ value: t.value, label: t.label })) };
   if (log) return { min, max, log, ticks: logTicks(min, max).map((v) => ({ value: v, label: formatLogTick(v) })) };
-  const { ticks, step } = niceTicks(min, max, 6);
+  let { ticks, step } = niceTicks(min, max, 6);
+  if (panel.integerX && step < 1) {
+    // a step below one would label fractions of an epoch
+    step = 1;
+    ticks = [];
+    for (let v = Math.ceil(min - 1e-9); v <= Math.floor(max + 1e-9); v++) ticks.push(v);
+  }
   return { min, max, log, ticks: ticks.map((v) => ({ value: v, label: formatTick(v, step) })) };
 }
 
@@ -213,11 +233,15 @@ const TITLE_FONT = 14;
 
 function legendWidth(panel: Panel): number {
   if (!showLegend(panel)) return 0;
-  return Math.min(220, Math.max(...panel.series.map((s) => textWidth(s.name, FONT))) + 44);
+  return Math.min(220, Math.max(...legendSeries(panel).map((s) => textWidth(s.name, FONT))) + 44);
+}
+
+function legendSeries(panel: Panel): LineSeries[] {
+  return panel.series.filter((s) => s.inLegend !== false);
 }
 
 function showLegend(panel: Panel): boolean {
-  return panel.legend ?? panel.series.some((s) => s.name !== "");
+  return (panel.legend ?? panel.series.some((s) => s.name !== "")) && legendSeries(panel).length > 0;
 }
 
 function renderPanel(panel: Panel, left: number, top: number, width: number, height: number, id: number): string {
@@ -280,6 +304,14 @@ function renderPanel(panel: Panel, left: number, top: number, width: number, hei
       `<g clip-path="url(#plot-area-${id})"><path class="series" data-series="${xmlText(s.name)}" d="${d.trim()}" fill="none" stroke="${xmlText(colors[i])}" stroke-width="1.8" stroke-linejoin="round" stroke-linecap="round"${dash}><title>${xmlText(s.name)}</title></path>${dots.join("")}</g>`,
     );
   });
+  for (const m of panel.marks ?? []) {
+    if (!Number.isFinite(m.x)) continue;
+    const xx = num(px(m.x));
+    out.push(
+      `<g class="mark"><line x1="${xx}" x2="${xx}" y1="${num(plotTop)}" y2="${num(plotBottom)}" stroke="#555" stroke-width="1.2" stroke-dasharray="3 3"/>` +
+        `<text class="mark-label" x="${num(px(m.x) + 4)}" y="${num(plotTop + 12)}" font-size="${FONT - 1}" fill="#555">${xmlText(m.label)}</text></g>`,
+    );
+  }
   if (!anyPoint) {
     out.push(`<text x="${num((plotLeft + plotRight) / 2)}" y="${num((plotTop + plotBottom) / 2)}" text-anchor="middle" font-size="${FONT}" fill="#888">no data</text>`);
   }
@@ -288,10 +320,11 @@ function renderPanel(panel: Panel, left: number, top: number, width: number, hei
   if (showLegend(panel)) {
     const lx = plotRight + 12;
     out.push(`<g class="legend">`);
-    panel.series.forEach((s, i) => {
+    legendSeries(panel).forEach((s, i) => {
       const ly = plotTop + 8 + i * 18;
       const dash = s.dashed ? ` stroke-dasharray="6 4"` : "";
-      out.push(`<line x1="${num(lx)}" x2="${num(lx + 22)}" y1="${num(ly)}" y2="${num(ly)}" stroke="${xmlText(colors[i])}" stroke-width="2.2"${dash}/>`);
+      const color = colors[panel.series.indexOf(s)];
+      out.push(`<line x1="${num(lx)}" x2="${num(lx + 22)}" y1="${num(ly)}" y2="${num(ly)}" stroke="${xmlText(color)}" stroke-width="2.2"${dash}/>`);
       out.push(`<text class="legend-label" x="${num(lx + 28)}" y="${num(ly + 4)}" font-size="${FONT}">${xmlText(s.name)}</text>`);
     });
     out.push(`</g>`);

@@ -107,13 +107,7 @@ export function datasetExtras(ds: SequenceDataset): CheckpointExtras {
   return extras;
 }
 
-export function rngToJson(state: readonly number[]): Array<number | null> {
-  return state.map((v) => (Number.isNaN(v) ? null : v));
-}
-
-export function rngFromJson(state: ReadonlyArray<number | null>): number[] {
-  return state.map((v) => (v === null ? NaN : v));
-}
+export { rngToJson, rngFromJson } from "./run-state.js";
 
 function castFloats(data: FloatArray, dtype: DType): FloatArray {
   if (dtype === "float64") return data instanceof Float64Array ? data : Float64Array.from(data);

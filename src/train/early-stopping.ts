@@ -40,12 +40,15 @@ export class EarlyStopping {
   /** the best epoch's weights (a copy), kept only when they are to be restored */
   bestWeights: Map<string, Tensor> | null = null;
 
-  /** `options` are assumed checked (fit's checkOptions). */
-  constructor(options: EarlyStoppingOptions | null) {
+  /**
+   * `options` are assumed checked (fit's checkOptions). `restoreBest` overrides the options' own
+   * setting, so that a run without early stopping can still keep its best epoch.
+   */
+  constructor(options: EarlyStoppingOptions | null, restoreBest = options ? (options.restoreBest ?? true) : false) {
     this.watched = options?.metric ?? "loss";
     this.higherIsBetter = this.watched === "loss" ? false : METRICS[this.watched].higherIsBetter;
     this.minDelta = options?.minDelta ?? 0;
-    this.restoreBest = options ? (options.restoreBest ?? true) : false;
+    this.restoreBest = restoreBest;
     this.patience = options ? options.patience : null;
   }
 

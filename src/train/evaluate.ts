@@ -6,7 +6,7 @@
 import { type SequenceDataset, type TargetMode, validateDataset } from "../data/dataset.js";
 import type { RecurrentModel } from "../models/recurrent.js";
 import { arrayFor, type FloatArray } from "../tensor.js";
-import { computeMetric, parseMetricName, type MetricName } from "./metrics.js";
+import { type ClassScores, classScores, computeMetric, confusionMatrix, type ErrorScores, errorsInUnits, parseMetricName, type MetricName } from "./metrics.js";
 import { type LossSpec, resolveLoss } from "./losses.js";
 import { BatchAssembler, checkModelFits, labelRows, lossOnRows, modelShape, predictShard } from "./shard.js";
 
@@ -96,4 +96,41 @@ export function evaluate(model: RecurrentModel, ds: SequenceDataset, options: Ev
   const metrics = resolveMetrics(ds, options.metrics as string[] | undefined);
   const predictions = predictDataset(model, ds, { batchSize: options.batchSize, mode: ds.targetMode });
   return scorePredictions(ds, predictions, model.outputSize, loss, metrics);
+}
+
+/** What {@link evaluationReport} adds to {@link EvaluateResult}. */
+export interface EvaluationReport extends EvaluateResult {
+  /** labels scored: labelled steps (per_step) or sequences (last) */
+  labels: number;
+  /** regression: errors in the targets' own units, over all targets and per target */
+  units?: { all: ErrorScores; perTarget: ErrorScores[] };
+  /** classification: confusion matrix (rows: true class, columns: predicted) and per-class scores */
+  classes?: { confusion: number[][]; perClass: ClassScores[] };
+}
+
+/**
+ * The loss and metrics of {@link evaluate}, plus what a person reads: regression errors in the targets'
+ * units (`targetStd`: the standard deviations the targets were divided by; default 1, i.e. the units of
+ * the dataset), or a confusion matrix with per-class precision, recall and F1.
+ */
+export function evaluationReport(model: RecurrentModel, ds: SequenceDataset, options: EvaluateOptions & { targetStd?: readonly number[] } = {}): EvaluationReport {
+  validateDataset(ds);
+  const loss = resolveLoss(ds, model.outputSize, options.loss, options.classWeights);
+  const metrics = resolveMetrics(ds, options.metrics as string[] | undefined);
+  const predictions = predictDataset(model, ds, { batchSize: options.batchSize, mode: ds.targetMode });
+  const base = scorePredictions(ds, predictions, model.outputSize, loss, metrics);
+  const all = new Int32Array(ds.size);
+  for (let i = 0; i < ds.size; i++) all[i] = i;
+  const rows = labelRows(ds, all);
+  const mask = rows.mask ?? undefined;
+  let labels = rows.n;
+  if (mask) labels = mask.reduce((a, b) => a + b, 0);
+  const pred = predictions instanceof Float64Array ? predictions : Float64Array.from(predictions);
+  const c = model.outputSize;
+  if (ds.task === "regress") {
+    const std = options.targetStd ?? new Array<number>(c).fill(1);
+    return { ...base, labels, units: errorsInUnits(pred, rows.targets, rows.n, c, std, mask) };
+  }
+  const confusion = confusionMatrix(pred, rows.targets, rows.n, c, mask);
+  return { ...base, labels, classes: { confusion, perClass: classScores(confusion) } };
 }

@@ -149,3 +149,98 @@ export function computeMetric(name: MetricName, outputs: ArrayLike<number>, targ
       throw new Error(`unknown metric "${String(name)}", expected one of: ${Object.keys(METRICS).join(", ")}`);
   }
 }
+
+/**
+ * Confusion matrix of counted rows: entry [t][p] counts rows of true class t predicted as class p. With
+ * c > 1 the prediction is the row's argmax (first maximum on ties) and there are c classes; with c == 1
+ * the column is a logit (class 1 when > 0) and there are 2 classes. Targets are class indices.
+ */
+export function confusionMatrix(outputs: ArrayLike<number>, targets: ArrayLike<number>, n: number, c: number, mask?: RowMask): number[][] {
+  const where = "confusionMatrix";
+  checkDims(where, n, c);
+  checkLength(where, "outputs", outputs, n * c, `${n} rows x ${c} columns`);
+  checkLength(where, "targets", targets, n, "one per row");
+  const counts = rowCounts(where, mask, n);
+  const classes = c === 1 ? 2 : c;
+  const matrix = Array.from({ length: classes }, () => new Array<number>(classes).fill(0));
+  for (let r = 0; r < n; r++) {
+    if (!counts(r)) continue;
+    const t = targets[r];
+    if (!Number.isInteger(t) || t < 0 || t >= classes) throw new Error(`${where}: target of row ${r} must be a class index in [0, ${classes - 1}], got ${t}`);
+    let predicted = 0;
+    if (c === 1) predicted = outputs[r] > 0 ? 1 : 0;
+    else for (let k = 1; k < c; k++) if (outputs[r * c + k] > outputs[r * c + predicted]) predicted = k;
+    matrix[t][predicted]++;
+  }
+  return matrix;
+}
+
+/** Precision, recall and F1 of one class, and its support (rows whose true class it is). */
+export interface ClassScores {
+  /** of the rows predicted as this class, the fraction that are (NaN when none is predicted as it) */
+  precision: number;
+  /** of the rows of this class, the fraction predicted as it (NaN when it has no rows) */
+  recall: number;
+  /** harmonic mean of precision and recall (NaN when either is NaN, 0 when both are 0) */
+  f1: number;
+  support: number;
+}
+
+/** Per-class scores from a confusion matrix laid out as {@link confusionMatrix} returns it. */
+export function classScores(matrix: readonly (readonly number[])[]): ClassScores[] {
+  const k = matrix.length;
+  return matrix.map((row, c) => {
+    if (row.length !== k) throw new Error(`classScores: the confusion matrix must be square, row ${c} has ${row.length} entries for ${k} classes`);
+    const truePositives = row[c];
+    const support = row.reduce((a, b) => a + b, 0);
+    let predicted = 0;
+    for (let t = 0; t < k; t++) predicted += matrix[t][c];
+    const precision = predicted > 0 ? truePositives / predicted : NaN;
+    const recall = support > 0 ? truePositives / support : NaN;
+    const f1 = Number.isNaN(precision) || Number.isNaN(recall) ? NaN : precision + recall > 0 ? (2 * precision * recall) / (precision + recall) : 0;
+    return { precision, recall, f1, support };
+  });
+}
+
+/** Errors of one target column, or of all together. */
+export interface ErrorScores {
+  mse: number;
+  rmse: number;
+  mae: number;
+  /** values counted */
+  count: number;
+}
+
+/**
+ * Regression errors in the targets' own units: predictions and targets (n x c) were standardised as
+ * (x - mean[k]) / std[k], so their differences are scaled back by std[k] (the mean cancels). Returns the
+ * scores over all columns and per column.
+ */
+export function errorsInUnits(pred: ArrayLike<number>, target: ArrayLike<number>, n: number, c: number, std: ArrayLike<number>, mask?: RowMask): { all: ErrorScores; perTarget: ErrorScores[] } {
+  const where = "errorsInUnits";
+  checkDims(where, n, c);
+  checkLength(where, "predictions", pred, n * c, `${n} rows x ${c} columns`);
+  checkLength(where, "targets", target, n * c, `${n} rows x ${c} columns`);
+  checkLength(where, "std", std, c, "one per column");
+  const counts = rowCounts(where, mask, n);
+  const squares = new Float64Array(c);
+  const absolutes = new Float64Array(c);
+  let counted = 0;
+  for (let r = 0; r < n; r++) {
+    if (!counts(r)) continue;
+    counted++;
+    for (let k = 0; k < c; k++) {
+      const d = (pred[r * c + k] - target[r * c + k]) * std[k];
+      squares[k] += d * d;
+      absolutes[k] += Math.abs(d);
+    }
+  }
+  const scores = (sq: number, ab: number, m: number): ErrorScores => (m === 0 ? { mse: NaN, rmse: NaN, mae: NaN, count: 0 } : { mse: sq / m, rmse: Math.sqrt(sq / m), mae: ab / m, count: m });
+  const perTarget = Array.from({ length: c }, (_, k) => scores(squares[k], absolutes[k], counted));
+  const all = scores(
+    squares.reduce((a, b) => a + b, 0),
+    absolutes.reduce((a, b) => a + b, 0),
+    counted * c,
+  );
+  return { all, perTarget };
+}

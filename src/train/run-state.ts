@@ -6,23 +6,24 @@
  * weights). `snapshot` and `restore` are the two directions of that one list.
  *
  * Not carried: the epoch history (a resumed run reports its own epochs) and anything derived from the
- * options, which the resumed run is given again.
+ * options, which the resumed run is given again. Portable: reading and writing the files is the Node
+ * entry's part (trainer.ts).
  */
 import type { RecurrentModel } from "../models/recurrent.js";
 import type { Rng } from "../nn/rng.js";
 import type { Tensor } from "../tensor.js";
-import {
-  applyCheckpoint,
-  type CheckpointExtras,
-  checkSameModel,
-  readCheckpoint,
-  rngFromJson,
-  rngToJson,
-  saveCheckpoint,
-  type TrainingCheckpoint,
-} from "./checkpoint.js";
+import type { TrainingCheckpoint } from "./checkpoint.js";
 import type { EarlyStopping } from "./early-stopping.js";
 import type { Optimizer } from "./optimizers.js";
+
+/** A generator state as JSON: NaN (which JSON cannot hold) becomes null. */
+export function rngToJson(state: readonly number[]): Array<number | null> {
+  return state.map((v) => (Number.isNaN(v) ? null : v));
+}
+
+export function rngFromJson(state: ReadonlyArray<number | null>): number[] {
+  return state.map((v) => (v === null ? NaN : v));
+}
 
 export class RunState {
   /** completed epochs */
@@ -79,19 +80,5 @@ export class RunState {
     this.earlyStopping.best = s.best;
     this.earlyStopping.badEpochs = s.badEpochs;
     this.earlyStopping.bestWeights = bestWeights;
-  }
-
-  /** Writes the model and the run to `path` (weights in the model's dtype, so that resuming is exact). */
-  save(path: string, extras: CheckpointExtras, completed: boolean): void {
-    saveCheckpoint(path, this.model, extras, { training: this.snapshot(completed), dtype: this.model.dtype });
-  }
-
-  /** Continues the run saved at `path`, after checking it was saved from the same model by fit. */
-  resume(path: string): void {
-    const ckpt = readCheckpoint(path);
-    checkSameModel(this.model, ckpt);
-    if (!ckpt.training) throw new Error(`${path}: the checkpoint holds no training state to resume from (it was not written by fit)`);
-    const bestWeights = applyCheckpoint(this.model, ckpt);
-    this.restore(ckpt.training, bestWeights);
   }
 }

@@ -293,3 +293,17 @@ export function predictShard(model: RecurrentModel, asm: BatchAssembler, indices
   const { output } = model.predict(x, { timespans });
   asm.writePredictions(indices, output, dest, mode);
 }
+
+/** [start, end) ranges splitting n items into `parts` contiguous parts whose sizes differ by at most one. */
+export function splitEvenly(n: number, parts: number): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  const base = Math.floor(n / parts);
+  const extra = n % parts;
+  let start = 0;
+  for (let p = 0; p < parts; p++) {
+    const size = base + (p < extra ? 1 : 0);
+    out.push([start, start + size]);
+    start += size;
+  }
+  return out;
+}

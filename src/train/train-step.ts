@@ -9,8 +9,8 @@ import type { RecurrentModel } from "../models/recurrent.js";
 import { clipGradNorm } from "./clip.js";
 import type { LossSpec } from "./losses.js";
 import type { Optimizer } from "./optimizers.js";
-import { type BatchAssembler, labelWeight, trainShard } from "./shard.js";
-import { splitEvenly, type WorkerPool } from "./workers.js";
+import { type BatchAssembler, labelWeight, splitEvenly, trainShard } from "./shard.js";
+import type { WorkerPool } from "./workers.js";
 
 /** What every step of a run shares. */
 export interface TrainStepContext {

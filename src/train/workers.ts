@@ -17,6 +17,9 @@ import type { RecurrentModel } from "../models/recurrent.js";
 import { arrayFor, type DType, type FloatArray } from "../tensor.js";
 import type { LossSpec } from "./losses.js";
 import type { ParamRef } from "../nn/param-ref.js";
+import { splitEvenly } from "./shard.js";
+
+export { splitEvenly };
 
 /**
  * Waking a sleeping thread costs about 0.1-0.2 ms on a small virtual machine, as much as a whole step of
@@ -396,18 +399,4 @@ export class WorkerPool {
       }),
     );
   }
-}
-
-/** [start, end) ranges splitting n items into `parts` contiguous parts whose sizes differ by at most one. */
-export function splitEvenly(n: number, parts: number): Array<[number, number]> {
-  const out: Array<[number, number]> = [];
-  const base = Math.floor(n / parts);
-  const extra = n % parts;
-  let start = 0;
-  for (let p = 0; p < parts; p++) {
-    const size = base + (p < extra ? 1 : 0);
-    out.push([start, start + size]);
-    start += size;
-  }
-  return out;
 }
