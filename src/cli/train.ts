@@ -6,17 +6,18 @@ import { buildModel } from "../models/build.js";
 import type { RecurrentModel } from "../models/recurrent.js";
 import { fit, type BatchInfo, type EpochInfo } from "../train/trainer.js";
 import { CliError, type CliIO, intFlag, numFlag, parseArgs } from "./util.js";
-import { readData } from "./data-args.js";
+import { DATA_FLAGS, DATA_USAGE, dataFlagOptions, readData } from "./data-args.js";
 
 const USAGE = `usage: ncps train DATA.csv --target COL[,COL] --out MODEL.safetensors [options]
        ncps train X.npy --y Y.npy [--time-file T.npy] --out MODEL.safetensors [options]
 
 data:
   --target COLS          target column(s)                 --features COLS   input columns (default: the rest)
-  --time COL             timestamp column (numbers or ISO dates): elapsed times become the model's timespans
+  --time COL             timestamp column (numbers, ISO date-times, durations): elapsed times become the timespans
   --sequence COL         groups rows into separate series (e.g. one per patient or sensor)
   --task regress|classify (default regress)               --target-mode per_step|last
   --window N --stride N  cut series into windows          --valid FILE | --valid-split 0.2
+${DATA_USAGE}
 model:
   --model cfc|cfc-no_gate|cfc-pure|cfc-mixed|ltc|lstm|gru (default cfc)
   --units N (default 32)  --wiring autoncp:UNITS[:SPARSITY]  --backbone-units N (64) --backbone-layers N (1)
@@ -41,6 +42,7 @@ const FLAGS = {
   y: { type: "string" },
   "time-file": { type: "string" },
   "time-kind": { type: "string" },
+  ...DATA_FLAGS,
   model: { type: "string", default: "cfc" },
   units: { type: "string", default: "32" },
   wiring: { type: "string" },
@@ -162,6 +164,8 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     timeFile: flags["time-file"] as string | undefined,
     timeKind: timeKind as "elapsed" | "absolute" | undefined,
     onWarning: (m) => say(`warning: ${m}\n`),
+    onNote: (m) => say(`${m}\n`),
+    ...dataFlagOptions(flags, USAGE),
   });
   const train = data.train;
   const config = modelConfigFromFlags(flags, train.features, outputSizeFor(train), USAGE);

@@ -49,6 +49,8 @@ export interface StatisticsOptions {
   /** "median": the training median of positive gaps; a number: that unit; 1 leaves times as they are. */
   readonly timeScale: "median" | number;
   readonly firstElapsed: "median" | number;
+  /** Per feature: leave it unscaled (mean 0, std 1), e.g. one-hot indicators. */
+  readonly unscaled?: readonly boolean[];
 }
 
 /** Splits `count` sequences into training and validation indices (each list in ascending order). */
@@ -85,7 +87,7 @@ export function computeStatistics(train: readonly Series[], info: ShapeInfo, opt
   const featureMean: number[] = [];
   const featureStd: number[] = [];
   for (let k = 0; k < F; k++) {
-    if (!opts.normalizeFeatures) {
+    if (!opts.normalizeFeatures || opts.unscaled?.[k]) {
       featureMean.push(0);
       featureStd.push(1);
       continue;
