@@ -162,7 +162,10 @@ export class TimeColumn {
   elapsed(a: number, b: number): number {
     const raw = this.small ? this.small[b] - this.small[a] : Number(this.big![b] - this.big![a]);
     const value = this.scale === 0 ? raw : raw / 10 ** this.scale;
-    return this.secondsPerUnit === null || this.secondsPerUnit === 1 ? value : value * this.secondsPerUnit;
+    const perUnit = this.secondsPerUnit;
+    if (perUnit === null || perUnit === 1) return value;
+    // Sub-second units divide by an exact power of ten (1500 ms -> 1.5 s exactly, not 1500 * 0.001).
+    return perUnit < 1 ? value / Math.round(1 / perUnit) : value * perUnit;
   }
 
   /** The same times rounded down to multiples of `width` (seconds, or the file's unit for plain numbers). */
