@@ -93,7 +93,7 @@ describe("long format", () => {
     assert.deepEqual([...fromDir.train.timespans!], [...fromFile.train.timespans!]);
     assert.deepEqual(fromDir.sequenceIds, ["7", "9"]);
     assert.deepEqual(fromDir.rowIndex.files, [...Array(6).fill(path.join(dir, "7.txt")), ...Array(5).fill(path.join(dir, "9.txt"))]);
-    assert.deepEqual([...fromDir.rowIndex.lines], [2, 3, 4, 5, 6, 7, 2, 3, 4, 5, 6]);
+    assert.deepEqual(Array.from(fromDir.rowIndex.lines), [2, 3, 4, 5, 6, 7, 2, 3, 4, 5, 6]);
     // Without --id, every file is one record named after the file.
     const byFile = csvFileToDataset(dir, { ...rest, id: undefined, outcomesFile: undefined, target: "HR", task: "regress" });
     assert.deepEqual(byFile.sequenceIds, ["7", "9"]);

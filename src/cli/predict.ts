@@ -3,12 +3,12 @@
  * the CSV's own columns plus `pred_<target>` (regression, in the target's units) or `prob_<class>`
  * (classification). Rows that no sequence covers (e.g. dropped by windowing) get empty cells.
  */
-import { readFileSync } from "node:fs";
 import { type PreparedCsv, predictionsByRow } from "../data/csv-dataset.js";
 import { readLongSources } from "../data/long-format.js";
 import { denormalizeTargets } from "../data/normalization.js";
 import { type CsvCell, detectSeparator, parseCsv, writeCsv } from "../io/csv.js";
 import { writeFileAtomic } from "../io/atomic.js";
+import { readTextFile } from "../io/text-file.js";
 import { saveNpy } from "../io/npy.js";
 import { loadCheckpoint } from "../train/checkpoint.js";
 import { predictDataset } from "../train/evaluate.js";
@@ -86,7 +86,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
 /** The data rows of the input, as read for training (a directory of long-format files gets a leading "file" column). */
 function readInputRows(dataFile: string, prep: DataPreparation | undefined): { header: string[]; rows: string[][] } {
   const read = (text: string, fileName: string) => parseCsv(text, fileName, { separator: prep?.separator ?? detectSeparator(text), trimColumnNames: true });
-  if (!prep?.long) return read(readFileSync(dataFile, "utf8"), dataFile);
+  if (!prep?.long) return read(readTextFile(dataFile, "data file"), dataFile);
   const sources = readLongSources(dataFile);
   if (sources.length === 1) return read(sources[0].text, sources[0].fileName);
   let header: string[] = [];

@@ -36,7 +36,7 @@
  * - validation: `validSplit` sends a seeded random fraction of the series to validation; a file with
  *   a single series is split in time instead (the last rows validate). Or pass a separate file.
  */
-import * as fs from "node:fs";
+import { readTextFile } from "../io/text-file.js";
 import { canonicalText, MissingTokens, sortValues } from "./cells.js";
 import { type CategoricalColumn, type Encoding, type FeatureLayout, type UnseenCounts, describeUnseen, encodeSeries, makeEncoding } from "./categorical.js";
 import type { SequenceDataset, TargetMode, Task } from "./dataset.js";
@@ -138,7 +138,7 @@ export interface RowIndex {
   /** Data rows (header excluded) in the main file (all files of a long-format directory). */
   readonly rowCount: number;
   /** The physical line of each data row of the main file. */
-  readonly lines: ArrayLike<number>;
+  readonly lines: readonly number[];
   /** Long format from several files: the file of each data row; null otherwise. */
   readonly files: readonly string[] | null;
   /**
@@ -651,13 +651,6 @@ function ownSequences(main: RawFile, owners: RowOwners): PreparedCsv["sequenceOw
   return { split, step };
 }
 
-function readText(file: string, what: string): string {
-  try {
-    return fs.readFileSync(file, "utf8");
-  } catch (e) {
-    throw new Error(`${file}: cannot read the ${what} (${e instanceof Error ? e.message : String(e)})`);
-  }
-}
 
 /**
  * {@link csvToDataset} on a file, with an optional separate validation file and outcomes file. In long
@@ -665,9 +658,10 @@ function readText(file: string, what: string): string {
  */
 export function csvFileToDataset(file: string, options: Omit<CsvDatasetOptions, "outcomes"> & { readonly validFile?: string; readonly outcomesFile?: string }): PreparedCsv {
   const { validFile, outcomesFile, ...rest } = options;
-  const valid = validFile === undefined ? rest.valid : { text: readText(validFile, "validation CSV file"), fileName: validFile };
-  const outcomes = outcomesFile === undefined ? undefined : { text: readText(outcomesFile, "outcomes file"), fileName: outcomesFile };
-  const input: DataInput = rest.long ? { sources: readLongSources(file), fileName: file } : { text: readText(file, "CSV file"), fileName: file };
+  checkOptions({ ...rest, ...(outcomesFile !== undefined ? { outcomes: { text: "", fileName: outcomesFile } } : {}) });
+  const valid = validFile === undefined ? rest.valid : { text: readTextFile(validFile, "validation CSV file"), fileName: validFile };
+  const outcomes = outcomesFile === undefined ? undefined : { text: readTextFile(outcomesFile, "outcomes file"), fileName: outcomesFile };
+  const input: DataInput = rest.long ? { sources: readLongSources(file), fileName: file } : { text: readTextFile(file, "CSV file"), fileName: file };
   return prepareData(input, { ...rest, ...(valid ? { valid } : {}), ...(outcomes ? { outcomes } : {}) });
 }
 

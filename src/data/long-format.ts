@@ -14,7 +14,8 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { type CsvTable, detectSeparator, parseCsv } from "../io/csv.js";
+import { detectSeparator, parseCsv } from "../io/csv.js";
+import { readTextFile } from "../io/text-file.js";
 import { type MissingTokens, canonicalText, cellWhere, decimalValue, isInfinity, sortValues } from "./cells.js";
 import { type ExactTime, TimeColumn, type TimeUnit, type TimeFormat, parseTimeBin, readTimeColumn } from "./time-parse.js";
 
@@ -73,7 +74,7 @@ export interface PivotTable {
   readonly inputStep: Int32Array;
   /** per input data row: its file and line */
   readonly inputFile: string[];
-  readonly inputLine: Int32Array;
+  readonly inputLine: number[];
 }
 
 /** The files of a long-format input: the file, or every file of the directory in name order. */
@@ -84,14 +85,14 @@ export function readLongSources(input: string): LongSource[] {
   } catch (e) {
     throw new Error(`${input}: cannot read the data (${e instanceof Error ? e.message : String(e)})`);
   }
-  if (!stat.isDirectory()) return [{ fileName: input, text: fs.readFileSync(input, "utf8") }];
+  if (!stat.isDirectory()) return [{ fileName: input, text: readTextFile(input, "data file") }];
   const names = fs
     .readdirSync(input)
     .filter((n) => !n.startsWith("."))
     .sort();
   const files = names.map((n) => path.join(input, n)).filter((f) => fs.statSync(f).isFile());
   if (files.length === 0) throw new Error(`${input}: the directory holds no data files`);
-  return files.map((f) => ({ fileName: f, text: fs.readFileSync(f, "utf8") }));
+  return files.map((f) => ({ fileName: f, text: readTextFile(f, "data file") }));
 }
 
 const stem = (file: string): string => path.basename(file).replace(/\.[^.]*$/, "");
@@ -299,6 +300,6 @@ export function pivotLong(sources: readonly LongSource[], o: LongOptions): Pivot
     where: stepWhere,
     inputStep: Int32Array.from(inputStep),
     inputFile,
-    inputLine: Int32Array.from(inputLine),
+    inputLine,
   };
 }

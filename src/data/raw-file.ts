@@ -41,7 +41,7 @@ export interface RawFile {
   readonly inputToRow: Int32Array;
   /** per input row: file and line (the file only differs for a directory of long-format files) */
   readonly inputFile: readonly string[] | null;
-  readonly inputLines: ArrayLike<number>;
+  readonly inputLines: readonly number[];
 }
 
 /** How cells are read: the choices shared by the training file and any file read later. */
