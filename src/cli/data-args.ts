@@ -226,6 +226,7 @@ export function readDataForModel(file: string, extras: CheckpointExtras, modelFi
     throw new CliError(`${modelFile} stores how its data was prepared; --target, --features, --time, --sequence and --task are only for checkpoints without it`, 2);
   }
   if (!extras.normalization) throw new CliError(`${modelFile}: the checkpoint has no normalization metadata`);
+  checkPreparation(prep, modelFile);
   if (prep.outcomes && !o.outcomesFile && !allowMissingTarget) {
     throw new CliError(`${modelFile} was trained with targets from an outcomes file joined on ${prep.id}: pass --outcomes FILE`, 2);
   }
@@ -259,6 +260,20 @@ export function readDataForModel(file: string, extras: CheckpointExtras, modelFi
     onWarning: o.onWarning,
     onNote: o.onNote,
   });
+}
+
+/** Light checks of the stored entries this file reads back (a damaged file gets a message naming it). */
+function checkPreparation(prep: DataPreparation, modelFile: string): void {
+  const bad = (what: string, value: unknown): never => {
+    throw new CliError(`${modelFile}: metadata entry "data": "${what}" is not valid (${JSON.stringify(value)})`);
+  };
+  const strings = (v: unknown): boolean => Array.isArray(v) && v.every((x) => typeof x === "string");
+  if (prep.categorical !== undefined && !(Array.isArray(prep.categorical) && prep.categorical.every((c) => typeof c?.column === "string" && strings(c.values)))) bad("categorical", prep.categorical);
+  if (prep.naValues !== undefined && !strings(prep.naValues)) bad("naValues", prep.naValues);
+  if (prep.timeUnit !== undefined && !isTimeUnit(prep.timeUnit)) bad("timeUnit", prep.timeUnit);
+  if (prep.duplicateTimes !== undefined && !DUPLICATE_TIMES.includes(prep.duplicateTimes)) bad("duplicateTimes", prep.duplicateTimes);
+  if (prep.timeFormat !== undefined && !["number", "datetime", "duration"].includes(prep.timeFormat)) bad("timeFormat", prep.timeFormat);
+  if (prep.long !== undefined && !(typeof prep.long?.time === "string" && typeof prep.long.variable === "string" && typeof prep.long.value === "string")) bad("long", prep.long);
 }
 
 /**

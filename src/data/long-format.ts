@@ -112,194 +112,227 @@ interface FileMeasurements {
   readonly inputBase: number;
 }
 
+/** Records in order of appearance, by id. */
+class RecordBook {
+  readonly list: { id: string; where: string; named: boolean }[] = [];
+  private readonly byId = new Map<string, number>();
+
+  /** The record with this id: a new one, or (`shared`: rows of one record may be spread out) the existing one. */
+  open(id: string, where: string, named: boolean, shared: boolean): number {
+    const existing = this.byId.get(id);
+    if (existing !== undefined) {
+      if (shared) return existing;
+      throw new Error(`${where}: record ${JSON.stringify(id)} appears twice (first at ${this.list[existing].where}); each record needs its own id`);
+    }
+    this.list.push({ id, where, named });
+    this.byId.set(id, this.list.length - 1);
+    return this.list.length - 1;
+  }
+
+  /** Gives an unnamed record its id (an id row that follows the record's first measurements). */
+  rename(k: number, id: string, where: string): boolean {
+    const other = this.byId.get(id);
+    if (this.list[k].named || (other !== undefined && other !== k)) return false;
+    this.byId.delete(this.list[k].id);
+    this.list[k] = { id, where, named: true };
+    this.byId.set(id, k);
+    return true;
+  }
+}
+
+/** What reading the files collects besides the measurements. */
+interface ReadState {
+  readonly records: RecordBook;
+  /** variable name -> index in order of appearance (or the fixed list) */
+  readonly variableIndex: Map<string, number>;
+  readonly fixedVariables: boolean;
+  readonly inputStep: number[];
+  readonly inputFile: string[];
+  readonly inputLine: number[];
+  skippedEmpty: number;
+  readonly ignored: Map<string, number>;
+  /** the time format of the first file with a measurement (every file must share it) */
+  format: TimeFormat | undefined;
+}
+
 /** Pivots long-format sources into one step per record and time (bin). */
 export function pivotLong(sources: readonly LongSource[], o: LongOptions): PivotTable {
-  const { columns, missing } = o;
   const width = o.timeBin === undefined ? null : parseTimeBin(o.timeBin);
-  const records: { id: string; where: string; named: boolean }[] = [];
-  const recordOf = new Map<string, number>();
-  const inputStep: number[] = [];
-  const inputFile: string[] = [];
-  const inputLine: number[] = [];
-  const variableIndex = new Map<string, number>();
-  const fixedVariables = o.variables !== undefined;
-  (o.variables ?? []).forEach((v, i) => variableIndex.set(v, i));
-  let skippedEmpty = 0;
-  const ignored = new Map<string, number>();
-  let format = o.timeFormat;
-
-  // Phase 1: read every file's measurements, times and records.
-  const perFile: FileMeasurements[] = [];
-  for (const src of sources) {
-    const table = parseCsv(src.text, src.fileName, { separator: o.separator ?? detectSeparator(src.text), trimColumnNames: true });
-    const col = (name: string, flag: string): number => {
-      const k = table.header.indexOf(name);
-      if (k < 0) throw new Error(`${src.fileName}: no column ${JSON.stringify(name)} (columns: ${table.header.join(", ")}); ${flag} names it`);
-      return k;
-    };
-    const kt = col(columns.time, "--long");
-    const kv = col(columns.variable, "--long");
-    const kx = col(columns.value, "--long");
-    const ks = o.sequence === undefined ? -1 : col(o.sequence, "--sequence");
-    const where = (r: number, k: number): string => cellWhere(src.fileName, table.lineNumbers[r], table.header[k]);
-    // A repeated header line (files concatenated with their headers) is not a measurement.
-    const isHeader = (row: string[]): boolean => row[kt].trim() === columns.time && row[kv].trim() === columns.variable;
-    const startRecord = (id: string, whereText: string, named: boolean): number => {
-      const existing = recordOf.get(id);
-      if (existing !== undefined) {
-        if (ks >= 0) return existing;
-        throw new Error(`${whereText}: record ${JSON.stringify(id)} appears twice (first at ${records[existing].where}); each record needs its own id`);
-      }
-      records.push({ id, where: whereText, named });
-      recordOf.set(id, records.length - 1);
-      return records.length - 1;
-    };
-    const inputBase = inputStep.length;
-    const rec: number[] = [];
-    const rowsOf: number[] = [];
-    const vars: number[] = [];
-    const vals: number[] = [];
-    // The file's own record: opened by its first measurement, named by an id row that comes first.
-    let current = -1;
-    let fileRecord = -1;
-    table.rows.forEach((row, r) => {
-      inputFile.push(src.fileName);
-      inputLine.push(table.lineNumbers[r]);
-      inputStep.push(-1);
-      if (isHeader(row)) return;
-      const variable = row[kv].trim();
-      if (ks >= 0) {
-        const id = row[ks].trim();
-        if (id === "") throw new Error(`${where(r, ks)}: empty record id (--sequence ${o.sequence})`);
-        current = startRecord(canonicalText(id), where(r, ks), true);
-      } else if (o.id !== undefined && variable === o.id) {
-        const id = canonicalText(row[kx]);
-        if (id === "") throw new Error(`${where(r, kx)}: empty record id in the ${o.id} row (--id ${o.id})`);
-        const other = recordOf.get(id);
-        if (current >= 0 && current === fileRecord && !records[current].named && (other === undefined || other === current)) {
-          // This file's record was opened by measurements before its id row: the id names it.
-          recordOf.delete(records[current].id);
-          records[current] = { id, where: where(r, kx), named: true };
-          recordOf.set(id, current);
-        } else current = startRecord(id, where(r, kx), true);
-        if (fileRecord < 0) fileRecord = current;
-        return;
-      } else if (current < 0) {
-        const name = o.id === undefined ? stem(src.fileName) : `${stem(src.fileName)} line ${table.lineNumbers[r]}`;
-        current = fileRecord = startRecord(name, `${src.fileName} line ${table.lineNumbers[r]}`, false);
-      }
-      if (variable === "") {
-        skippedEmpty++;
-        return;
-      }
-      let v = variableIndex.get(variable);
-      if (v === undefined) {
-        if (fixedVariables) {
-          ignored.set(variable, (ignored.get(variable) ?? 0) + 1);
-          return;
-        }
-        v = variableIndex.size;
-        variableIndex.set(variable, v);
-      }
-      const cell = row[kx];
-      let x = NaN;
-      if (!missing.isMissing(cell)) {
-        const d = decimalValue(cell);
-        if (d === undefined) {
-          const why = isInfinity(cell) ? "is not a finite number" : "is not a number";
-          throw new Error(`${where(r, kx)}: ${JSON.stringify(cell)} ${why} (variable ${JSON.stringify(variable)}); pass --na-values to read it as missing`);
-        }
-        x = d;
-      }
-      rec.push(current);
-      rowsOf.push(r);
-      vars.push(v);
-      vals.push(x);
-    });
-    const raw = readTimeColumn(
-      rowsOf.length,
-      (i) => {
-        const cell = table.rows[rowsOf[i]][kt];
-        return missing.isMissing(cell) ? undefined : cell;
-      },
-      (i) => where(rowsOf[i], kt),
-      { unit: o.timeUnit, expect: format },
-    );
-    if (rowsOf.length > 0) format = raw.format;
-    perFile.push({
-      fileName: src.fileName,
-      record: Int32Array.from(rec),
-      row: Int32Array.from(rowsOf),
-      variable: Int32Array.from(vars),
-      value: Float64Array.from(vals),
-      times: width === null ? raw : raw.binned(width),
-      lines: table.lineNumbers,
-      inputBase,
-    });
-  }
-  if (skippedEmpty > 0) o.note(`skipped ${skippedEmpty} row(s) with an empty ${columns.variable}`);
-  if (ignored.size > 0) {
-    const list = [...ignored].slice(0, 10).map(([v, n]) => `${v} (${n})`).join(", ");
-    o.note(`ignored ${[...ignored.values()].reduce((a, b) => a + b, 0)} measurement(s) of variable(s) the model was not trained on: ${list}${ignored.size > 10 ? ", ..." : ""}`);
+  const state: ReadState = {
+    records: new RecordBook(),
+    variableIndex: new Map((o.variables ?? []).map((v, i) => [v, i])),
+    fixedVariables: o.variables !== undefined,
+    inputStep: [],
+    inputFile: [],
+    inputLine: [],
+    skippedEmpty: 0,
+    ignored: new Map(),
+    format: o.timeFormat,
+  };
+  const perFile = sources.map((src) => readMeasurements(src, o, width, state));
+  if (state.skippedEmpty > 0) o.note(`skipped ${state.skippedEmpty} row(s) with an empty ${o.columns.variable}`);
+  if (state.ignored.size > 0) {
+    const list = [...state.ignored].slice(0, 10).map(([v, n]) => `${v} (${n})`).join(", ");
+    o.note(`ignored ${[...state.ignored.values()].reduce((a, b) => a + b, 0)} measurement(s) of variables that are neither features nor targets: ${list}${state.ignored.size > 10 ? ", ..." : ""}`);
   }
   if (perFile.every((f) => f.record.length === 0)) throw new Error(`${sources[0].fileName}${sources.length > 1 ? " and the other files" : ""}: no measurements`);
+  // Variables in a stable order (sorted), unless fixed by the caller.
+  const variables = state.fixedVariables ? [...o.variables!] : sortValues(state.variableIndex.keys());
+  const column = new Int32Array(state.variableIndex.size);
+  for (const [name, v] of state.variableIndex) column[v] = variables.indexOf(name);
+  const steps = collectSteps(perFile, state, column, variables.length);
+  return {
+    variables,
+    ...steps,
+    records: state.records.list.map(({ id, where }) => ({ id, where })),
+    inputStep: Int32Array.from(state.inputStep),
+    inputFile: state.inputFile,
+    inputLine: state.inputLine,
+  };
+}
 
-  // Variables in a stable order (sorted), unless fixed by a trained model.
-  const variables = fixedVariables ? [...o.variables!] : sortValues(variableIndex.keys());
-  const column = new Int32Array(variableIndex.size);
-  for (const [name, v] of variableIndex) column[v] = variables.indexOf(name);
-  const V = variables.length;
+/**
+ * Phase 1, one file: assigns every row to a record, reads its variable and value, and reads the times
+ * of the measurements (rounded down to --time-bin).
+ */
+function readMeasurements(src: LongSource, o: LongOptions, width: ExactTime | null, state: ReadState): FileMeasurements {
+  const { columns, missing } = o;
+  const table = parseCsv(src.text, src.fileName, { separator: o.separator ?? detectSeparator(src.text), trimColumnNames: true });
+  const col = (name: string, flag: string): number => {
+    const k = table.header.indexOf(name);
+    if (k < 0) throw new Error(`${src.fileName}: no column ${JSON.stringify(name)} (columns: ${table.header.join(", ")}); ${flag} names it`);
+    return k;
+  };
+  const kt = col(columns.time, "--long");
+  const kv = col(columns.variable, "--long");
+  const kx = col(columns.value, "--long");
+  const ks = o.sequence === undefined ? -1 : col(o.sequence, "--sequence");
+  const where = (r: number, k: number): string => cellWhere(src.fileName, table.lineNumbers[r], table.header[k]);
+  // A repeated header line (files concatenated with their headers) is not a measurement.
+  const isHeader = (row: string[]): boolean => row[kt].trim() === columns.time && row[kv].trim() === columns.variable;
+  const { records } = state;
+  const inputBase = state.inputStep.length;
+  const rec: number[] = [];
+  const rowsOf: number[] = [];
+  const vars: number[] = [];
+  const vals: number[] = [];
+  let current = -1;
+  table.rows.forEach((row, r) => {
+    state.inputFile.push(src.fileName);
+    state.inputLine.push(table.lineNumbers[r]);
+    state.inputStep.push(-1);
+    if (isHeader(row)) return;
+    const variable = row[kv].trim();
+    if (ks >= 0) {
+      const id = row[ks].trim();
+      if (id === "") throw new Error(`${where(r, ks)}: empty record id (--sequence ${o.sequence})`);
+      current = records.open(canonicalText(id), where(r, ks), true, true);
+    } else if (o.id !== undefined && variable === o.id) {
+      // An id row starts a record, or names the record its file opened with measurements before it.
+      const id = canonicalText(row[kx]);
+      if (id === "") throw new Error(`${where(r, kx)}: empty record id in the ${o.id} row (--id ${o.id})`);
+      if (!(current >= 0 && records.rename(current, id, where(r, kx)))) current = records.open(id, where(r, kx), true, false);
+      return;
+    } else if (current < 0) {
+      // Rows before any id row: a record of their own, named after the file.
+      const name = o.id === undefined ? stem(src.fileName) : `${stem(src.fileName)} line ${table.lineNumbers[r]}`;
+      current = records.open(name, `${src.fileName} line ${table.lineNumbers[r]}`, false, false);
+    }
+    if (variable === "") {
+      state.skippedEmpty++;
+      return;
+    }
+    let v = state.variableIndex.get(variable);
+    if (v === undefined) {
+      if (state.fixedVariables) {
+        state.ignored.set(variable, (state.ignored.get(variable) ?? 0) + 1);
+        return;
+      }
+      v = state.variableIndex.size;
+      state.variableIndex.set(variable, v);
+    }
+    const cell = row[kx];
+    let x = NaN;
+    if (!missing.isMissing(cell)) {
+      const d = decimalValue(cell);
+      if (d === undefined) {
+        const why = isInfinity(cell) ? "is not a finite number" : "is not a number";
+        throw new Error(`${where(r, kx)}: ${JSON.stringify(cell)} ${why} (variable ${JSON.stringify(variable)}); pass --na-values to read it as missing`);
+      }
+      x = d;
+    }
+    rec.push(current);
+    rowsOf.push(r);
+    vars.push(v);
+    vals.push(x);
+  });
+  const times = readTimeColumn(
+    rowsOf.length,
+    (i) => {
+      const cell = table.rows[rowsOf[i]][kt];
+      return missing.isMissing(cell) ? undefined : cell;
+    },
+    (i) => where(rowsOf[i], kt),
+    { unit: o.timeUnit, expect: state.format },
+  );
+  if (rowsOf.length > 0) state.format = times.format;
+  return {
+    fileName: src.fileName,
+    record: Int32Array.from(rec),
+    row: Int32Array.from(rowsOf),
+    variable: Int32Array.from(vars),
+    value: Float64Array.from(vals),
+    times: width === null ? times : times.binned(width),
+    lines: table.lineNumbers,
+    inputBase,
+  };
+}
 
-  // Phase 2: one step per (record, time); values of one variable in a step averaged.
-  const stepsOf: Map<string, number>[] = records.map(() => new Map());
+/** Phase 2: one step per record and time, the values of a variable within a step averaged. */
+function collectSteps(perFile: readonly FileMeasurements[], state: ReadState, column: Int32Array, V: number): Pick<PivotTable, "values" | "times" | "record" | "where"> {
+  const stepsOf: Map<number | string, number>[] = state.records.list.map(() => new Map());
   const stepRecord: number[] = [];
   const stepWhere: string[] = [];
   const stepTime: ExactTime[] = [];
-  let sums = new Float64Array(1024 * V);
-  let counts = new Uint32Array(1024 * V);
-  for (const f of perFile) {
+  // First the steps (so the value table is allocated once, at its size), then the values.
+  const stepOf = perFile.map((f) => {
+    const out = new Int32Array(f.record.length);
+    // Measurements of one step are usually consecutive rows: reuse the previous row's step then.
+    let lastRecord = -1;
+    let lastKey: number | string = NaN;
+    let lastStep = -1;
     for (let i = 0; i < f.record.length; i++) {
+      const record = f.record[i];
       const key = f.times.key(i);
-      const steps = stepsOf[f.record[i]];
-      let s = steps.get(key);
+      let s: number | undefined = record === lastRecord && key === lastKey ? lastStep : stepsOf[record].get(key);
       if (s === undefined) {
         s = stepRecord.length;
-        steps.set(key, s);
-        stepRecord.push(f.record[i]);
+        stepsOf[record].set(key, s);
+        stepRecord.push(record);
         stepWhere.push(`${f.fileName} line ${f.lines[f.row[i]]}`);
         stepTime.push(f.times.cell(i));
-        if ((s + 1) * V > sums.length) {
-          const grown = new Float64Array(sums.length * 2);
-          grown.set(sums);
-          sums = grown;
-          const grownCounts = new Uint32Array(counts.length * 2);
-          grownCounts.set(counts);
-          counts = grownCounts;
-        }
       }
-      inputStep[f.inputBase + f.row[i]] = s;
-      const x = f.value[i];
-      if (!Number.isNaN(x)) {
-        const at = s * V + column[f.variable[i]];
-        sums[at] += x;
-        counts[at]++;
-      }
+      lastRecord = record;
+      lastKey = key;
+      lastStep = s;
+      out[i] = s;
+      state.inputStep[f.inputBase + f.row[i]] = s;
     }
-  }
+    return out;
+  });
   const S = stepRecord.length;
   const values = new Float64Array(S * V);
-  for (let i = 0; i < S * V; i++) values[i] = counts[i] > 0 ? sums[i] / counts[i] : NaN;
+  const counts = new Uint32Array(S * V);
+  perFile.forEach((f, k) => {
+    for (let i = 0; i < f.record.length; i++) {
+      const x = f.value[i];
+      if (Number.isNaN(x)) continue;
+      const at = stepOf[k][i] * V + column[f.variable[i]];
+      values[at] += x;
+      counts[at]++;
+    }
+  });
+  for (let i = 0; i < S * V; i++) values[i] = counts[i] > 0 ? values[i] / counts[i] : NaN;
   const first = perFile.find((f) => f.record.length > 0)!;
-  const times = TimeColumn.fromCells(first.times.format, stepTime, first.times.secondsPerUnit);
-  return {
-    variables,
-    values,
-    times,
-    record: Int32Array.from(stepRecord),
-    records: records.map(({ id, where }) => ({ id, where })),
-    where: stepWhere,
-    inputStep: Int32Array.from(inputStep),
-    inputFile,
-    inputLine,
-  };
+  return { values, times: TimeColumn.fromCells(first.times.format, stepTime, first.times.secondsPerUnit), record: Int32Array.from(stepRecord), where: stepWhere };
 }

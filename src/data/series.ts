@@ -71,14 +71,14 @@ export function labelled(s: Series, t: number, targets: number): boolean {
   return true;
 }
 
-/** {@link meanStd} of one column over all steps of the series (NaN = skip), without copying it out. */
+/** {@link meanStd} of one column over all steps of the series (NaN = skip). */
 function columnStats(series: readonly Series[], pick: (s: Series, t: number) => number): { mean: number; std: number } {
-  const each = {
-    *[Symbol.iterator]() {
-      for (const s of series) for (let t = 0; t < s.length; t++) yield pick(s, t);
-    },
-  };
-  return meanStd(each);
+  let n = 0;
+  for (const s of series) n += s.length;
+  const column = new Float64Array(n);
+  let i = 0;
+  for (const s of series) for (let t = 0; t < s.length; t++) column[i++] = pick(s, t);
+  return meanStd(column);
 }
 
 /** Scaling statistics from the training series (whole series, so overlapping windows do not reweight rows). */

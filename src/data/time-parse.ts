@@ -63,14 +63,15 @@ function parseNumber(s: string): ExactTime | null {
   return { format: "number", int: integer(digits, m[1] === "-"), scale };
 }
 
-function parseDuration(s: string, invalid: (what: string) => never): ExactTime | null {
+/** A duration, null when `s` is not one, or the name of the part that is out of range. */
+function parseDuration(s: string): ExactTime | null | "minutes" | "seconds" {
   const m = DURATION.exec(s);
   if (m === null) return null;
   const days = m[1] === undefined ? 0 : Number(m[1]);
   const [hours, minutes] = [Number(m[2]), Number(m[3])];
   const seconds = m[4] === undefined ? 0 : Number(m[4]);
-  if (minutes > 59) invalid("minutes");
-  if (seconds > 59) invalid("seconds");
+  if (minutes > 59) return "minutes";
+  if (seconds > 59) return "seconds";
   const whole = ((days * 24 + hours) * 60 + minutes) * 60 + seconds;
   return withFraction("duration", whole, m[5] ?? "");
 }
@@ -91,17 +92,36 @@ export const TIME_SHAPES = "a number, an ISO 8601 date-time such as 2012-10-02T0
  * caller's business (a row without a time cannot be placed).
  */
 export function parseTimeExact(value: string, where: string): ExactTime {
+  const t = readTime(value);
+  if (typeof t === "string") throw new Error(`${where}: ${t}`);
+  return t;
+}
+
+/** One time cell, or what is wrong with it (a message after "file line N, column "t": "). */
+function readTime(value: string): ExactTime | string {
   const s = value.trim();
-  const invalid = (what: string): never => {
-    throw new Error(`${where}: invalid ${what} in time ${JSON.stringify(value)}`);
-  };
   const n = parseNumber(s);
   if (n !== null) return n;
-  const d = parseDuration(s, invalid);
+  const d = parseDuration(s);
+  if (typeof d === "string") return `invalid ${d} in time ${JSON.stringify(value)}`;
   if (d !== null) return d;
-  const iso = parseIsoDateTime(s, invalid);
-  if (iso !== null) return withFraction("datetime", iso.seconds, iso.fraction);
-  throw new Error(`${where}: expected a time (${TIME_SHAPES}), got ${JSON.stringify(value)}`);
+  try {
+    const iso = parseIsoDateTime(s, (what) => {
+      throw new InvalidPart(what);
+    });
+    if (iso !== null) return withFraction("datetime", iso.seconds, iso.fraction);
+  } catch (e) {
+    if (e instanceof InvalidPart) return `invalid ${e.part} in time ${JSON.stringify(value)}`;
+    throw e;
+  }
+  return `expected a time (${TIME_SHAPES}), got ${JSON.stringify(value)}`;
+}
+
+/** A date-time with a part out of range (month 13, ...), caught where the cell's position is known. */
+class InvalidPart extends Error {
+  constructor(readonly part: string) {
+    super(part);
+  }
 }
 
 /**
@@ -137,7 +157,14 @@ export class TimeColumn {
         }
       }
     }
-    if (safe) return new TimeColumn(format, scale, secondsPerUnit, Float64Array.from(cells, (c) => (c.scale === scale && typeof c.int === "number" ? c.int : Number(rescale(c, scale)))), null);
+    if (safe) {
+      const small = new Float64Array(cells.length);
+      for (let i = 0; i < cells.length; i++) {
+        const c = cells[i];
+        small[i] = c.scale === scale && typeof c.int === "number" ? c.int : Number(rescale(c, scale));
+      }
+      return new TimeColumn(format, scale, secondsPerUnit, small, null);
+    }
     return new TimeColumn(format, scale, secondsPerUnit, null, cells.map((c) => rescale(c, scale)));
   }
 
@@ -146,9 +173,9 @@ export class TimeColumn {
     return { format: this.format, int: this.small ? this.small[i] : this.big![i], scale: this.scale };
   }
 
-  /** A string that is equal for equal times (for maps). */
-  key(i: number): string {
-    return this.small ? String(this.small[i]) : this.big![i].toString();
+  /** A map key that is equal for equal times. */
+  key(i: number): number | string {
+    return this.small ? this.small[i] : this.big![i].toString();
   }
 
   /** <0, 0, >0 as row a's time is before, equal to or after row b's. */
@@ -188,6 +215,16 @@ export class TimeColumn {
       const r = ((v % w) + w) % w;
       return v - r;
     };
+    if (this.small && scale === this.scale && w <= BigInt(Number.MAX_SAFE_INTEGER)) {
+      // Safe integers: the same floor in plain numbers (exact below 2^53), without a bigint per row.
+      const width = Number(w);
+      const small = new Float64Array(this.small.length);
+      for (let i = 0; i < small.length; i++) {
+        const v = this.small[i];
+        small[i] = v - (((v % width) + width) % width);
+      }
+      return new TimeColumn(this.format, scale, this.secondsPerUnit, small, null);
+    }
     const values: bigint[] = [];
     for (let i = 0; i < this.length; i++) values.push(floorTo((this.small ? BigInt(this.small[i]) : this.big![i]) * up));
     const cells = values.map((int) => ({ format: this.format, int, scale }));
@@ -262,7 +299,8 @@ export function readTimeColumn(count: number, cell: (i: number) => string | unde
   for (let i = 0; i < count; i++) {
     const text = cell(i);
     if (text === undefined) throw new Error(`${where(i)}: missing time value (each row needs a time to be placed in its sequence)`);
-    const t = parseTimeExact(text, where(i));
+    const t = readTime(text);
+    if (typeof t === "string") throw new Error(`${where(i)}: ${t}`);
     if (first < 0) {
       first = i;
       if (o.expect !== undefined && t.format !== o.expect) {
