@@ -318,13 +318,14 @@ export const DATA_FLAGS = {
 } as const;
 
 /** The usage lines of {@link DATA_FLAGS}. */
-export const DATA_USAGE = `  --categorical COLS     one-hot encode these columns  --numeric COLS   refuse text in these (default: text columns are one-hot)
+export const DATA_USAGE = `  --categorical COLS     one-hot encode these columns     --numeric COLS    refuse text in these columns
+                         (default: columns of text are one-hot encoded with the training split's values)
   --na-values LIST       missing-value tokens besides empty cells (default NA,N/A,NaN,nan,null,NULL,None,?)
-  --sep ,|;|tab          field separator (default: from the header)
-  --time-unit s|ms|us|ns|min|h|d  unit of numeric times   --time-bin WIDTH  merge times into steps (e.g. 1h, 30min)
-  --duplicate-times merge|keep|error  rows of a sequence at one time (default merge: average)
-  --long TIME,VARIABLE,VALUE  one measurement per row (DATA may be a directory of record files)
-  --outcomes FILE --id COL  per-sequence targets from FILE, joined on the sequence / record id COL`;
+  --sep CHAR             field separator: , ; tab | ... (default: read from the header)
+  --time-unit UNIT       s|ms|us|ns|min|h|d of numeric times  --time-bin WIDTH  one step per interval (1h, 30min)
+  --duplicate-times merge|keep|error  rows of a sequence at one time (default merge: averaged)
+  --long TIME,VAR,VALUE  one measurement per row (DATA may then be a directory of record files)
+  --outcomes FILE --id COL  per-sequence targets from FILE, joined on the sequence (record) id in COL`;
 
 /** The options of {@link DATA_FLAGS}, checked. */
 export function dataFlagOptions(flags: Record<string, string | boolean | undefined>, usage: string): Partial<ReadDataOptions> {

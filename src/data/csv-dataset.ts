@@ -437,7 +437,7 @@ function readFiles(job: CsvJob, input: DataInput): { main: RawFile; validFile: R
   }
   if (options.outcomes) {
     for (const raw of [main, ...(validFile ? [validFile] : [])]) {
-      const { unmatched, rows } = joinOutcomes(raw, options.outcomes, options.id!, job.targetNames, job.task, job.missing, job.allowMissing);
+      const { unmatched, rows } = joinOutcomes(raw, options.outcomes, options.id!, job.targetNames, job.missing, job.allowMissing);
       const matched = raw.groups.length - unmatched.length;
       job.note(`${options.outcomes.fileName}: ${matched} of ${raw.groups.length} sequence(s) of ${raw.fileName} found in its ${rows} row(s) (--id ${options.id})`);
       if (unmatched.length > 0 && !job.allowMissing) {

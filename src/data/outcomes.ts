@@ -5,7 +5,6 @@
  * unlabelled; rows without a sequence are ignored (so a subset of the records can be used).
  */
 import { detectSeparator, parseCsv } from "../io/csv.js";
-import type { Task } from "./dataset.js";
 import { type MissingTokens, canonicalText, cellWhere, decimalValue } from "./cells.js";
 import type { RawFile } from "./raw-file.js";
 
@@ -15,10 +14,10 @@ export interface OutcomesSource {
 }
 
 /**
- * Writes the outcome of every group of `raw` into its last row (in time order) and returns how many
- * sequences found no row. `targets` are columns of the outcomes table.
+ * Writes the outcome of every group of `raw` into its last row (in time order): class labels or numbers,
+ * as `raw` holds them. `targets` are columns of the outcomes table. Returns the sequences without a row.
  */
-export function joinOutcomes(raw: RawFile, src: OutcomesSource, id: string, targets: readonly string[], task: Task, missing: MissingTokens, allowMissingTarget: boolean): { unmatched: string[]; rows: number } {
+export function joinOutcomes(raw: RawFile, src: OutcomesSource, id: string, targets: readonly string[], missing: MissingTokens, allowMissingTarget: boolean): { unmatched: string[]; rows: number } {
   const table = parseCsv(src.text, src.fileName, { separator: detectSeparator(src.text), trimColumnNames: true });
   const column = (name: string, flag: string): number => {
     const k = table.header.indexOf(name);

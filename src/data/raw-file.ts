@@ -190,7 +190,7 @@ function numericCell(cell: string, fileName: string, table: CsvTable, r: number,
   const v = decimalValue(cell);
   if (v !== undefined) return v;
   const line = table.lineNumbers[r];
-  if (isInfinity(cell)) throw new Error(`${cellWhere(fileName, line, table.header[k])}: ${quote(cell)} is not a finite number`);
+  if (isInfinity(cell)) throw new Error(`${cellWhere(fileName, line, table.header[k])}: ${quote(cell)} is not a finite number (pass --na-values to read it as missing)`);
   throw textInNumericColumn(fileName, line, table.header[k], cell, advice);
 }
 
