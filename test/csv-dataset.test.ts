@@ -286,7 +286,7 @@ describe("csvToDataset: classification", () => {
 
 describe("csvToDataset: errors name file, line and column", () => {
   test("missing target column lists the columns", () => {
-    assert.throws(() => csvToDataset("a,b,c\n1,2,3\n", "data.csv", { target: "temp" }), /^Error: data\.csv: no column "temp" \(columns: a, b, c\)$/);
+    assert.throws(() => csvToDataset("a,b,c\n1,2,3\n", "data.csv", { target: "temp" }), /^Error: data\.csv: no column "temp" \(columns: a, b, c\); --target names it$/);
     assert.throws(() => csvToDataset("a,b,c\n1,2,3\n", "data.csv", { target: "a", time: "when" }), /data\.csv: no column "when" \(columns: a, b, c\)/);
   });
 
@@ -305,11 +305,14 @@ describe("csvToDataset: errors name file, line and column", () => {
 
   test("two rows of one sequence at the same time", () => {
     const csv = "id,t,x,y\na,2024-01-01T00:00:00Z,1,1\na,2024-01-01T00:00:00Z,2,2\n";
-    assert.throws(() => csvToDataset(csv, "dup.csv", { target: "y", time: "t", sequence: "id" }), /dup\.csv lines 2 and 3: sequence "a" has two rows at the same time/);
+    assert.throws(
+      () => csvToDataset(csv, "dup.csv", { target: "y", time: "t", sequence: "id", duplicateTimes: "error" }),
+      /dup\.csv lines 2 and 3: sequence "a" has two rows at the same time \(column "t": "2024-01-01T00:00:00Z"\); pass --duplicate-times merge .* or --duplicate-times keep/,
+    );
   });
 
   test("bad time and sequence cells, bad options", () => {
-    assert.throws(() => csvToDataset("t,x,y\nyesterday,1,1\n", "t.csv", { target: "y", time: "t" }), /t\.csv line 2, column "t": expected a number or an ISO 8601/);
+    assert.throws(() => csvToDataset("t,x,y\nyesterday,1,1\n", "t.csv", { target: "y", time: "t" }), /t\.csv line 2, column "t": expected a time \(a number, an ISO 8601 date-time .*\), got "yesterday"/);
     assert.throws(() => csvToDataset("s,x,y\n,1,1\n", "s.csv", { target: "y", sequence: "s" }), /s\.csv line 2, column "s": empty sequence id/);
     assert.throws(() => csvToDataset("x,y\n1,1\n", "o.csv", { target: "y", window: 0 }), /window must be an integer >= 1, got 0/);
     assert.throws(() => csvToDataset("x,y\n1,1\n", "o.csv", { target: "y" , validSplit: 0.5 }), /cannot split the file \(1 rows\)/);

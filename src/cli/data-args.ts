@@ -4,7 +4,11 @@
  * eval / predict prepare new data the same way from it.
  */
 import type { CheckpointExtras } from "../train/checkpoint.js";
+import type { CategoricalColumn } from "../data/categorical.js";
 import { type PreparedCsv, csvFileToDataset } from "../data/csv-dataset.js";
+import { type LongColumns, parseLongSpec } from "../data/long-format.js";
+import { DUPLICATE_TIMES, type DuplicateTimes } from "../data/time-order.js";
+import { isTimeUnit, type TimeFormat, type TimeUnit } from "../data/time-parse.js";
 import type { SequenceDataset, TargetMode, Task } from "../data/dataset.js";
 import type { Normalization } from "../data/normalization.js";
 import { npyToDataset } from "../data/npy-dataset.js";
@@ -24,6 +28,18 @@ export interface DataPreparation {
   missingMask: boolean;
   classes?: string[];
   timeKind?: "elapsed" | "absolute";
+  /** categorical input columns and their vocabularies, in column order */
+  categorical?: CategoricalColumn[];
+  naValues?: string[];
+  separator?: string;
+  timeUnit?: TimeUnit;
+  timeFormat?: TimeFormat;
+  duplicateTimes?: DuplicateTimes;
+  timeBin?: string;
+  long?: LongColumns;
+  id?: string;
+  /** targets came from an outcomes file (joined on `id`): eval needs one too */
+  outcomes?: boolean;
 }
 
 export interface PreparedData {
@@ -63,6 +79,20 @@ export interface ReadDataOptions {
   /** no standardisation and raw elapsed times (models trained elsewhere) */
   normalizeRaw?: boolean;
   onWarning?: (m: string) => void;
+  onNote?: (m: string) => void;
+  /** cells, columns and times (see DATA_FLAGS) */
+  categorical?: string[];
+  numeric?: string[];
+  categories?: CategoricalColumn[];
+  naValues?: string[];
+  separator?: string;
+  timeUnit?: TimeUnit;
+  timeFormat?: TimeFormat;
+  duplicateTimes?: DuplicateTimes;
+  timeBin?: string;
+  long?: LongColumns;
+  id?: string;
+  outcomesFile?: string;
 }
 
 export function readData(o: ReadDataOptions): PreparedData {
@@ -102,6 +132,19 @@ export function readData(o: ReadDataOptions): PreparedData {
     classes: o.classes,
     allowMissingTarget: o.allowMissingTarget,
     onWarning: o.onWarning,
+    onNote: o.onNote,
+    categorical: o.categorical,
+    numeric: o.numeric,
+    categories: o.categories,
+    naValues: o.naValues,
+    separator: o.separator,
+    timeUnit: o.timeUnit,
+    timeFormat: o.timeFormat,
+    duplicateTimes: o.duplicateTimes,
+    timeBin: o.timeBin,
+    long: o.long,
+    id: o.id,
+    outcomesFile: o.outcomesFile,
     ...(o.normalizeRaw ? { normalize: false, timeScale: 1 } : {}),
   });
   const preparation: DataPreparation = {
@@ -116,6 +159,16 @@ export function readData(o: ReadDataOptions): PreparedData {
     stride: o.stride,
     missingMask: p.missingMask,
     classes: p.classes,
+    ...(p.categorical.length > 0 ? { categorical: p.categorical } : {}),
+    ...(o.naValues ? { naValues: o.naValues } : {}),
+    ...(o.separator ? { separator: o.separator } : {}),
+    ...(o.timeUnit ? { timeUnit: o.timeUnit } : {}),
+    ...(p.timeFormat ? { timeFormat: p.timeFormat } : {}),
+    ...(o.duplicateTimes ? { duplicateTimes: o.duplicateTimes } : {}),
+    ...(o.timeBin ? { timeBin: o.timeBin } : {}),
+    ...(o.long ? { long: o.long } : {}),
+    ...(o.id ? { id: o.id } : {}),
+    ...(o.outcomesFile ? { outcomes: true } : {}),
   };
   return { ...prepared(p, preparation, p.warnings), csv: p };
 }
@@ -130,6 +183,10 @@ function prepared(p: Omit<PreparedData, "preparation" | "warnings" | "csv">, pre
 export interface DataOverrides {
   yFile?: string;
   timeFile?: string;
+  /** per-sequence targets for a model trained with --outcomes (eval) */
+  outcomesFile?: string;
+  onWarning?: (m: string) => void;
+  onNote?: (m: string) => void;
   target?: string[];
   features?: string[];
   time?: string;
@@ -161,12 +218,18 @@ export function readDataForModel(file: string, extras: CheckpointExtras, modelFi
       allowMissingTarget,
       yFile: o.yFile,
       timeFile: o.timeFile,
+      onWarning: o.onWarning,
+      onNote: o.onNote,
     });
   }
   if (o.target || o.features || o.time || o.sequence || o.task) {
     throw new CliError(`${modelFile} stores how its data was prepared; --target, --features, --time, --sequence and --task are only for checkpoints without it`, 2);
   }
   if (!extras.normalization) throw new CliError(`${modelFile}: the checkpoint has no normalization metadata`);
+  checkPreparation(prep, modelFile);
+  if (prep.outcomes && !o.outcomesFile && !allowMissingTarget) {
+    throw new CliError(`${modelFile} was trained with targets from an outcomes file joined on ${prep.id}: pass --outcomes FILE`, 2);
+  }
   return readData({
     file,
     target: prep.target,
@@ -184,16 +247,46 @@ export function readDataForModel(file: string, extras: CheckpointExtras, modelFi
     yFile: o.yFile,
     timeFile: o.timeFile,
     timeKind: prep.timeKind,
+    categories: prep.categorical ?? [],
+    naValues: prep.naValues,
+    separator: prep.separator,
+    timeUnit: prep.timeUnit,
+    timeFormat: prep.timeFormat,
+    duplicateTimes: prep.duplicateTimes,
+    timeBin: prep.timeBin,
+    long: prep.long,
+    id: prep.id,
+    outcomesFile: o.outcomesFile,
+    onWarning: o.onWarning,
+    onNote: o.onNote,
   });
 }
 
-/** The column flags eval and predict accept for checkpoints without a data preparation. */
+/** Light checks of the stored entries this file reads back (a damaged file gets a message naming it). */
+function checkPreparation(prep: DataPreparation, modelFile: string): void {
+  const bad = (what: string, value: unknown): never => {
+    throw new CliError(`${modelFile}: metadata entry "data": "${what}" is not valid (${JSON.stringify(value)})`);
+  };
+  const strings = (v: unknown): boolean => Array.isArray(v) && v.every((x) => typeof x === "string");
+  if (prep.categorical !== undefined && !(Array.isArray(prep.categorical) && prep.categorical.every((c) => typeof c?.column === "string" && strings(c.values)))) bad("categorical", prep.categorical);
+  if (prep.naValues !== undefined && !strings(prep.naValues)) bad("naValues", prep.naValues);
+  if (prep.timeUnit !== undefined && !isTimeUnit(prep.timeUnit)) bad("timeUnit", prep.timeUnit);
+  if (prep.duplicateTimes !== undefined && !DUPLICATE_TIMES.includes(prep.duplicateTimes)) bad("duplicateTimes", prep.duplicateTimes);
+  if (prep.timeFormat !== undefined && !["number", "datetime", "duration"].includes(prep.timeFormat)) bad("timeFormat", prep.timeFormat);
+  if (prep.long !== undefined && !(typeof prep.long?.time === "string" && typeof prep.long.variable === "string" && typeof prep.long.value === "string")) bad("long", prep.long);
+}
+
+/**
+ * The data flags eval and predict accept: the columns, for checkpoints without a data preparation, and
+ * the per-sequence targets of a model trained with --outcomes.
+ */
 export const COLUMN_FLAGS = {
   target: { type: "string" },
   features: { type: "string" },
   time: { type: "string" },
   sequence: { type: "string" },
   task: { type: "string" },
+  outcomes: { type: "string" },
 } as const;
 
 export function columnOverrides(flags: Record<string, string | boolean | undefined>, usage: string): DataOverrides {
@@ -206,5 +299,70 @@ export function columnOverrides(flags: Record<string, string | boolean | undefin
   if (typeof flags.time === "string") o.time = flags.time;
   if (typeof flags.sequence === "string") o.sequence = flags.sequence;
   if (task) o.task = task;
+  if (typeof flags.outcomes === "string") o.outcomesFile = flags.outcomes;
+  return o;
+}
+
+/** How `ncps train` reads cells, columns and times (besides --target, --features, --time, --sequence). */
+export const DATA_FLAGS = {
+  categorical: { type: "string" },
+  numeric: { type: "string" },
+  "na-values": { type: "string" },
+  sep: { type: "string" },
+  "time-unit": { type: "string" },
+  "duplicate-times": { type: "string" },
+  "time-bin": { type: "string" },
+  long: { type: "string" },
+  outcomes: { type: "string" },
+  id: { type: "string" },
+} as const;
+
+/** The usage lines of {@link DATA_FLAGS}. */
+export const DATA_USAGE = `  --categorical COLS     one-hot encode these columns     --numeric COLS    refuse text in these columns
+                         (default: columns of text are one-hot encoded with the training split's values)
+  --na-values LIST       missing-value tokens besides empty cells (default NA,N/A,NaN,nan,null,NULL,None,?)
+  --sep CHAR             field separator: , ; tab | ... (default: read from the header)
+  --time-unit UNIT       s|ms|us|ns|min|h|d of numeric times  --time-bin WIDTH  one step per interval (1h, 30min)
+  --duplicate-times merge|keep|error  rows of a sequence at one time (default merge: averaged)
+  --long TIME,VAR,VALUE  one measurement per row (DATA may then be a directory of record files)
+  --outcomes FILE --id COL  per-sequence targets from FILE, joined on the sequence (record) id in COL`;
+
+/** The options of {@link DATA_FLAGS}, checked. */
+export function dataFlagOptions(flags: Record<string, string | boolean | undefined>, usage: string): Partial<ReadDataOptions> {
+  const list = (v: string | boolean | undefined) => (typeof v === "string" ? v.split(",").map((x) => x.trim()).filter(Boolean) : undefined);
+  const str = (name: string) => (typeof flags[name] === "string" ? (flags[name] as string) : undefined);
+  const o: Partial<ReadDataOptions> = {};
+  if (str("categorical") !== undefined) o.categorical = list(flags.categorical);
+  if (str("numeric") !== undefined) o.numeric = list(flags.numeric);
+  // "--na-values ''" leaves only empty cells missing.
+  if (str("na-values") !== undefined) o.naValues = str("na-values")!.split(",").map((x) => x.trim()).filter(Boolean);
+  const sep = str("sep");
+  if (sep !== undefined) {
+    const named: Record<string, string> = { tab: "\t", "\\t": "\t", comma: ",", semicolon: ";" };
+    const value = named[sep] ?? sep;
+    if (value.length !== 1 || value === '"') throw new CliError(`--sep must be one character (or tab), got '${sep}'`, 2, usage);
+    o.separator = value;
+  }
+  const unit = str("time-unit");
+  if (unit !== undefined) {
+    if (!isTimeUnit(unit)) throw new CliError(`--time-unit must be one of s, ms, us, ns, min, h, d, got '${unit}'`, 2, usage);
+    o.timeUnit = unit;
+  }
+  const dup = str("duplicate-times");
+  if (dup !== undefined) {
+    if (!(DUPLICATE_TIMES as readonly string[]).includes(dup)) throw new CliError(`--duplicate-times must be one of ${DUPLICATE_TIMES.join(", ")}, got '${dup}'`, 2, usage);
+    o.duplicateTimes = dup as DuplicateTimes;
+  }
+  if (str("time-bin") !== undefined) o.timeBin = str("time-bin");
+  const long = str("long");
+  if (long !== undefined) {
+    try {
+      o.long = parseLongSpec(long);
+    } catch (e) {
+      throw new CliError((e as Error).message, 2, usage);
+    }
+  }
+  if (str("outcomes") !== undefined) o.outcomesFile = str("outcomes");
+  if (str("id") !== undefined) o.id = str("id");
   return o;
 }

@@ -76,7 +76,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   if (backend !== "wasm" && backend !== "reference") throw new CliError(`--backend must be wasm or reference, got '${backend}'`, 2, USAGE);
   const [modelFile, dataFile] = positionals;
   const { model, extras } = loadCheckpoint(modelFile, { backend });
-  const data = readDataForModel(dataFile, extras, modelFile, false, { yFile: flags.y as string | undefined, timeFile: flags["time-file"] as string | undefined, ...columnOverrides(flags, USAGE) });
+  const data = readDataForModel(dataFile, extras, modelFile, false, { yFile: flags.y as string | undefined, timeFile: flags["time-file"] as string | undefined, ...columnOverrides(flags, USAGE), onWarning: (m) => io.err(`warning: ${m}\n`) });
   const ds = data.train;
   const report = evaluationReport(model, ds, { targetStd: data.normalization.targetStd });
   const classNames = data.classes ?? Array.from({ length: report.classes?.confusion.length ?? 0 }, (_, k) => String(k));

@@ -5,18 +5,19 @@
  * labels in the target column by that name). Rows that no sequence covers (e.g. dropped by windowing)
  * get empty cells.
  */
-import { readFileSync } from "node:fs";
-import { predictionsByRow } from "../data/csv-dataset.js";
+import { type PreparedCsv, predictionsByRow } from "../data/csv-dataset.js";
+import { readLongSources } from "../data/long-format.js";
 import { denormalizeTargets } from "../data/normalization.js";
-import { parseCsv, writeCsv } from "../io/csv.js";
+import { type CsvCell, detectSeparator, parseCsv, writeCsv } from "../io/csv.js";
 import { writeFileAtomic } from "../io/atomic.js";
+import { readTextFile } from "../io/text-file.js";
 import { saveNpy } from "../io/npy.js";
 import { loadCheckpoint } from "../train/checkpoint.js";
 import { predictDataset } from "../train/evaluate.js";
-import { COLUMN_FLAGS, columnOverrides, readDataForModel } from "./data-args.js";
+import { COLUMN_FLAGS, type DataPreparation, columnOverrides, readDataForModel } from "./data-args.js";
 import { CliError, type CliIO, parseArgs } from "./util.js";
 
-const USAGE = `usage: ncps predict MODEL.safetensors DATA.csv [--out PRED.csv] [--backend wasm|reference]
+const USAGE = `usage: ncps predict MODEL.safetensors DATA.csv|DIR [--out PRED.csv] [--backend wasm|reference]
        [--target NAMES --features COLS --time COL --sequence COL --task regress|classify]  (checkpoints not written by ncps train)
        ncps predict MODEL.safetensors X.npy [--time-file T.npy] --out PRED.npy`;
 
@@ -38,7 +39,11 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   if (backend !== "wasm" && backend !== "reference") throw new CliError(`--backend must be wasm or reference, got '${backend}'`, 2, USAGE);
   const [modelFile, dataFile] = positionals;
   const { model, extras } = loadCheckpoint(modelFile, { backend });
-  const data = readDataForModel(dataFile, extras, modelFile, true, { timeFile: flags["time-file"] as string | undefined, ...columnOverrides(flags, USAGE) });
+  const data = readDataForModel(dataFile, extras, modelFile, true, {
+    timeFile: flags["time-file"] as string | undefined,
+    ...columnOverrides(flags, USAGE),
+    onWarning: (m) => io.err(`warning: ${m}\n`),
+  });
   const ds = data.train;
   const width = model.outputSize;
   const raw = predictDataset(model, ds, { mode: ds.targetMode });
@@ -54,23 +59,69 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     io.err(`wrote ${out} (${shape.join(" x ")})\n`);
     return 0;
   }
-  const perRow = predictionsByRow(data.csv, { train: values }, width);
-  const rowsOut = classify ? perRow : denormalizeTargets(perRow, data.normalization, width);
   const classes = data.classes ?? Array.from({ length: width }, (_, k) => String(k));
   const names = classify ? classes.map((c) => `prob_${c}`) : data.targetNames.map((t) => `pred_${t}`);
-  const { header, rows } = parseCsv(readFileSync(dataFile, "utf8"), dataFile);
-  const cells = (r: number) => Array.from({ length: width }, (_, k) => (Number.isNaN(rowsOut[r * width + k]) ? "" : String(rowsOut[r * width + k])));
-  const mostProbable = (r: number): string => {
+  // classification also names the most probable class, so a reader (and `ncps plot`) need not compute it
+  const outNames = classify ? [...names, `pred_${data.targetNames[0]}`] : names;
+  const cell = (v: number): string => (Number.isNaN(v) ? "" : String(v));
+  const mostProbable = (v: ArrayLike<number>, r: number): string => {
     let best = -1;
-    for (let k = 0; k < width; k++) if (!Number.isNaN(rowsOut[r * width + k]) && (best < 0 || rowsOut[r * width + k] > rowsOut[r * width + best])) best = k;
+    for (let k = 0; k < width; k++) if (!Number.isNaN(v[r * width + k]) && (best < 0 || v[r * width + k] > v[r * width + best])) best = k;
     return best < 0 ? "" : classes[best];
   };
-  if (classify) names.push(`pred_${data.targetNames[0]}`);
-  const outRows = rows.map((row, r) => [...row, ...cells(r), ...(classify ? [mostProbable(r)] : [])]);
-  const text = writeCsv([...header, ...names], outRows);
+  const outputs = (v: ArrayLike<number>, r: number): CsvCell[] => [...names.map((_, k) => cell(v[r * width + k])), ...(classify ? [mostProbable(v, r)] : [])];
+  const prep = extras.data as DataPreparation | undefined;
+  let header: string[];
+  let outRows: CsvCell[][];
+  if (prep?.outcomes) {
+    // Targets per sequence (joined from an outcomes table): one row per sequence, like that table.
+    const perSequence = sequencePredictions(data.csv, values, width);
+    const inUnits = classify ? perSequence : denormalizeTargets(perSequence, data.normalization, width);
+    header = [prep.id ?? "sequence", ...outNames];
+    outRows = data.csv.sequenceIds.map((id, q) => [id, ...outputs(inUnits, q)]);
+  } else {
+    const perRow = predictionsByRow(data.csv, { train: values }, width);
+    const rowsOut = classify ? perRow : denormalizeTargets(perRow, data.normalization, width);
+    const input = readInputRows(dataFile, prep);
+    header = [...input.header, ...outNames];
+    outRows = input.rows.map((row, r) => [...row, ...outputs(rowsOut, r)]);
+  }
+  const text = writeCsv(header, outRows);
   if (out) {
     writeFileAtomic(out, text);
-    io.err(`wrote ${out} (${rows.length} rows, columns ${names.join(", ")})\n`);
+    io.err(`wrote ${out} (${outRows.length} rows, columns ${names.join(", ")})\n`);
   } else io.out(text);
   return 0;
+}
+
+/** The data rows of the input, as read for training (a directory of long-format files gets a leading "file" column). */
+function readInputRows(dataFile: string, prep: DataPreparation | undefined): { header: string[]; rows: string[][] } {
+  const read = (text: string, fileName: string) => parseCsv(text, fileName, { separator: prep?.separator ?? detectSeparator(text), trimColumnNames: true });
+  if (!prep?.long) return read(readTextFile(dataFile, "data file"), dataFile);
+  const sources = readLongSources(dataFile);
+  if (sources.length === 1) return read(sources[0].text, sources[0].fileName);
+  let header: string[] = [];
+  const rows: string[][] = [];
+  for (const src of sources) {
+    const t = read(src.text, src.fileName);
+    if (header.length > 0 && t.header.join("\u0000") !== header.slice(1).join("\u0000")) {
+      throw new Error(`${src.fileName}: its columns (${t.header.join(", ")}) differ from those of ${sources[0].fileName} (${header.slice(1).join(", ")})`);
+    }
+    header = ["file", ...t.header];
+    for (const row of t.rows) rows.push([src.fileName, ...row]);
+  }
+  return { header, rows };
+}
+
+/** Per sequence of the file: the output of its last step (per-step outputs) or of its sequence ("last"). */
+function sequencePredictions(csv: PreparedCsv, values: Float64Array, width: number): Float64Array {
+  const { split, step } = csv.sequenceOwner;
+  const out = new Float64Array(split.length * width).fill(NaN);
+  const L = csv.train.steps;
+  for (let q = 0; q < split.length; q++) {
+    if (split[q] !== 0) continue;
+    const at = csv.targetMode === "per_step" ? step[q] : Math.floor(step[q] / L);
+    for (let k = 0; k < width; k++) out[q * width + k] = values[at * width + k];
+  }
+  return out;
 }

@@ -7,7 +7,7 @@ import { ODE_SOLVERS, type OdeSolverName } from "../models/ode-solver.js";
 import type { RecurrentModel } from "../models/recurrent.js";
 import { fit, type BatchInfo, type EpochInfo } from "../train/trainer.js";
 import { CliError, type CliIO, intFlag, numFlag, parseArgs } from "./util.js";
-import { readData } from "./data-args.js";
+import { DATA_FLAGS, DATA_USAGE, dataFlagOptions, readData } from "./data-args.js";
 import { StagedOutput } from "./staged-output.js";
 import { checkTrainable, checkTrainFlags, describeSplit, longSequenceWarning } from "./train-checks.js";
 
@@ -16,10 +16,11 @@ const USAGE = `usage: ncps train DATA.csv --target COL[,COL] --out MODEL.safeten
 
 data:
   --target COLS          target column(s)                 --features COLS   input columns (default: the rest)
-  --time COL             timestamp column (numbers or ISO dates): elapsed times become the model's timespans
+  --time COL             timestamp column (numbers, ISO date-times, durations): elapsed times become the timespans
   --sequence COL         groups rows into separate series (e.g. one per patient or sensor)
   --task regress|classify (default regress)               --target-mode per_step|last
   --window N --stride N  cut series into windows          --valid FILE | --valid-split 0.2
+${DATA_USAGE}
 model:
   --model cfc|cfc-no_gate|cfc-pure|cfc-mixed|ltc|lstm|gru|ct-rnn|gru-ode|ode-rnn|ode-lstm (default cfc)
   --units N (default 32)  --wiring autoncp:UNITS[:SPARSITY]  --backbone-units N (64) --backbone-layers N (1)
@@ -48,6 +49,7 @@ const FLAGS = {
   y: { type: "string" },
   "time-file": { type: "string" },
   "time-kind": { type: "string" },
+  ...DATA_FLAGS,
   model: { type: "string", default: "cfc" },
   units: { type: "string", default: "32" },
   wiring: { type: "string" },
@@ -216,6 +218,8 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     timeFile: flags["time-file"] as string | undefined,
     timeKind: timeKind as "elapsed" | "absolute" | undefined,
     onWarning: (m) => say(`warning: ${m}\n`),
+    onNote: (m) => say(`${m}\n`),
+    ...dataFlagOptions(flags, USAGE),
   });
   const train = data.train;
   checkTrainable(data, validSplit !== undefined);

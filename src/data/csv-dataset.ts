@@ -1,25 +1,34 @@
 /**
  * CSV time series to {@link SequenceDataset}: the path from a user's file to `ncps train`.
  *
- * One row is one observation. Rows are grouped into series by an optional sequence column (one per
- * patient, machine, ...; in order of first appearance), put in time order by an optional time column
- * and turned into CfC inputs:
+ * One row is one observation (or, in long format, one measurement; see long-format.ts). Rows are
+ * grouped into series by an optional sequence column (one per patient, machine, ...; in order of first
+ * appearance), put in time order by an optional time column and turned into CfC inputs:
  *
- * - elapsed time: each step's gap to the previous row of the same series (the time column holds
- *   numbers or ISO 8601 dates; dates count in seconds). Rows are sorted by time within a series, so
- *   files need not be in order (a warning says when they were not); two rows of one series at the same
- *   time are an error, since a step needs a later time than the one before (merge such rows first).
- *   The first step of a series has no previous row and gets `firstElapsed` (default: the training
+ * - cells: empty cells and the missing-value tokens (`NA`, `N/A`, `NaN`, `nan`, `null`, `NULL`, `None`,
+ *   `?` by default, `naValues` to change them) are missing. A feature column of text is categorical and
+ *   one-hot encoded with the training split's values (see categorical.ts); `categorical` / `numeric`
+ *   override the detection. Column names are trimmed; a header with more `;` or tabs than commas sets
+ *   the separator (or `separator`).
+ * - elapsed time: each step's gap to the previous row of the same series. The time column holds numbers
+ *   (in the file's unit, or `timeUnit`), ISO 8601 date-times or durations (both in seconds), read exactly
+ *   (see time-parse.ts). Rows are sorted by time within a series (stably; a warning says when a file was
+ *   not in order). Rows of one series at the same time are merged into one step by default (numbers
+ *   averaged over the non-missing cells, text and class labels the last non-missing value), or kept
+ *   with zero elapsed time, or refused (`duplicateTimes`); `timeBin` rounds times down to intervals
+ *   first. The first step of a series has no previous row and gets `firstElapsed` (default: the training
  *   median gap). All gaps are divided by `timeScale` (default: the training median gap, so a typical
  *   step lasts 1).
- * - missing feature cells (empty or "nan"): the last observed value of that column in the series
- *   (0, the training mean after scaling, before the first observation), plus one observation-mask
- *   feature per input column, 1 where the cell was present (the paper's mask mode; inputs are
- *   [values | masks]). `missingMask: "auto"` adds the masks only when some feature cell is missing.
+ * - missing feature cells: the last observed value of that column in the series (0, the training mean
+ *   after scaling, before the first observation), plus one observation-mask feature per input column,
+ *   1 where the cell was present (the paper's mask mode; inputs are [values | masks]).
+ *   `missingMask: "auto"` adds the masks only when some feature cell is missing.
  * - missing target cells: the step carries no label (targetMask 0). With several target columns a
- *   step is labelled only when all of them are present.
+ *   step is labelled only when all of them are present. `outcomes` takes per-sequence targets from
+ *   another table instead, joined on a record id (they label each sequence's last step).
  * - scaling: per-feature (and, for regression, per-target) mean and standard deviation from the
- *   training split only, returned so the same transform can be applied to other data.
+ *   training split only (one-hot inputs are left as 0/1), returned so the same transform can be applied
+ *   to other data.
  * - windows: with `window`, each series is cut into windows of that many rows every `stride` rows
  *   (default: `window`, no overlap), plus one window ending at the last row when the regular ones stop
  *   short; a series shorter than the window is skipped with a warning (an error when none fits).
@@ -27,10 +36,14 @@
  * - validation: `validSplit` sends a seeded random fraction of the series to validation; a file with
  *   a single series is split in time instead (the last rows validate). Or pass a separate file.
  */
-import * as fs from "node:fs";
-import { parseCsv, parseNumberCell, parseTimeCell, type CsvTable } from "../io/csv.js";
+import { readTextFile } from "../io/text-file.js";
+import { canonicalText, MissingTokens, sortValues } from "./cells.js";
+import { type CategoricalColumn, type Encoding, type FeatureLayout, type UnseenCounts, describeUnseen, encodeSeries, makeEncoding } from "./categorical.js";
 import type { SequenceDataset, TargetMode, Task } from "./dataset.js";
+import { type LongColumns, pivotLong, readLongSources, type LongSource } from "./long-format.js";
 import { checkNormalization, type Normalization } from "./normalization.js";
+import { joinOutcomes, type OutcomesSource } from "./outcomes.js";
+import { type Group, type RawFile, type ReadSettings, rawFromPivot, readWide } from "./raw-file.js";
 import {
   type Built,
   buildDataset,
@@ -42,13 +55,15 @@ import {
   type Series,
   type ShapeInfo,
 } from "./series.js";
+import { DUPLICATE_TIMES, type DuplicateTimes } from "./time-order.js";
+import { isTimeUnit, type TimeFormat, type TimeUnit } from "./time-parse.js";
 
 export interface CsvDatasetOptions {
   /** Target column name(s). Classification takes exactly one. */
   readonly target: string | readonly string[];
   /** Input columns; default: every column except the target, time and sequence columns. */
   readonly features?: readonly string[];
-  /** Timestamp column: numbers (any unit) or ISO 8601 dates (read as seconds). */
+  /** Timestamp column: numbers (the file's unit, or `timeUnit`), ISO 8601 date-times or durations (seconds). */
   readonly time?: string;
   /** Column whose value tells which series a row belongs to. */
   readonly sequence?: string;
@@ -90,15 +105,46 @@ export interface CsvDatasetOptions {
   readonly allowMissingTarget?: boolean;
   /** Called with each warning as it arises (they are also returned). */
   readonly onWarning?: (message: string) => void;
+  /** Called with each note (what was decided without being asked: text columns, merged rows). */
+  readonly onNote?: (message: string) => void;
+  /** Cells read as missing besides empty ones; default {@link DEFAULT_NA_VALUES}. */
+  readonly naValues?: readonly string[];
+  /** Field separator; default: detected from the header (comma, semicolon or tab). */
+  readonly separator?: string;
+  /** Feature columns to one-hot encode even if they hold numbers. */
+  readonly categorical?: readonly string[];
+  /** Feature columns that must hold numbers (text is an error instead of one-hot encoding). */
+  readonly numeric?: readonly string[];
+  /** A trained model's categorical columns and vocabularies (fixes which columns are categorical). */
+  readonly categories?: readonly CategoricalColumn[];
+  /** Unit of numeric times; elapsed times are then in seconds. Default: the file's own unit. */
+  readonly timeUnit?: TimeUnit;
+  /** The way times must be written (a trained model's), checked on the data. */
+  readonly timeFormat?: TimeFormat;
+  /** Rows of one series at one time: "merge" (default), "keep" (zero elapsed time) or "error". */
+  readonly duplicateTimes?: DuplicateTimes;
+  /** Round times down to intervals of this width ("1h", "30min", or a number in the time unit). */
+  readonly timeBin?: string;
+  /** Long format: the time, variable and value columns; the variables become the columns. */
+  readonly long?: LongColumns;
+  /** Long format: the variable whose rows carry the record id; with `outcomes`, its id column. */
+  readonly id?: string;
+  /** Per-sequence targets from another table, joined on `id` (the sequence ids). */
+  readonly outcomes?: OutcomesSource;
 }
 
 /** Where every step came from and which step's output answers for every row of the main file. */
 export interface RowIndex {
-  /** Data rows (header excluded) in the main file. */
+  /** Data rows (header excluded) in the main file (all files of a long-format directory). */
   readonly rowCount: number;
   /** The physical line of each data row of the main file. */
   readonly lines: readonly number[];
-  /** N x L of the training set: 0-based data row behind each step, -1 for padding. */
+  /** Long format from several files: the file of each data row; null otherwise. */
+  readonly files: readonly string[] | null;
+  /**
+   * N x L of the training set: 0-based data row behind each step (the first of merged rows; in long
+   * format, the pivoted step), -1 for padding.
+   */
   readonly train: Int32Array;
   /** Same for the validation set; its rows are in the validation file when one was given. */
   readonly valid: Int32Array | null;
@@ -116,216 +162,44 @@ export interface PreparedCsv {
   readonly train: SequenceDataset;
   readonly valid?: SequenceDataset;
   readonly normalization: Normalization;
-  /** The CSV columns used as inputs. */
+  /** The CSV columns (long format: the variables) used as inputs. */
   readonly featureColumns: string[];
-  /** The model's input names: featureColumns, then `<column>_observed` masks when present. */
+  /**
+   * The model's input names: featureColumns (categorical ones as one `column=value` input per value),
+   * then `<input>_observed` masks when present.
+   */
   readonly featureNames: string[];
+  /** The categorical input columns and their vocabularies (from the training split). */
+  readonly categorical: CategoricalColumn[];
+  /** How the time column is written, when there is one. */
+  readonly timeFormat?: TimeFormat;
+  /** Per sequence (in order of first appearance in the main file): its id, for per-sequence output. */
+  readonly sequenceIds: string[];
   readonly targetNames: string[];
   /** Classification: the label of each class index, sorted (numerically when all labels are numbers). */
   readonly classes?: string[];
   readonly missingMask: boolean;
   readonly targetMode: TargetMode;
   readonly rowIndex: RowIndex;
+  /**
+   * Per sequence of the main file (see sequenceIds): its last step, as split (0 train, 1 valid, -1 none)
+   * and step n * L + l; for outputs per sequence (targets from an outcomes table).
+   */
+  readonly sequenceOwner: { readonly split: Int8Array; readonly step: Int32Array };
   readonly warnings: string[];
+  readonly notes: string[];
 }
 
 // ---------------------------------------------------------------------------------------------
-// Reading one file
-
-interface Columns {
-  features: number[];
-  targets: number[] | null;
-  time: number | null;
-  sequence: number | null;
-}
-
-interface Group {
-  name: string;
-  /** data rows in time order */
-  rows: number[];
-}
-
-interface RawFile {
-  fileName: string;
-  lines: number[];
-  /** rows x F */
-  features: Float64Array;
-  /** rows x T (regression), NaN = missing */
-  numbers: Float64Array | null;
-  /** per row canonical label (classification), "" = missing */
-  labels: string[] | null;
-  times: Float64Array | null;
-  groups: Group[];
-  /** "sequence 'p7'" or "the file" */
-  describe(g: Group): string;
-}
+// Reading files
 
 const quote = (s: string): string => JSON.stringify(s);
 
-function columnIndex(table: CsvTable, fileName: string, name: string): number {
-  const k = table.header.indexOf(name);
-  if (k < 0) throw new Error(`${fileName}: no column ${quote(name)} (columns: ${table.header.join(", ")})`);
-  return k;
-}
-
-const NUMERIC = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
-
-/** "1", "1.0" and "01" are one class; other labels are compared as trimmed text. */
-function canonicalLabel(cell: string): string {
-  const t = cell.trim();
-  return NUMERIC.test(t) ? String(Number(t)) : t;
-}
-
 /** Sorted class list: numerically when every label is a number, else by code point. */
-export function sortLabels(labels: Iterable<string>): string[] {
-  const list = [...new Set(labels)];
-  if (list.every((l) => NUMERIC.test(l))) return list.sort((a, b) => Number(a) - Number(b));
-  return list.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-}
+export const sortLabels = sortValues;
 
-/** Column names as the options give them. */
-interface ColumnNames {
-  features: readonly string[] | undefined;
-  targets: readonly string[];
-  time?: string;
-  sequence?: string;
-}
-
-/** Reads one file: its columns, every row's cells and series, and each series in time order. */
-function readFile(
-  text: string,
-  fileName: string,
-  names: ColumnNames,
-  task: Task,
-  allowMissingTarget: boolean,
-  warn: (m: string) => void,
-): { raw: RawFile; featureNames: string[] } {
-  const table = parseCsv(text, fileName);
-  if (table.rows.length === 0) throw new Error(`${fileName}: no data rows (the file has only a header)`);
-  const { cols, featureNames } = findColumns(table, fileName, names, allowMissingTarget);
-  const cells = readRows(table, fileName, cols, task, names.targets.length);
-  if (cells.times) sortByTime(table, fileName, cols, cells.groups, cells.times, warn);
-  return { raw: { fileName, lines: table.lineNumbers, ...cells, describe: groupDescriber(cols) }, featureNames };
-}
-
-function groupDescriber(cols: Columns): (g: Group) => string {
-  return (g) => (cols.sequence === null ? "the file" : `sequence ${quote(g.name)}`);
-}
-
-/** The column of every role, checked: targets (null when absent and allowed), time, sequence, features. */
-function findColumns(table: CsvTable, fileName: string, names: ColumnNames, allowMissingTarget: boolean): { cols: Columns; featureNames: string[] } {
-  const targetPresent = names.targets.map((t) => table.header.includes(t));
-  let targets: number[] | null;
-  if (targetPresent.every(Boolean)) targets = names.targets.map((t) => columnIndex(table, fileName, t));
-  else if (allowMissingTarget && !targetPresent.some(Boolean)) targets = null;
-  else {
-    const missing = names.targets.find((_, i) => !targetPresent[i])!;
-    throw new Error(`${fileName}: no column ${quote(missing)} (columns: ${table.header.join(", ")})`);
-  }
-  const time = names.time === undefined ? null : columnIndex(table, fileName, names.time);
-  const sequence = names.sequence === undefined ? null : columnIndex(table, fileName, names.sequence);
-  if (time !== null && time === sequence) throw new Error(`${fileName}: column ${quote(names.time!)} cannot be both the time and the sequence column`);
-  for (const [role, k] of [["time", time], ["sequence", sequence]] as const) {
-    if (k !== null && names.targets.includes(table.header[k])) {
-      throw new Error(`${fileName}: column ${quote(table.header[k])} cannot be both a target and the ${role} column`);
-    }
-  }
-  let featureNames: string[];
-  if (names.features !== undefined) {
-    featureNames = [...names.features];
-    for (const f of featureNames) {
-      columnIndex(table, fileName, f);
-      if (f === names.time || f === names.sequence) throw new Error(`${fileName}: column ${quote(f)} cannot be both a feature and the ${f === names.time ? "time" : "sequence"} column`);
-    }
-    const dup = featureNames.find((f, i) => featureNames.indexOf(f) !== i);
-    if (dup !== undefined) throw new Error(`${fileName}: feature column ${quote(dup)} is listed twice`);
-  } else {
-    const reserved = new Set([...names.targets, names.time, names.sequence]);
-    featureNames = table.header.filter((h) => !reserved.has(h));
-  }
-  if (featureNames.length === 0) {
-    throw new Error(`${fileName}: no feature columns: every column is a target, time or sequence column (columns: ${table.header.join(", ")})`);
-  }
-  return { cols: { features: featureNames.map((f) => columnIndex(table, fileName, f)), targets, time, sequence }, featureNames };
-}
-
-/**
- * Every row's feature, target and time cells, and the series it belongs to (series in order of first
- * appearance, rows in file order). One pass, so the first bad cell in file order is the one reported.
- */
-function readRows(
-  table: CsvTable,
-  fileName: string,
-  cols: Columns,
-  task: Task,
-  T: number,
-): Pick<RawFile, "features" | "numbers" | "labels" | "times" | "groups"> {
-  const R = table.rows.length;
-  const F = cols.features.length;
-  const { time, sequence } = cols;
-  const features = new Float64Array(R * F);
-  const numbers = task === "regress" ? new Float64Array(R * T).fill(NaN) : null;
-  const labels = task === "classify" ? new Array<string>(R).fill("") : null;
-  const times = time === null ? null : new Float64Array(R);
-  const groupOf = new Map<string, Group>();
-  const groups: Group[] = [];
-
-  const finite = (cell: string, r: number, k: number): number => {
-    const line = table.lineNumbers[r];
-    const v = parseNumberCell(cell, fileName, line, table.header[k]);
-    if (v === Infinity || v === -Infinity) throw new Error(`${fileName} line ${line}, column ${quote(table.header[k])}: ${quote(cell)} is not a finite number`);
-    return v;
-  };
-
-  table.rows.forEach((row, r) => {
-    cols.features.forEach((k, f) => (features[r * F + f] = finite(row[k], r, k)));
-    if (cols.targets) {
-      if (numbers) cols.targets.forEach((k, j) => (numbers[r * T + j] = finite(row[k], r, k)));
-      if (labels) labels[r] = canonicalLabel(row[cols.targets[0]]);
-    }
-    if (times) times[r] = parseTimeCell(row[time!], fileName, table.lineNumbers[r], table.header[time!]);
-    const id = sequence === null ? "" : row[sequence];
-    if (sequence !== null && id.trim() === "") {
-      throw new Error(`${fileName} line ${table.lineNumbers[r]}, column ${quote(table.header[sequence])}: empty sequence id`);
-    }
-    let g = groupOf.get(id);
-    if (!g) {
-      g = { name: id, rows: [] };
-      groupOf.set(id, g);
-      groups.push(g);
-    }
-    g.rows.push(r);
-  });
-  return { features, numbers, labels, times, groups };
-}
-
-/** Puts each series' rows in time order (warning when a file was not), refusing two rows at one time. */
-function sortByTime(table: CsvTable, fileName: string, cols: Columns, groups: Group[], times: Float64Array, warn: (m: string) => void): void {
-  const timeName = table.header[cols.time!];
-  const describe = groupDescriber(cols);
-  const unsorted: Group[] = [];
-  for (const g of groups) {
-    const inOrder = g.rows.every((row, i) => i === 0 || times[g.rows[i - 1]] <= times[row]);
-    if (!inOrder) {
-      unsorted.push(g);
-      // Array.prototype.sort is stable, so equal times keep file order for the message below.
-      g.rows.sort((a, b) => times[a] - times[b]);
-    }
-    for (let i = 1; i < g.rows.length; i++) {
-      const [a, b] = [g.rows[i - 1], g.rows[i]];
-      if (times[a] === times[b]) {
-        throw new Error(
-          `${fileName} lines ${table.lineNumbers[a]} and ${table.lineNumbers[b]}: ${describe(g)} has two rows at the same time ` +
-            `(column ${quote(timeName)}: ${quote(table.rows[a][cols.time!])}); each step needs a later time than the one before, so merge or drop duplicate rows`,
-        );
-      }
-    }
-  }
-  if (unsorted.length > 0) {
-    const which = cols.sequence === null ? "the rows" : `the rows of ${unsorted.length} sequence(s) (${unsorted.slice(0, 5).map((g) => quote(g.name)).join(", ")}${unsorted.length > 5 ? ", ..." : ""})`;
-    warn(`${fileName}: ${which} were not in time order; sorted by ${quote(timeName)}`);
-  }
-}
+/** A file, or for long format a directory of record files or one concatenated file. */
+export type DataInput = { readonly text: string; readonly fileName: string } | { readonly sources: readonly LongSource[]; readonly fileName: string };
 
 function toSeries(raw: RawFile, g: Group, F: number, T: number, classIndex: Map<string, number> | null): Series {
   const n = g.rows.length;
@@ -339,7 +213,7 @@ function toSeries(raw: RawFile, g: Group, F: number, T: number, classIndex: Map<
       const label = raw.labels[r];
       if (label !== "") targets[t] = classIndex.get(label)!;
     }
-    if (elapsed) elapsed[t] = t === 0 ? NaN : raw.times![r] - raw.times![g.rows[t - 1]];
+    if (elapsed) elapsed[t] = t === 0 ? NaN : raw.times!.elapsed(g.rows[t - 1], r);
   });
   return { name: raw.describe(g), length: n, values, elapsed, targets, rows: Int32Array.from(g.rows) };
 }
@@ -381,6 +255,20 @@ function checkOptions(o: CsvDatasetOptions): void {
       throw new Error(`csvToDataset: ${name} must be "median" or a positive number, got ${JSON.stringify(v)}`);
     }
   }
+  if (o.duplicateTimes !== undefined && !DUPLICATE_TIMES.includes(o.duplicateTimes)) {
+    throw new Error(`--duplicate-times must be one of ${DUPLICATE_TIMES.join(", ")}, got ${quote(String(o.duplicateTimes))}`);
+  }
+  if (o.timeUnit !== undefined && !isTimeUnit(o.timeUnit)) throw new Error(`--time-unit must be one of s, ms, us, ns, min, h, d, got ${quote(String(o.timeUnit))}`);
+  if ((o.timeUnit !== undefined || o.timeBin !== undefined) && o.time === undefined && o.long === undefined) {
+    throw new Error(`${o.timeUnit !== undefined ? "--time-unit" : "--time-bin"} needs a time column: --time COL`);
+  }
+  if (o.outcomes && o.id === undefined) throw new Error("--outcomes needs --id COL: the column of the outcomes file that holds each sequence's id");
+  if (o.outcomes && o.sequence === undefined && o.long === undefined) {
+    throw new Error("--outcomes joins one row per sequence: name the sequence column with --sequence COL (or read records in long format with --long)");
+  }
+  if (o.long && o.time !== undefined && o.time !== o.long.time) {
+    throw new Error(`--time ${o.time} and --long ${o.long.time},${o.long.variable},${o.long.value} name different time columns; in long format the time is --long's first column`);
+  }
   const targets = typeof o.target === "string" ? [o.target] : [...o.target];
   if (targets.length === 0) throw new Error("csvToDataset: at least one target column is needed");
   const dup = targets.find((t, i) => targets.indexOf(t) !== i);
@@ -403,49 +291,74 @@ interface CsvJob {
   /** values per step's target: the target columns (regression) or one class index (classification) */
   readonly T: number;
   readonly allowMissing: boolean;
+  readonly missing: MissingTokens;
   warn(message: string): void;
+  note(message: string): void;
 }
 
 /** Turns CSV text into training (and validation) datasets; `fileName` labels messages. */
 export function csvToDataset(text: string, fileName: string, options: CsvDatasetOptions): PreparedCsv {
+  return prepareData({ text, fileName }, options);
+}
+
+/** {@link csvToDataset} for any input: a CSV text, or the files of a long-format table. */
+export function prepareData(input: DataInput, options: CsvDatasetOptions): PreparedCsv {
   checkOptions(options);
   const warnings: string[] = [];
-  const job = startJob(fileName, options, warnings);
-  const { main, validFile, featureColumns } = readFiles(job, text);
+  const notes: string[] = [];
+  const job = startJob(input.fileName, options, warnings, notes);
+  const { main, validFile, layout } = readFiles(job, input);
   const classes = collectClasses(job, main, validFile);
   const targetMode = chooseTargetMode(job, main);
-  const series = splitSeries(job, main, validFile, featureColumns.length, classes?.index ?? null);
+  const F = layout.columns.length;
+  const split = splitSeries(job, main, validFile, F, classes?.index ?? null);
+  const encoding = chooseEncoding(job, layout, split);
+  // Values outside the vocabulary: expected in data read for a trained model, and possible in validation data.
+  const trainUnseen: UnseenCounts = new Map();
+  const validUnseen: UnseenCounts = new Map();
+  const series = {
+    train: split.train.map((s) => encodeSeries(s, layout, encoding, trainUnseen)),
+    valid: split.valid.map((s) => encodeSeries(s, layout, encoding, validUnseen)),
+  };
+  reportUnseen(job, trainUnseen, job.fileName);
+  reportUnseen(job, validUnseen, validFile ? validFile.fileName : `${job.fileName} (validation part)`);
   const missingMask = chooseMissingMask(job, main, validFile);
   const info: ShapeInfo = {
     task: job.task,
     targetMode,
-    features: featureColumns.length,
+    features: encoding.width,
     targets: job.T,
     numClasses: classes?.list.length ?? 0,
     missingMask,
-    featureNames: featureColumns,
+    featureNames: encoding.names,
     targetNames: job.targetNames,
   };
-  const normalization = chooseNormalization(job, series.train, info);
-  const train = buildDataset(series.train, segmentSeries(job, series.train, targetMode, "training", fileName), normalization, info);
-  const validName = validFile ? validFile.fileName : fileName;
+  const normalization = chooseNormalization(job, series.train, info, encoding);
+  const train = buildDataset(series.train, segmentSeries(job, series.train, targetMode, "training", input.fileName), normalization, info);
+  const validName = validFile ? validFile.fileName : input.fileName;
   const valid = series.valid.length > 0 ? buildDataset(series.valid, segmentSeries(job, series.valid, targetMode, "validation", validName), normalization, info) : null;
+  const owners = ownRows(main, train, valid, split.validFromMain);
   return {
     train: train.dataset,
     ...(valid ? { valid: valid.dataset } : {}),
     normalization,
-    featureColumns,
+    featureColumns: [...layout.columns],
     featureNames: [...train.dataset.featureNames!],
+    categorical: encoding.categorical,
+    ...(main.times ? { timeFormat: main.times.format } : {}),
+    sequenceIds: main.groups.map((g) => g.name),
     targetNames: job.targetNames,
     ...(classes ? { classes: classes.list } : {}),
     missingMask,
     targetMode,
-    rowIndex: indexRows(main, train, valid, series.validFromMain),
+    rowIndex: indexRows(main, train, valid, owners),
+    sequenceOwner: ownSequences(main, owners),
     warnings,
+    notes,
   };
 }
 
-function startJob(fileName: string, options: CsvDatasetOptions, warnings: string[]): CsvJob {
+function startJob(fileName: string, options: CsvDatasetOptions, warnings: string[], notes: string[]): CsvJob {
   const task = options.task ?? "regress";
   const targetNames = typeof options.target === "string" ? [options.target] : [...options.target];
   return {
@@ -455,20 +368,97 @@ function startJob(fileName: string, options: CsvDatasetOptions, warnings: string
     targetNames,
     T: task === "regress" ? targetNames.length : 1,
     allowMissing: options.allowMissingTarget ?? false,
+    missing: new MissingTokens(options.naValues),
     warn: (m) => {
       warnings.push(m);
       options.onWarning?.(m);
     },
+    note: (m) => {
+      notes.push(m);
+      options.onNote?.(m);
+    },
   };
 }
 
-/** The main file, and the validation file (read with the main file's feature columns) when given. */
-function readFiles(job: CsvJob, text: string): { main: RawFile; validFile: RawFile | null; featureColumns: string[] } {
-  const { options, task, allowMissing, warn } = job;
-  const names: ColumnNames = { features: options.features, targets: job.targetNames, time: options.time, sequence: options.sequence };
-  const { raw: main, featureNames: featureColumns } = readFile(text, job.fileName, names, task, allowMissing, warn);
-  const validFile = options.valid ? readFile(options.valid.text, options.valid.fileName, { ...names, features: featureColumns }, task, allowMissing, warn).raw : null;
-  return { main, validFile, featureColumns };
+function readSettings(job: CsvJob): ReadSettings {
+  const o = job.options;
+  return {
+    task: job.task,
+    targets: job.targetNames,
+    targetsElsewhere: o.outcomes !== undefined,
+    allowMissingTarget: job.allowMissing,
+    time: o.long ? o.long.time : o.time,
+    sequence: o.sequence,
+    missing: job.missing,
+    separator: o.separator,
+    timeUnit: o.timeUnit,
+    timeFormat: o.timeFormat,
+    timeBin: o.timeBin,
+    duplicateTimes: o.duplicateTimes ?? "merge",
+    note: job.note,
+    warn: job.warn,
+  };
+}
+
+/**
+ * The main file, and the validation file (read with the main file's columns, kinds and category codes)
+ * when given; targets joined from the outcomes table when given.
+ */
+function readFiles(job: CsvJob, input: DataInput): { main: RawFile; validFile: RawFile | null; layout: FeatureLayout } {
+  const { options } = job;
+  const settings = readSettings(job);
+  const columns = { features: options.features, categorical: options.categorical, numeric: options.numeric, trained: options.categories };
+  let main: RawFile;
+  let layout: FeatureLayout;
+  if (options.long) {
+    const sources = "sources" in input ? input.sources : [{ fileName: input.fileName, text: input.text }];
+    const targetVariables = options.outcomes ? [] : job.targetNames;
+    const pivot = pivotLong(sources, {
+      columns: options.long,
+      sequence: options.sequence,
+      id: options.id,
+      timeUnit: options.timeUnit,
+      timeFormat: options.timeFormat,
+      timeBin: options.timeBin,
+      missing: job.missing,
+      separator: options.separator,
+      variables: options.features ? [...options.features, ...targetVariables.filter((t) => !options.features!.includes(t))] : undefined,
+      note: (m) => job.note(`${input.fileName}: ${m}`),
+    });
+    ({ raw: main, layout } = rawFromPivot(pivot, input.fileName, settings, options.features));
+  } else {
+    if ("sources" in input) throw new Error(`${input.fileName}: a directory of files is read in long format only (--long TIME,VARIABLE,VALUE)`);
+    ({ raw: main, layout } = readWide(input.text, input.fileName, settings, columns));
+  }
+  let validFile: RawFile | null = null;
+  if (options.valid) {
+    if (options.long) throw new Error(`${options.valid.fileName}: a separate validation file is not supported in long format; use --valid-split`);
+    validFile = readWide(options.valid.text, options.valid.fileName, settings, columns, layout).raw;
+  }
+  if (options.outcomes) {
+    for (const raw of [main, ...(validFile ? [validFile] : [])]) {
+      const { unmatched, rows } = joinOutcomes(raw, options.outcomes, options.id!, job.targetNames, job.missing, job.allowMissing);
+      const matched = raw.groups.length - unmatched.length;
+      job.note(`${options.outcomes.fileName}: ${matched} of ${raw.groups.length} sequence(s) of ${raw.fileName} found in its ${rows} row(s) (--id ${options.id})`);
+      if (unmatched.length > 0 && !job.allowMissing) {
+        job.warn(`${raw.fileName}: ${unmatched.length} sequence(s) have no row in ${options.outcomes.fileName} (${unmatched.slice(0, 5).map(quote).join(", ")}${unmatched.length > 5 ? ", ..." : ""}) and are unlabelled`);
+      }
+    }
+  }
+  return { main, validFile, layout };
+}
+
+/** The vocabulary of each categorical column: the trained model's, or the training split's. */
+function chooseEncoding(job: CsvJob, layout: FeatureLayout, split: { train: Series[] }): Encoding {
+  const enc = makeEncoding(layout, split.train, job.options.categories);
+  for (const c of enc.categorical) {
+    if (c.values.length === 0) throw new Error(`${job.fileName}: categorical column ${quote(c.column)} has no value in the training data (every cell is missing)`);
+  }
+  return enc;
+}
+
+function reportUnseen(job: CsvJob, unseen: UnseenCounts, file: string): void {
+  for (const line of describeUnseen(unseen)) job.warn(`${file}: ${line}`);
 }
 
 /**
@@ -481,7 +471,7 @@ function collectClasses(job: CsvJob, main: RawFile, validFile: RawFile | null): 
   const target = job.targetNames[0];
   let classes: string[];
   if (options.classes) {
-    classes = options.classes.map(canonicalLabel);
+    classes = options.classes.map(canonicalText);
     if (new Set(classes).size !== classes.length) throw new Error(`csvToDataset: the class list ${JSON.stringify(options.classes)} repeats a label`);
   } else {
     if (!main.labels!.some((l) => l !== "")) {
@@ -498,18 +488,19 @@ function collectClasses(job: CsvJob, main: RawFile, validFile: RawFile | null): 
   for (const raw of toCheck) {
     raw.labels!.forEach((label, r) => {
       if (label !== "" && !index.has(label)) {
-        throw new Error(`${raw.fileName} line ${raw.lines[r]}, column ${quote(target)}: class ${quote(label)} does not occur in the training data (classes: ${classes.join(", ")})`);
+        throw new Error(`${raw.where(r)}, column ${quote(target)}: class ${quote(label)} does not occur in the training data (classes: ${classes.join(", ")})`);
       }
     });
   }
   return { list: classes, index };
 }
 
-/** Per step unless asked otherwise or this is sequence classification (one label per series). */
+/** Per step unless asked otherwise, or per-sequence targets, or sequence classification (one label per series). */
 function chooseTargetMode(job: CsvJob, main: RawFile): TargetMode {
   const { options } = job;
   if (options.targetMode !== undefined) return options.targetMode;
-  if (job.task === "classify" && options.sequence !== undefined) {
+  if (options.outcomes) return "last";
+  if (job.task === "classify" && (options.sequence !== undefined || options.long !== undefined)) {
     const single = main.groups.every((g) => new Set(g.rows.map((r) => main.labels![r]).filter((l) => l !== "")).size <= 1);
     if (single) return "last";
   }
@@ -558,7 +549,7 @@ function chooseMissingMask(job: CsvJob, main: RawFile, validFile: RawFile | null
 }
 
 /** The given statistics (checked against the data's width), or those of the training series. */
-function chooseNormalization(job: CsvJob, train: readonly Series[], info: ShapeInfo): Normalization {
+function chooseNormalization(job: CsvJob, train: readonly Series[], info: ShapeInfo, encoding: Encoding): Normalization {
   const { options, fileName } = job;
   if (options.normalization) {
     const normalization = checkNormalization(options.normalization);
@@ -576,6 +567,7 @@ function chooseNormalization(job: CsvJob, train: readonly Series[], info: ShapeI
     normalizeTargets: options.normalizeTargets ?? normalize,
     timeScale: options.timeScale ?? (normalize ? "median" : 1),
     firstElapsed: options.firstElapsed ?? "median",
+    unscaled: encoding.oneHot,
   });
 }
 
@@ -615,39 +607,62 @@ function segmentSeries(job: CsvJob, list: Series[], targetMode: TargetMode, what
   return segments;
 }
 
-/** Which step answers for each row of the main file (see RowIndex). */
-function indexRows(main: RawFile, train: Built, valid: Built | null, validFromMain: boolean): RowIndex {
-  const rowCount = main.lines.length;
-  const ownerSplit = new Int8Array(rowCount).fill(-1);
-  const ownerStep = new Int32Array(rowCount).fill(-1);
-  const claim = (index: Int32Array, split: 0 | 1) => {
+/** Per raw row of the main file: the split (0 train, 1 valid, -1 none) and step whose output answers for it. */
+interface RowOwners {
+  readonly split: Int8Array;
+  readonly step: Int32Array;
+}
+
+function ownRows(main: RawFile, train: Built, valid: Built | null, validFromMain: boolean): RowOwners {
+  const split = new Int8Array(main.rowCount).fill(-1);
+  const step = new Int32Array(main.rowCount).fill(-1);
+  const claim = (index: Int32Array, which: 0 | 1) => {
     // Steps are laid out sequence by sequence, windows by increasing start, so the first claim is the
     // window where the row has the most history.
-    index.forEach((row, step) => {
-      if (row >= 0 && ownerSplit[row] === -1) {
-        ownerSplit[row] = split;
-        ownerStep[row] = step;
+    index.forEach((row, at) => {
+      if (row >= 0 && split[row] === -1) {
+        split[row] = which;
+        step[row] = at;
       }
     });
   };
   claim(train.rowIndex, 0);
   if (valid && validFromMain) claim(valid.rowIndex, 1);
-  return { rowCount, lines: main.lines, train: train.rowIndex, valid: valid ? valid.rowIndex : null, ownerSplit, ownerStep };
+  return { split, step };
 }
 
-function readText(file: string, what: string): string {
-  try {
-    return fs.readFileSync(file, "utf8");
-  } catch (e) {
-    throw new Error(`${file}: cannot read the ${what} (${e instanceof Error ? e.message : String(e)})`);
-  }
+/** Which step answers for each data row of the main file (see RowIndex); merged and pivoted rows share one. */
+function indexRows(main: RawFile, train: Built, valid: Built | null, owners: RowOwners): RowIndex {
+  const rowCount = main.inputToRow.length;
+  const ownerSplit = new Int8Array(rowCount).fill(-1);
+  const ownerStep = new Int32Array(rowCount).fill(-1);
+  main.inputToRow.forEach((r, i) => {
+    if (r < 0) return;
+    ownerSplit[i] = owners.split[r];
+    ownerStep[i] = owners.step[r];
+  });
+  return { rowCount, lines: main.inputLines, files: main.inputFile, train: train.rowIndex, valid: valid ? valid.rowIndex : null, ownerSplit, ownerStep };
 }
 
-/** {@link csvToDataset} on a file, with an optional separate validation file. */
-export function csvFileToDataset(file: string, options: CsvDatasetOptions & { readonly validFile?: string }): PreparedCsv {
-  const { validFile, ...rest } = options;
-  const valid = validFile === undefined ? rest.valid : { text: readText(validFile, "validation CSV file"), fileName: validFile };
-  return csvToDataset(readText(file, "CSV file"), file, { ...rest, ...(valid ? { valid } : {}) });
+/** Per sequence of the main file: the owner of its last row (the step whose output is the sequence's). */
+function ownSequences(main: RawFile, owners: RowOwners): PreparedCsv["sequenceOwner"] {
+  const split = Int8Array.from(main.groups, (g) => owners.split[g.rows[g.rows.length - 1]]);
+  const step = Int32Array.from(main.groups, (g) => owners.step[g.rows[g.rows.length - 1]]);
+  return { split, step };
+}
+
+
+/**
+ * {@link csvToDataset} on a file, with an optional separate validation file and outcomes file. In long
+ * format the file may be a directory of record files.
+ */
+export function csvFileToDataset(file: string, options: Omit<CsvDatasetOptions, "outcomes"> & { readonly validFile?: string; readonly outcomesFile?: string }): PreparedCsv {
+  const { validFile, outcomesFile, ...rest } = options;
+  checkOptions({ ...rest, ...(outcomesFile !== undefined ? { outcomes: { text: "", fileName: outcomesFile } } : {}) });
+  const valid = validFile === undefined ? rest.valid : { text: readTextFile(validFile, "validation CSV file"), fileName: validFile };
+  const outcomes = outcomesFile === undefined ? undefined : { text: readTextFile(outcomesFile, "outcomes file"), fileName: outcomesFile };
+  const input: DataInput = rest.long ? { sources: readLongSources(file), fileName: file } : { text: readTextFile(file, "CSV file"), fileName: file };
+  return prepareData(input, { ...rest, ...(valid ? { valid } : {}), ...(outcomes ? { outcomes } : {}) });
 }
 
 /**

@@ -49,6 +49,8 @@ export interface StatisticsOptions {
   /** "median": the training median of positive gaps; a number: that unit; 1 leaves times as they are. */
   readonly timeScale: "median" | number;
   readonly firstElapsed: "median" | number;
+  /** Per feature: leave it unscaled (mean 0, std 1), e.g. one-hot indicators. */
+  readonly unscaled?: readonly boolean[];
 }
 
 /** Splits `count` sequences into training and validation indices (each list in ascending order). */
@@ -69,14 +71,14 @@ export function labelled(s: Series, t: number, targets: number): boolean {
   return true;
 }
 
-/** {@link meanStd} of one column over all steps of the series (NaN = skip), without copying it out. */
+/** {@link meanStd} of one column over all steps of the series (NaN = skip). */
 function columnStats(series: readonly Series[], pick: (s: Series, t: number) => number): { mean: number; std: number } {
-  const each = {
-    *[Symbol.iterator]() {
-      for (const s of series) for (let t = 0; t < s.length; t++) yield pick(s, t);
-    },
-  };
-  return meanStd(each);
+  let n = 0;
+  for (const s of series) n += s.length;
+  const column = new Float64Array(n);
+  let i = 0;
+  for (const s of series) for (let t = 0; t < s.length; t++) column[i++] = pick(s, t);
+  return meanStd(column);
 }
 
 /** Scaling statistics from the training series (whole series, so overlapping windows do not reweight rows). */
@@ -85,7 +87,7 @@ export function computeStatistics(train: readonly Series[], info: ShapeInfo, opt
   const featureMean: number[] = [];
   const featureStd: number[] = [];
   for (let k = 0; k < F; k++) {
-    if (!opts.normalizeFeatures) {
+    if (!opts.normalizeFeatures || opts.unscaled?.[k]) {
       featureMean.push(0);
       featureStd.push(1);
       continue;

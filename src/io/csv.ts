@@ -1,5 +1,6 @@
 /**
- * CSV for numeric time-series files (RFC 4180): comma separated, fields optionally in double
+ * CSV for numeric time-series files (RFC 4180): comma separated (or another one-character separator,
+ * such as ";" or tab, see {@link detectSeparator}), fields optionally in double
  * quotes (a quoted field may hold commas, line breaks and doubled quotes ""), records ending in
  * CRLF, LF or a lone CR, the last one with or without a line break. A UTF-8 byte-order mark is
  * dropped. The first record is the header and is required.
@@ -24,15 +25,23 @@ export interface ParseCsvOptions {
    * way). Duplicate names are still refused. Default false.
    */
   readonly allowEmptyColumnNames?: boolean;
+  /** Field separator, one character; default ",". */
+  readonly separator?: string;
+  /** Strip spaces around column names before checking them (data rows are kept as written). */
+  readonly trimColumnNames?: boolean;
 }
 
 const QUOTE = 34; // "
-const COMMA = 44; // ,
 const LF = 10;
 const CR = 13;
 
 /** Parses CSV text. `fileName` labels error messages. */
 export function parseCsv(text: string, fileName: string, options: ParseCsvOptions = {}): CsvTable {
+  const separator = options.separator ?? ",";
+  if (separator.length !== 1 || separator === '"' || separator === "\n" || separator === "\r") {
+    throw new Error(`parseCsv: the separator must be one character other than a quote or a line break, got ${JSON.stringify(separator)}`);
+  }
+  const SEP = separator.charCodeAt(0);
   const n = text.length;
   let i = text.charCodeAt(0) === 0xfeff ? 1 : 0;
   let line = 1;
@@ -75,14 +84,14 @@ export function parseCsv(text: string, fileName: string, options: ParseCsvOption
           } else break;
         }
         const after = text.charCodeAt(i);
-        if (i < n && after !== COMMA && after !== LF && after !== CR) {
-          throw new Error(`${fileName} line ${line}: unexpected ${JSON.stringify(text[i])} after the closing quote of field ${fields.length + 1} (expected a comma or the end of the line)`);
+        if (i < n && after !== SEP && after !== LF && after !== CR) {
+          throw new Error(`${fileName} line ${line}: unexpected ${JSON.stringify(text[i])} after the closing quote of field ${fields.length + 1} (expected ${separator === "," ? "a comma" : `the separator ${JSON.stringify(separator)}`} or the end of the line)`);
         }
       } else {
         const start = i;
         while (i < n) {
           const c = text.charCodeAt(i);
-          if (c === COMMA || c === LF || c === CR) break;
+          if (c === SEP || c === LF || c === CR) break;
           if (c === QUOTE) {
             throw new Error(`${fileName} line ${line}: stray quote in unquoted field ${fields.length + 1} (quote the whole field and write the quote as "")`);
           }
@@ -91,7 +100,7 @@ export function parseCsv(text: string, fileName: string, options: ParseCsvOption
         value = text.slice(start, i);
       }
       fields.push(value);
-      if (i < n && text.charCodeAt(i) === COMMA) {
+      if (i < n && text.charCodeAt(i) === SEP) {
         i++;
         continue;
       }
@@ -103,7 +112,7 @@ export function parseCsv(text: string, fileName: string, options: ParseCsvOption
   }
 
   if (records.length === 0) throw new Error(`${fileName}: empty file, expected a header row`);
-  const header = records[0]!;
+  const header = options.trimColumnNames ? records[0]!.map((name) => name.trim()) : records[0]!;
   const firstSeen = new Map<string, number>();
   header.forEach((name, k) => {
     if (name.trim() === "" && !options.allowEmptyColumnNames) {
@@ -123,6 +132,28 @@ export function parseCsv(text: string, fileName: string, options: ParseCsvOption
     }
   });
   return { header, rows, lineNumbers };
+}
+
+/**
+ * The separator a file's header line uses: whichever of comma, semicolon and tab occurs most often
+ * outside quotes (ties and none go to the comma). Files with a single column read the same either way.
+ */
+export function detectSeparator(text: string): "," | ";" | "\t" {
+  const counts = { ",": 0, ";": 0, "\t": 0 };
+  let quoted = false;
+  let started = false;
+  for (let i = text.charCodeAt(0) === 0xfeff ? 1 : 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '"') quoted = !quoted;
+    else if (!quoted && (c === "\n" || c === "\r")) {
+      if (started) break; // the end of the header line (blank lines before it are skipped)
+      continue;
+    } else if (!quoted && c in counts) counts[c as keyof typeof counts]++;
+    started = true;
+  }
+  if (counts[";"] > counts[","] && counts[";"] >= counts["\t"]) return ";";
+  if (counts["\t"] > counts[","] && counts["\t"] > counts[";"]) return "\t";
+  return ",";
 }
 
 function countLineBreaks(s: string): number {
@@ -234,27 +265,44 @@ export function parseTimeCell(value: string, fileName: string, line: number, col
     if (!Number.isFinite(v)) throw new Error(`${where}: time must be finite, got ${JSON.stringify(value)}`);
     return v;
   }
-  const m = ISO_8601.exec(s);
-  if (m === null) {
+  const iso = parseIsoDateTime(s, (what) => {
+    throw new Error(`${where}: invalid ${what} in date/time ${JSON.stringify(value)}`);
+  });
+  if (iso === null) {
     throw new Error(`${where}: expected a number or an ISO 8601 date/time (e.g. 2012-10-02T09:00:00Z), got ${JSON.stringify(value)}`);
   }
+  return iso.seconds + (iso.fraction === "" ? 0 : Number(`0.${iso.fraction}`));
+}
+
+/** An ISO 8601 date-time as whole seconds since 1970-01-01T00:00:00Z (UTC) plus its fraction digits. */
+export interface IsoDateTime {
+  /** whole seconds, an exact integer */
+  readonly seconds: number;
+  /** the digits after the decimal point of the seconds, as written ("" when none) */
+  readonly fraction: string;
+}
+
+/**
+ * Reads "2012-10-02", "2012-10-02 09:00", "2012-10-02T09:00:00.25Z", "2012-10-02T09:00:00+02:00", ...
+ * (no zone = UTC). Returns null when `s` does not have that shape; calls `invalid` (which must throw)
+ * with the part that is out of range ("month", "day", ...) when it has the shape but not a real date.
+ */
+export function parseIsoDateTime(s: string, invalid: (what: string) => never): IsoDateTime | null {
+  const m = ISO_8601.exec(s);
+  if (m === null) return null;
   const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])];
   const hour = m[4] === undefined ? 0 : Number(m[4]);
   const minute = m[5] === undefined ? 0 : Number(m[5]);
   const second = m[6] === undefined ? 0 : Number(m[6]);
-  const fraction = m[7] === undefined ? 0 : Number(`0.${m[7]}`);
   const offsetSign = m[9] === "-" ? -1 : 1;
   const offsetHours = m[10] === undefined ? 0 : Number(m[10]);
   const offsetMinutes = m[11] === undefined ? 0 : Number(m[11]);
-  const outOfRange = (what: string): never => {
-    throw new Error(`${where}: invalid ${what} in date/time ${JSON.stringify(value)}`);
-  };
-  if (month < 1 || month > 12) outOfRange("month");
-  if (day < 1 || day > daysInMonth(year, month)) outOfRange("day");
-  if (hour > 23) outOfRange("hour");
-  if (minute > 59) outOfRange("minute");
-  if (second > 59) outOfRange("second");
-  if (offsetHours > 23 || offsetMinutes > 59) outOfRange("time zone offset");
-  const local = daysFromCivil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second + fraction;
-  return local - offsetSign * (offsetHours * 3600 + offsetMinutes * 60);
+  if (month < 1 || month > 12) invalid("month");
+  if (day < 1 || day > daysInMonth(year, month)) invalid("day");
+  if (hour > 23) invalid("hour");
+  if (minute > 59) invalid("minute");
+  if (second > 59) invalid("second");
+  if (offsetHours > 23 || offsetMinutes > 59) invalid("time zone offset");
+  const local = daysFromCivil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second;
+  return { seconds: local - offsetSign * (offsetHours * 3600 + offsetMinutes * 60), fraction: m[7] ?? "" };
 }
