@@ -92,6 +92,10 @@ describe("ncps train: defaults that say what they do", () => {
     const one = await cli(["train", csv("one.csv", 1, 50), "--target", "y", "--features", "a", "--time", "t", ...small, "--epochs", "1", "--valid-split", "0.2", "--out", path.join(dir, "one.safetensors")]);
     assert.equal(one.code, 0, one.err);
     assert.match(one.err, /--valid-split 0\.2: one series, split in time: its last rows validate; 1 sequences \(40 rows\) for training, 1 sequences \(10 rows\) for validation/);
+    // one series named by --sequence is split the same way, and the line says so
+    const named = await cli(["train", csv("one-named.csv", 1, 50), "--target", "y", "--time", "t", "--sequence", "id", ...small, "--epochs", "1", "--valid-split", "0.2", "--out", path.join(dir, "one-named.safetensors")]);
+    assert.equal(named.code, 0, named.err);
+    assert.match(named.err, /--valid-split 0\.2: one series, split in time: its last rows validate; 1 sequences \(40 rows\) for training, 1 sequences \(10 rows\) for validation/);
   });
 });
 

@@ -65,7 +65,8 @@ export function describeSplit(data: PreparedData, o: { fraction?: number; validF
   const validRows = rowsBehind(valid, index?.valid);
   const parts = `${count(data.train.size)} ${unit} (${count(trainRows)} rows) for training, ${count(valid.size)} ${unit} (${count(validRows)} rows) for validation`;
   if (o.validFile !== undefined) return `validation data from ${o.validFile}: ${parts}`;
-  const how = data.csv && o.sequenceColumn === undefined ? "one series, split in time: its last rows validate" : "split by sequence";
+  const oneSeries = data.csv !== undefined && (o.sequenceColumn === undefined || data.csv.sequenceIds.length === 1);
+  const how = oneSeries ? "one series, split in time: its last rows validate" : "split by sequence";
   return `--valid-split ${o.fraction}: ${how}; ${parts}`;
 }
 
