@@ -24,7 +24,9 @@ suite's. The workloads are the suite's (src/cli/bench-workload.ts):
   stream: one sample, one step per call, the state carried from call to call (and from run to run),
           under torch.no_grad(); a run is S such calls.
 No model gets a Linear head: the suite's ncps-ts models have none (proj_size unset), so each model's
-output is its own (the hidden state; a wired CfC's motor neurons).
+output is its own (the hidden state; a wired CfC's motor neurons). torch.nn.LSTM has 4H more
+parameters than ncps-ts's LSTM (two bias vectors per gate where ncps's LSTM cell has one); the suite
+says so in its notes.
 
 Elapsed time is 1 for every step, as in the suite, given by passing no timespans: ncps then uses the
 scalar 1.0 shared by all samples. A per-sample timespans tensor would hit ncps 1.0.1's batching bug
@@ -282,4 +284,7 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except KeyboardInterrupt:  # Ctrl-C reaches the whole process group: leave quietly, the suite reports
+        sys.exit(130)

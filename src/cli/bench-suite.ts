@@ -707,6 +707,11 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
   for (const [reason, labels] of reasons) notes.push(`${labels.join(", ")}: ${reason}`);
   notes.push(...pytorchNotes(torch.run, o.backend));
   for (const m of models.filter((x) => x.pytorch?.status === "error")) notes.push(`${m.label}, PyTorch ${m.pytorch!.model}: failed: ${m.pytorch!.note}`);
+  for (const m of models.filter((x) => x.pytorch?.parameters !== undefined && x.parameters !== undefined && x.pytorch.parameters !== x.parameters)) {
+    // torch.nn.LSTM adds a recurrent bias to the input bias of each gate; ncps's LSTM cell (and ncps-ts's) has one
+    const why = m.key === "lstm" ? " (torch.nn.LSTM has two bias vectors per gate, ncps's LSTM cell one: the same function)" : "";
+    notes.push(`${m.label}: PyTorch's ${m.pytorch!.model} has ${m.pytorch!.parameters!.toLocaleString("en-US")} trainable parameters, ncps-ts's ${m.parameters!.toLocaleString("en-US")}${why}.`);
+  }
   return {
     format: "ncps-bench-suite/1",
     suite: o.suite,
