@@ -71,8 +71,9 @@ def die_with_parent():
 
         libc = ctypes.CDLL("libc.so.6", use_errno=True)
         PR_SET_PDEATHSIG = 1
+        parent = os.getppid()
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-        if os.getppid() == 1:  # the parent died before prctl took effect
+        if os.getppid() != parent:  # the parent died while prctl was being set
             sys.exit(0)
     except Exception:
         pass  # not Linux: the suite still closes stdin or kills this process

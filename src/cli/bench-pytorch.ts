@@ -108,7 +108,8 @@ export class PytorchServer {
     // a closed pipe (the process died) surfaces as the exit below, not as an unhandled error
     child.stdin.on("error", () => {});
     child.on("error", (e) => this.fail(`cannot run ${child.spawnfile}: ${e.message}`));
-    child.on("exit", (code, signal) => this.fail(`the PyTorch process exited (${signal ?? `code ${code}`})${this.stderrSummary()}`));
+    // "close", not "exit": a last reply (a not-ready line, say) is read before the process counts as gone
+    child.on("close", (code, signal) => this.fail(`the PyTorch process exited (${signal ?? `code ${code}`})${this.stderrSummary()}`));
   }
 
   /** Starts the process and waits until torch and ncps are imported; throws PytorchUnavailable. */
