@@ -3,7 +3,8 @@
  * puts into BENCHMARKS.md, so that no figure there is typed by hand. Every figure comes from the
  * suite.json given; the machine, Node version, date and command are the ones recorded in it.
  */
-import type { ModelResult, ScalingResult, SuiteResult, WorkloadResult } from "./bench-suite.js";
+import type { ModelResult, PytorchWorkloadResult, ScalingResult, SuiteResult, WorkloadResult } from "./bench-suite.js";
+import { PYTORCH_COUNTERPARTS } from "./bench-pytorch.js";
 import type { BenchWhat } from "./bench-workload.js";
 
 export interface ReportOptions {
@@ -25,7 +26,7 @@ export function sig(v: number): string {
 const ratio = (r: { median: number } | undefined): string => (r ? `${r.median.toFixed(2)}x` : "-");
 const spread = (lo: number, hi: number): string => `${sig(lo)}-${sig(hi)}`;
 
-function timeCell(r: WorkloadResult | undefined, what: BenchWhat): string {
+function timeCell(r: WorkloadResult | PytorchWorkloadResult | undefined, what: BenchWhat): string {
   if (!r) return "-";
   if (what === "stream" && r.us_per_step) return `${sig(r.us_per_step.median)} us (${spread(r.us_per_step.q1, r.us_per_step.q3)})`;
   return `${sig(r.median_ms)} ms (${spread(r.q1_ms, r.q3_ms)})`;
@@ -53,6 +54,24 @@ function comparisonTable(models: ModelResult[]): string {
     ];
   });
   return table(["model", "parameters", "training step (IQR)", "/ CfC", "inference (IQR)", "/ CfC", "streaming step (IQR)", "/ CfC"], rows);
+}
+
+/** Ratio with its per-round extremes: the ratio's median (min-max over rounds). */
+const ratioSpread = (r: { median: number; min: number; max: number } | undefined): string => (r ? `${r.median.toFixed(2)}x (${r.min.toFixed(2)}-${r.max.toFixed(2)})` : "-");
+
+/** The PyTorch counterparts timed in the same rounds: their times and ncps-ts's over them. */
+function pytorchTable(models: ModelResult[]): string | null {
+  const paired = models.filter((m) => m.pytorch);
+  if (paired.length === 0) return null;
+  const rows = paired.map((m) => {
+    const t = m.pytorch!;
+    const head = [m.label, `${PYTORCH_COUNTERPARTS[m.key] ?? t.model.replace(/\(.*$/s, "")}${t.parameters !== undefined ? `, ${t.parameters.toLocaleString("en-US")} parameters` : ""}`];
+    if (t.status !== "ok" && !t.train && !t.infer && !t.stream) return [...head, "failed (see notes)", "", "", "", "", ""];
+    return [...head, ...(["train", "infer", "stream"] as const).flatMap((what) => [timeCell(t[what], what), ratioSpread(t[what]?.ratio)])];
+  });
+  const head = ["model", "PyTorch model"];
+  for (const what of ["training step", "inference", "streaming step"]) head.push(`${what}: PyTorch ncps (IQR)`, "ratio (ncps-ts / PyTorch)");
+  return table(head, rows);
 }
 
 function solverTable(models: ModelResult[]): string | null {
@@ -114,6 +133,19 @@ export function suiteMarkdown(result: SuiteResult, options: ReportOptions = {}):
     "",
     comparisonTable(result.models),
   ];
+  const torch = pytorchTable(result.models);
+  const run = result.pytorch;
+  if (torch && run) {
+    out.push(
+      "",
+      `${h}# Against PyTorch ncps, same run`,
+      "",
+      `PyTorch ${run.torch} (Python ${run.python}, ${run.threads} thread), the real ncps 1.0.1 and torch.nn GRU and LSTM, float32, same sizes and workloads; each PyTorch workload timed back to back with its ncps-ts counterpart in every round. ` +
+        `Ratio: ncps-ts's time over PyTorch's per round, median (min-max over rounds); below 1, ncps-ts is faster. The ncps-ts figures are those of the table above.`,
+      "",
+      torch,
+    );
+  } else if (run && run.status === "skipped") out.push("", `PyTorch ncps: not measured in this run (${run.reason}).`);
   const solver = solverTable(result.models);
   if (solver) out.push("", `${h}# ODE solvers`, "", solver);
   out.push("", `${h}# Matrix-product rate`, "", gemmTable(result));

@@ -15,6 +15,10 @@
  *    drift of the machine hits all workloads alike; a figure is the median of the round medians, with
  *    the interquartile range and extremes of all samples;
  *  - a speed-up is a ratio of two workloads' round medians within each round, then the median of those;
+ *  - with PyTorch (--pytorch auto|on, bench-pytorch.ts), the real ncps 1.0.1 and torch.nn's GRU and LSTM
+ *    run the same workloads at the same sizes in a Python process started before any timing; each
+ *    PyTorch workload is timed right before or after its ncps-ts counterpart in every round (which goes
+ *    first alternates), and their ratio is taken per round, then the median;
  *  - the engine's gemm is timed among the workloads (bench-gemm-probe.ts), and each model's achieved
  *    matrix-product rate is set against it: FLOPs are counted over one extra run by wrapping engine.gemm
  *    (2 m n k per call), so the count is exact for what ran, adaptive solver steps included. Elementwise
@@ -29,6 +33,7 @@ import type { ModelConfig } from "../models/build.js";
 import type { OdeStepStats } from "../models/ode-solver.js";
 import { GEMM_PROBE_SIZES, gemmProbes, QUICK_GEMM_PROBE_SIZES, type GemmProbe } from "./bench-gemm-probe.js";
 import { benchModelConfig, buildBenchModel, DOPRI5, RK4, type BenchSizes, type BenchModelChoice, type BenchSolver, unavailableReason } from "./bench-models.js";
+import { PYTORCH_COUNTERPARTS, type PytorchInfo, type PytorchMode, type PytorchPaths, type PytorchServer, startPytorch } from "./bench-pytorch.js";
 import { median, roundRatio, type RoundRatio, timingStats, type TimingStats } from "./bench-stats.js";
 import { type BenchWhat, countRunWork, prepareWorkload, type RunWork, type Workload } from "./bench-workload.js";
 
@@ -52,13 +57,16 @@ export interface SuiteOptions {
   /** only these suite entries (keys), or all */
   only: readonly string[] | null;
   scaling: boolean;
+  /** whether to time the PyTorch counterparts too (auto: when Python, torch and ncps are there) */
+  pytorch: PytorchMode;
+  pytorchPaths: PytorchPaths;
   /** the command line, recorded in the result */
   command: string;
   log(message: string): void;
 }
 
 /** Defaults of the full suite and of --quick (tiny sizes, 2 rounds, a few seconds). */
-export function suiteDefaults(quick: boolean): Omit<SuiteOptions, "suite" | "quick" | "backend" | "only" | "scaling" | "command" | "log"> {
+export function suiteDefaults(quick: boolean): Omit<SuiteOptions, "suite" | "quick" | "backend" | "only" | "scaling" | "pytorch" | "pytorchPaths" | "command" | "log"> {
   return quick
     ? { rounds: 2, warmup: 1, batch: 4, seqLen: 4, sizes: { inputSize: 3, units: 8, backboneUnits: 8, backboneLayers: 1, odeUnfolds: 2 }, streamSteps: 8, targetMs: 0, maxRepeats: 1 }
     : { rounds: 7, warmup: 1, batch: 64, seqLen: 32, sizes: { inputSize: 16, units: 64, backboneUnits: 128, backboneLayers: 1, odeUnfolds: 6 }, streamSteps: 256, targetMs: 150, maxRepeats: 15 };
@@ -162,6 +170,43 @@ export interface ModelResult {
   train?: WorkloadResult;
   infer?: WorkloadResult;
   stream?: WorkloadResult;
+  /** the PyTorch counterpart timed in the same rounds, when PyTorch was measured */
+  pytorch?: PytorchModelResult;
+}
+
+/** A PyTorch workload's timings, and ncps-ts's time over it. */
+export interface PytorchWorkloadResult extends TimingStats {
+  /** infer, train: sequences per second at the median */
+  seq_per_s?: number;
+  /** stream: microseconds per step at the median, quartiles and extremes */
+  us_per_step?: { median: number; q1: number; q3: number; min: number; max: number };
+  /** ncps-ts's time over PyTorch's, per round (measured back to back), then the median: below 1, ncps-ts is faster */
+  ratio: RoundRatio;
+}
+
+export interface PytorchModelResult {
+  /** the PyTorch constructor, e.g. ncps.torch.CfC(16, 64, mode='default', ...) */
+  model: string;
+  /** trainable parameters (requires_grad) */
+  parameters?: number;
+  status: "ok" | "error";
+  note?: string;
+  train?: PytorchWorkloadResult;
+  infer?: PytorchWorkloadResult;
+  stream?: PytorchWorkloadResult;
+}
+
+/** Whether PyTorch was measured in this run, and with what. */
+export interface PytorchRun {
+  mode: PytorchMode;
+  status: "measured" | "skipped" | "off";
+  /** skipped, off: why */
+  reason?: string;
+  torch?: string;
+  python?: string;
+  executable?: string;
+  ncps?: string;
+  threads?: number;
 }
 
 export interface GemmResult {
@@ -223,6 +268,8 @@ export interface SuiteResult {
   notes: string[];
   gemm: GemmResult[];
   models: ModelResult[];
+  /** absent in results written before PyTorch was part of the suite */
+  pytorch?: PytorchRun;
   scaling: ScalingResult[];
   /** file names (relative to the output folder) of the plots, when written */
   plots: string[];
@@ -235,7 +282,10 @@ export interface SuiteResult {
 
 interface Item {
   id: string;
+  /** one run, timed here (ncps-ts workloads, gemm probes) */
   run(): void;
+  /** or `warm` untimed runs then `reps` runs timed elsewhere (PyTorch workloads), in milliseconds */
+  remote?: (warm: number, reps: number) => Promise<number[]>;
   repeats: number;
   /** untimed runs before the timed ones in each round (cache warm-up for short workloads) */
   warmRuns: number;
@@ -249,12 +299,21 @@ interface ModelItem extends Item {
   work: RunWork | null;
 }
 
+/** A PyTorch workload, paired with the ncps-ts workload of the same model, what and sizes. */
+interface TorchItem extends Item {
+  partner: ModelItem;
+  parameters: number;
+  spec: string;
+}
+
 interface Plan {
   entries: SuiteEntry[];
   /** per entry: why it is skipped, or null */
   skipped: Map<string, { status: "unavailable" | "error"; note: string }>;
   items: Map<string, ModelItem>;
   probes: Array<{ probe: GemmProbe; item: Item }>;
+  /** PyTorch workloads by their partner's id */
+  torch: Map<string, TorchItem>;
 }
 
 const itemId = (key: string, what: BenchWhat, batch: number, seqLen: number, hidden: number) => `${key}|${what}|B${batch}|L${seqLen}|H${hidden}`;
@@ -303,11 +362,17 @@ function plan(o: SuiteOptions): Plan {
     probe,
     item: { id: `gemm|${probe.m}x${probe.k}x${probe.n}`, run: () => probe.run(), repeats: 1, warmRuns: 0, samples: [], failed: null } as Item,
   }));
-  return { entries, skipped, items, probes };
+  return { entries, skipped, items, probes, torch: new Map() };
 }
 
 // ---------------------------------------------------------------------------------------------
 // Measuring
+
+/** Repeats per round from the last warm-up run's time, and a warm run before them when runs are short. */
+function sizeRepeats(item: Item, lastMs: number, o: SuiteOptions): void {
+  item.repeats = Math.max(1, Math.min(o.maxRepeats, Math.round(o.targetMs / Math.max(lastMs, 1e-3))));
+  item.warmRuns = lastMs < o.targetMs / 2 ? 1 : 0;
+}
 
 function warmUp(item: Item, o: SuiteOptions): void {
   let last = 0;
@@ -316,26 +381,48 @@ function warmUp(item: Item, o: SuiteOptions): void {
     item.run();
     last = performance.now() - t0;
   }
-  item.repeats = Math.max(1, Math.min(o.maxRepeats, Math.round(o.targetMs / Math.max(last, 1e-3))));
-  item.warmRuns = last < o.targetMs / 2 ? 1 : 0;
+  sizeRepeats(item, last, o);
 }
 
-function runRound(items: Item[], round: number): void {
-  const offset = items.length ? (round * Math.max(1, Math.floor(items.length / 5))) % items.length : 0;
-  const order = [...items.slice(offset), ...items.slice(0, offset)];
-  for (const item of order) {
-    for (let i = 0; i < item.warmRuns; i++) item.run();
-    const times: number[] = [];
-    for (let i = 0; i < item.repeats; i++) {
-      const t0 = performance.now();
-      item.run();
-      times.push(performance.now() - t0);
+/** A PyTorch workload's warm-up: one untimed run for its first-run costs, then the timed warm-up runs. */
+async function warmUpRemote(item: Item, o: SuiteOptions): Promise<void> {
+  const times = await item.remote!(1, Math.max(1, o.warmup));
+  sizeRepeats(item, times[times.length - 1], o);
+}
+
+async function timeItem(item: Item): Promise<number[]> {
+  if (item.remote) return item.remote(item.warmRuns, item.repeats);
+  for (let i = 0; i < item.warmRuns; i++) item.run();
+  const times: number[] = [];
+  for (let i = 0; i < item.repeats; i++) {
+    const t0 = performance.now();
+    item.run();
+    times.push(performance.now() - t0);
+  }
+  return times;
+}
+
+/**
+ * One round: every unit in an order rotated from round to round; a unit is one workload, or an ncps-ts
+ * workload and its PyTorch counterpart back to back, which of the two goes first alternating by round.
+ */
+async function runRound(units: Item[][], round: number, o: SuiteOptions): Promise<void> {
+  const offset = units.length ? (round * Math.max(1, Math.floor(units.length / 5))) % units.length : 0;
+  const order = [...units.slice(offset), ...units.slice(0, offset)];
+  for (const unit of order) {
+    for (const item of round % 2 ? [...unit].reverse() : unit) {
+      if (item.failed) continue;
+      try {
+        item.samples.push(await timeItem(item));
+      } catch (err) {
+        item.failed = err instanceof Error ? err.message : String(err);
+        o.log(`  ${item.id}: failed: ${item.failed}`);
+      }
     }
-    item.samples.push(times);
   }
 }
 
-function measure(p: Plan, o: SuiteOptions): void {
+async function measure(p: Plan, o: SuiteOptions): Promise<void> {
   const started = performance.now();
   const elapsed = () => `${((performance.now() - started) / 1000).toFixed(1)} s`;
   const modelItems = [...p.items.values()];
@@ -352,11 +439,68 @@ function measure(p: Plan, o: SuiteOptions): void {
     }
   }
   for (const { item } of p.probes) warmUp(item, o);
-  const timed = [...modelItems.filter((i) => !i.failed), ...p.probes.map((x) => x.item)];
-  o.log(`warm-up done (${elapsed()}); ${o.rounds} rounds of ${timed.reduce((a, i) => a + i.repeats, 0)} timed runs each`);
+  const torchItems = [...p.torch.values()].filter((i) => !i.failed && !i.partner.failed);
+  if (torchItems.length) o.log(`PyTorch warm-up: ${torchItems.length} workloads`);
+  for (const item of torchItems) {
+    try {
+      await warmUpRemote(item, o);
+    } catch (err) {
+      item.failed = err instanceof Error ? err.message : String(err);
+      o.log(`  ${item.id}: failed: ${item.failed}`);
+    }
+  }
+  const units: Item[][] = [
+    ...modelItems.filter((i) => !i.failed).map((i) => {
+      const t = p.torch.get(i.id);
+      return t && !t.failed ? [i, t] : [i];
+    }),
+    ...p.probes.map((x) => [x.item]),
+  ];
+  const runs = units.flat().reduce((a, i) => a + i.repeats, 0);
+  o.log(`warm-up done (${elapsed()}); ${o.rounds} rounds of ${runs} timed runs each${torchItems.length ? " (PyTorch's included)" : ""}`);
   for (let r = 0; r < o.rounds; r++) {
-    runRound(timed, r);
+    await runRound(units, r, o);
     o.log(`round ${r + 1}/${o.rounds} done (${elapsed()})`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// PyTorch: its workloads, built in its process before any timing
+
+/** Builds the PyTorch counterpart of every measured ncps-ts workload at the suite's own sizes. */
+async function planTorch(p: Plan, o: SuiteOptions, server: PytorchServer): Promise<void> {
+  for (const e of p.entries) {
+    if (!(e.key in PYTORCH_COUNTERPARTS) || p.skipped.has(e.key)) continue;
+    for (const what of ["train", "infer", "stream"] as const) {
+      const partnerId = itemId(e.key, what, o.batch, o.seqLen, o.sizes.units);
+      const partner = p.items.get(partnerId);
+      if (!partner) continue;
+      const id = `pytorch|${partnerId}`;
+      const item: TorchItem = { id, run: () => {}, repeats: 1, warmRuns: 0, samples: [], failed: null, partner, parameters: 0, spec: PYTORCH_COUNTERPARTS[e.key] };
+      item.remote = (warm, reps) => server.run(id, reps, warm);
+      const s = e.choice.sizes;
+      try {
+        const built = await server.build(id, {
+          model: e.key,
+          what,
+          batch: what === "stream" ? 1 : o.batch,
+          seq_len: o.seqLen,
+          input_size: s.inputSize,
+          units: o.sizes.units,
+          backbone_units: s.backboneUnits,
+          backbone_layers: s.backboneLayers,
+          ode_unfolds: s.odeUnfolds,
+          stream_steps: o.streamSteps,
+          ...(e.choice.autoNcpSparsity !== undefined ? { autoncp_sparsity: e.choice.autoNcpSparsity } : {}),
+        });
+        item.parameters = built.parameters;
+        item.spec = built.spec;
+      } catch (err) {
+        item.failed = `building ${PYTORCH_COUNTERPARTS[e.key]}: ${err instanceof Error ? err.message : String(err)}`;
+        o.log(`  ${id}: failed: ${item.failed}`);
+      }
+      p.torch.set(partnerId, item);
+    }
   }
 }
 
@@ -370,14 +514,19 @@ function gemmResults(p: Plan): GemmResult[] {
   });
 }
 
+/** Microseconds per step of a stream's timings (a run is `steps` steps). */
+function usPerStep(t: TimingStats, steps: number): NonNullable<WorkloadResult["us_per_step"]> {
+  const us = (ms: number) => (ms * 1000) / steps;
+  return { median: us(t.median_ms), q1: us(t.q1_ms), q3: us(t.q3_ms), min: us(t.min_ms), max: us(t.max_ms) };
+}
+
 function workloadResult(item: ModelItem, gemm: GemmResult[]): WorkloadResult {
   const t = timingStats(item.samples);
   const w = item.workload;
   const r: WorkloadResult = { batch: w.sequences, seq_len: w.what === "stream" ? 1 : item.shape.seqLen, hidden: item.shape.hidden, ...t, gemm_gflop_per_run: 0, gemm_gflops: 0, gemm_fraction: 0 };
   if (w.what === "stream") {
     r.steps = w.observations;
-    const us = (ms: number) => (ms * 1000) / w.observations;
-    r.us_per_step = { median: us(t.median_ms), q1: us(t.q1_ms), q3: us(t.q3_ms), min: us(t.min_ms), max: us(t.max_ms) };
+    r.us_per_step = usPerStep(t, w.observations);
   } else r.seq_per_s = w.sequences / (t.median_ms / 1000);
   const work = item.work!;
   r.gemm_gflop_per_run = work.gemmFlop / 1e9;
@@ -425,9 +574,37 @@ function modelResults(p: Plan, o: SuiteOptions, gemm: GemmResult[]): ModelResult
       r[what] = wr;
     }
     if (failures.length) Object.assign(r, { status: "error", note: failures.join("; ") });
+    const torch = torchResult(p, o, e.key);
+    if (torch) r.pytorch = torch;
     results.push(r);
   }
   return results;
+}
+
+/** The PyTorch counterpart's figures for one suite entry, or undefined when it was not timed. */
+function torchResult(p: Plan, o: SuiteOptions, key: string): PytorchModelResult | undefined {
+  const items = (["train", "infer", "stream"] as const).map((what) => [what, p.torch.get(itemId(key, what, o.batch, o.seqLen, o.sizes.units))] as const);
+  const first = items.find(([, i]) => i)?.[1];
+  if (!first) return undefined;
+  const r: PytorchModelResult = { model: first.spec, status: "ok" };
+  const built = items.find(([, i]) => i && i.parameters > 0)?.[1];
+  if (built) r.parameters = built.parameters;
+  const failures: string[] = [];
+  for (const [what, item] of items) {
+    if (!item) continue;
+    if (item.failed || item.partner.failed || item.samples.length === 0) {
+      failures.push(`${what}: ${item.failed ?? item.partner.failed ?? "not timed"}`);
+      continue;
+    }
+    const t = timingStats(item.samples);
+    const w = item.partner.workload;
+    const wr: PytorchWorkloadResult = { ...t, ratio: roundRatio(item.partner.samples.map(median), item.samples.map(median)) };
+    if (what === "stream") wr.us_per_step = usPerStep(t, w.observations);
+    else wr.seq_per_s = w.sequences / (t.median_ms / 1000);
+    r[what] = wr;
+  }
+  if (failures.length) Object.assign(r, { status: "error", note: failures.join("; ") });
+  return r;
 }
 
 function scalingResults(p: Plan, o: SuiteOptions, gemm: GemmResult[]): ScalingResult[] {
@@ -467,12 +644,49 @@ export function machineInfo(): MachineInfo {
   };
 }
 
+/**
+ * Starts the PyTorch process as --pytorch says, before anything is timed (its start-up is never in a
+ * figure). Throws PytorchUnavailable with `on` when something is missing; logs one line when `auto` skips.
+ */
+async function openPytorch(o: SuiteOptions): Promise<{ server: PytorchServer | null; run: PytorchRun }> {
+  if (o.pytorch === "off") return { server: null, run: { mode: o.pytorch, status: "off", reason: "--pytorch off" } };
+  if (!selectedEntries(o).some((e) => e.key in PYTORCH_COUNTERPARTS)) {
+    const reason = `none of the selected models has a PyTorch counterpart (${Object.keys(PYTORCH_COUNTERPARTS).join(", ")} have)`;
+    o.log(`PyTorch ncps: not measured: ${reason}`);
+    return { server: null, run: { mode: o.pytorch, status: "skipped", reason } };
+  }
+  const t0 = performance.now();
+  const started = await startPytorch(o.pytorch, o.pytorchPaths);
+  if (!started.server) {
+    o.log(`PyTorch ncps: skipped, ${started.reason} (--pytorch on requires it, --pytorch off silences this)`);
+    return { server: null, run: { mode: o.pytorch, status: "skipped", reason: started.reason } };
+  }
+  const info = started.server.info as PytorchInfo;
+  o.log(`PyTorch ncps: torch ${info.torch} on ${info.executable} (Python ${info.python}), ncps from ${info.ncps}, ${info.threads} thread(s); started in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  return { server: started.server, run: { mode: o.pytorch, status: "measured", ...info } };
+}
+
+function pytorchNotes(run: PytorchRun, backend: BackendKind): string[] {
+  if (run.status !== "measured") return run.status === "off" ? [] : [`PyTorch ncps: not measured in this run (${run.reason}).`];
+  return [
+    `PyTorch: ncps 1.0.1 (ncps.torch CfC, LTC) and torch.nn GRU and LSTM on torch ${run.torch}, Python ${run.python}, float32${backend === "reference" ? " (ncps-ts ran float64 on the reference engine)" : ""}, one thread (torch.set_num_threads(1), OMP/OpenBLAS threads 1); the same workloads, sizes and loss, no output head on either side. ` +
+      `Each PyTorch workload runs in its own process, timed there run by run, right before or after its ncps-ts counterpart in every round (which goes first alternates); "ratio (ncps-ts / PyTorch)" is ncps-ts's time over PyTorch's per round, then the median: below 1, ncps-ts is faster.`,
+    "PyTorch's elapsed time 1 is ncps's scalar default (no timespans passed): per-sample timespans are broken in ncps 1.0.1 for batch > 1 (timespans[:, t].squeeze() broadcasts along the hidden axis).",
+  ];
+}
+
 /** Runs the suite; plots are added by the caller (bench-plots.ts) when it writes them. */
-export function runSuite(o: SuiteOptions): SuiteResult {
+export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
   const started = performance.now();
   const p = plan(o);
   for (const [key, s] of p.skipped) o.log(`${key}: skipped (${s.note})`);
-  measure(p, o);
+  const torch = await openPytorch(o);
+  try {
+    if (torch.server) await planTorch(p, o, torch.server);
+    await measure(p, o);
+  } finally {
+    torch.server?.close();
+  }
   const gemm = gemmResults(p);
   const models = modelResults(p, o, gemm);
   const scaling = scalingResults(p, o, gemm);
@@ -491,6 +705,13 @@ export function runSuite(o: SuiteOptions): SuiteResult {
     reasons.set(reason, [...(reasons.get(reason) ?? []), m.label]);
   }
   for (const [reason, labels] of reasons) notes.push(`${labels.join(", ")}: ${reason}`);
+  notes.push(...pytorchNotes(torch.run, o.backend));
+  for (const m of models.filter((x) => x.pytorch?.status === "error")) notes.push(`${m.label}, PyTorch ${m.pytorch!.model}: failed: ${m.pytorch!.note}`);
+  for (const m of models.filter((x) => x.pytorch?.parameters !== undefined && x.parameters !== undefined && x.pytorch.parameters !== x.parameters)) {
+    // torch.nn.LSTM adds a recurrent bias to the input bias of each gate; ncps's LSTM cell (and ncps-ts's) has one
+    const why = m.key === "lstm" ? " (torch.nn.LSTM has two bias vectors per gate, ncps's LSTM cell one: the same function)" : "";
+    notes.push(`${m.label}: PyTorch's ${m.pytorch!.model} has ${m.pytorch!.parameters!.toLocaleString("en-US")} trainable parameters, ncps-ts's ${m.parameters!.toLocaleString("en-US")}${why}.`);
+  }
   return {
     format: "ncps-bench-suite/1",
     suite: o.suite,
@@ -518,6 +739,7 @@ export function runSuite(o: SuiteOptions): SuiteResult {
     notes,
     gemm,
     models,
+    pytorch: torch.run,
     scaling,
     plots: [],
     runtime_s: (performance.now() - started) / 1000,

@@ -32,6 +32,7 @@ import {
 import { suiteFigures } from "./bench-plots.js";
 import { summarizeSuite } from "./bench-report.js";
 import { median } from "./bench-stats.js";
+import { defaultPytorchPaths, PYTORCH_MODES, PytorchUnavailable, type PytorchMode } from "./bench-pytorch.js";
 import { paperEntries, runSuite, SUITES, suiteDefaults, type SuiteName, type SuiteOptions } from "./bench-suite.js";
 import { countRunWork, prepareWorkload, randomTensor, type BenchWhat } from "./bench-workload.js";
 import { CliError, type CliIO, intFlag, numFlag, parseArgs, type ParsedArgs } from "./util.js";
@@ -43,6 +44,7 @@ const USAGE = `usage: ncps bench [--model ${BENCH_MODEL_NAMES.join("|")}] [--wha
                   [--threads N] [--repeats N] [--warmup N] [--stream-steps 256]
                   [--backend wasm|reference] [--compare-cfc] [--json]
        ncps bench --suite ${SUITES.join("|")} [--quick] [--rounds 7] [--models KEY,KEY...] [--no-scaling]
+                  [--pytorch auto|on|off] [--pytorch-python PATH] [--pytorch-ncps DIR]
                   [--out DIR] [--json] [sizes as above]
 
 train:  one training step (zero grads, forward over the sequence, MSE on every step's output,
@@ -62,6 +64,12 @@ stream: one sample, one step per call, state carried; reports us per step.
         DIR/suite.json and DIR/scaling-*.svg with --out; prints the JSON with --json, else a table.
         Models this build does not have are listed as not measured. About 5 minutes on 2 cores;
         --quick: tiny sizes, 2 rounds, a few seconds.
+        --pytorch auto|on|off: also time the real PyTorch ncps 1.0.1 (CfC, wired CfC, LTC) and
+        torch.nn GRU and LSTM on the same workloads, each back to back with its ncps-ts counterpart
+        in every round, and report ncps-ts / PyTorch ratios (about a minute more). auto (default):
+        when --pytorch-python (default /usr/bin/python3) imports torch and --pytorch-ncps (default
+        ../shared/reference/ncps-1.0.1 beside the checkout) holds ncps, else skipped with a line
+        saying what is missing; on: missing pieces are an error (exit 1).
         --models KEY,KEY... restricts the suite to some of its models:
 ${wrap(paperEntries(suiteDefaults(false).sizes).map((e) => e.key).join(", "), 8, 100)}`;
 
@@ -81,7 +89,7 @@ function wrap(text: string, indent: number, width: number): string {
 
 /** Flags that only the single-model bench takes, and those only the suite takes. */
 const SINGLE_ONLY = ["model", "what", "wiring", "threads", "repeats", "compare-cfc", "solver", "rtol", "atol", "steps-per-gap"];
-const SUITE_ONLY = ["quick", "rounds", "out", "models", "no-scaling"];
+const SUITE_ONLY = ["quick", "rounds", "out", "models", "no-scaling", "pytorch", "pytorch-python", "pytorch-ncps"];
 
 export async function run(argv: string[], io: CliIO): Promise<number> {
   const { flags } = parseArgs(
@@ -93,6 +101,9 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       out: { type: "string" },
       models: { type: "string" },
       "no-scaling": { type: "boolean" },
+      pytorch: { type: "string" },
+      "pytorch-python": { type: "string" },
+      "pytorch-ncps": { type: "string" },
       model: { type: "string" },
       what: { type: "string" },
       batch: { type: "string" },
@@ -140,6 +151,11 @@ async function runSuiteCommand(flags: ParsedArgs["flags"], backend: BackendKind,
     const unknown = only.filter((k) => !keys.includes(k));
     if (unknown.length || only.length === 0) throw new CliError(`--models must list suite keys (${keys.join(", ")}), got '${flags.models}'`, 2, USAGE);
   }
+  const pytorch = (flags.pytorch as string | undefined) ?? "auto";
+  if (!(PYTORCH_MODES as readonly string[]).includes(pytorch)) throw new CliError(`--pytorch must be one of ${PYTORCH_MODES.join(", ")}, got '${pytorch}'`, 2, USAGE);
+  const torchPaths = defaultPytorchPaths();
+  if (flags["pytorch-python"] !== undefined) torchPaths.python = String(flags["pytorch-python"]);
+  if (flags["pytorch-ncps"] !== undefined) torchPaths.ncpsDir = path.resolve(String(flags["pytorch-ncps"]));
   const options: SuiteOptions = {
     suite: suite as SuiteName,
     quick,
@@ -154,12 +170,20 @@ async function runSuiteCommand(flags: ParsedArgs["flags"], backend: BackendKind,
     maxRepeats: d.maxRepeats,
     only,
     scaling: !flags["no-scaling"],
+    pytorch: pytorch as PytorchMode,
+    pytorchPaths: torchPaths,
     command: ["ncps", "bench", ...argv].join(" "),
     log: (m) => io.err(`${m}\n`),
   };
   const outDir = flags.out as string | undefined;
   if (outDir !== undefined) mkdirSync(outDir, { recursive: true });
-  const result = runSuite(options);
+  let result;
+  try {
+    result = await runSuite(options);
+  } catch (e) {
+    if (e instanceof PytorchUnavailable) throw new CliError(`--pytorch on: PyTorch ncps cannot be measured: ${e.message}`, 1);
+    throw e;
+  }
   if (outDir !== undefined) {
     for (const f of suiteFigures(result)) {
       writeFileAtomic(path.join(outDir, f.file), f.svg);
