@@ -65,6 +65,15 @@ describe("configs beyond sane bounds are refused before building", () => {
     assertCleanError(() => loadCheckpoint(file, { backend: "reference" }), file, /units\.wiring\.args\.units is 30000 neurons/, /limit of 4096/);
   });
 
+  test("a 4000-neuron wiring within the limits, in a file whose tensors are a small model's, is refused before building", () => {
+    for (const model of ["CfC", "LTC"]) {
+      const file = checkpointWith(`wired-4000-${model}.safetensors`, (m) => {
+        m.config = JSON.stringify({ model, constructor_args: { input_size: 2, units: { wiring: { kind: "AutoNCP", args: { units: 4000, output_size: 2 } } } } });
+      });
+      assertCleanError(() => loadCheckpoint(file, { backend: "reference" }), file, new RegExp(`describes a ${model} with at least \\d+ weights`), /hold \d+ values/);
+    }
+  });
+
   test("widths and counts each have a limit; an implied parameter count beyond 2e8 is refused too", () => {
     for (const [key, value] of [["units", 70000], ["input_size", 1e9], ["backbone_units", 2 ** 40], ["proj_size", 1e6]] as const) {
       const file = withConstructorArgs(`${key}.safetensors`, (a) => (a[key] = value));
@@ -85,6 +94,9 @@ describe("configs beyond sane bounds are refused before building", () => {
           { model: "CfC", constructor_args: { input_size: I, units: H, backbone_units: 7, backbone_layers: 3, proj_size: 2, mixed_memory: true } },
           { model: "CfC", constructor_args: { input_size: I, units: H, mode: "pure", backbone_layers: 0 } },
           { model: "CfC", constructor_args: { input_size: I, units: wiring("AutoNCP", { units: H + 3, output_size: 2 }), mixed_memory: true } },
+          { model: "CfC", constructor_args: { input_size: I, units: wiring("NCP", { inter_neurons: 4, command_neurons: 3, motor_neurons: 2, sensory_fanout: 2, inter_fanout: 2, recurrent_command_synapses: 3, motor_fanin: 2 }) } },
+          { model: "CfC", constructor_args: { input_size: I, units: wiring("FullyConnected", { units: H }), mode: "no_gate" } },
+          { model: "CfC", constructor_args: { input_size: I, units: wiring("Random", { units: H, sparsity_level: 0.5 }) } },
           { model: "LTC", constructor_args: { input_size: I, units: H, mixed_memory: true } },
           { model: "LTC", constructor_args: { input_size: I, units: wiring("NCP", { inter_neurons: 4, command_neurons: 3, motor_neurons: 2, sensory_fanout: 2, inter_fanout: 2, recurrent_command_synapses: 3, motor_fanin: 2 }) } },
           { model: "LSTM", constructor_args: { input_size: I, hidden_size: H, proj_size: 2 } },

@@ -119,7 +119,16 @@ export function minimumParameterCount(config: ModelConfig): number {
   const units = wired ? wiringNeurons((args.units as Record<string, unknown>).wiring, "units.wiring") : size("units", 0) || size("hidden_size", 0);
   switch (config.model) {
     case "CfC": {
-      if (wired) return units;
+      if (wired) {
+        // each layer's ff1 weight: its neurons by (the previous layer's neurons + its own)
+        let count = 0;
+        let previous = inputs;
+        for (const neurons of wiringLayerSizes((args.units as Record<string, unknown>).wiring)) {
+          count += neurons * (previous + neurons);
+          previous = neurons;
+        }
+        return count;
+      }
       const layers = typeof args.backbone_layers === "number" && Number.isInteger(args.backbone_layers) && args.backbone_layers >= 0 ? args.backbone_layers : 1;
       const backbone = size("backbone_units", 128);
       return layers > 0 ? (inputs + units) * backbone + (layers - 1) * backbone * backbone + units * backbone : (inputs + units) * units;
@@ -133,4 +142,19 @@ export function minimumParameterCount(config: ModelConfig): number {
     default:
       return units * (inputs + units);
   }
+}
+
+/** Neurons per layer of a wiring spec, as its class lays them out (ncps's formulas); one layer of all units otherwise. */
+function wiringLayerSizes(spec: unknown): number[] {
+  if (!isObject(spec) || !isObject(spec.args)) return [];
+  const a = spec.args;
+  const int = (k: string): number => (typeof a[k] === "number" && Number.isInteger(a[k]) && (a[k] as number) > 0 ? (a[k] as number) : 0);
+  if (spec.kind === "NCP") return [int("inter_neurons"), int("command_neurons"), int("motor_neurons")];
+  if (spec.kind === "AutoNCP") {
+    const interAndCommand = int("units") - int("output_size");
+    if (interAndCommand < 1) return [];
+    const command = Math.max(Math.trunc(0.4 * interAndCommand), 1);
+    return [interAndCommand - command, command, int("output_size")];
+  }
+  return [int("units")];
 }
