@@ -29,6 +29,7 @@ export interface NpyArray {
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // "\x93NUMPY"
 const ALIGN = 64; // numpy pads the preamble + header to a multiple of this
+const MAX_HEADER_DEPTH = 32;
 
 // ---------------------------------------------------------------------------------------------
 // A small reader for the Python literals that appear in .npy headers.
@@ -38,7 +39,8 @@ type PyValue = string | number | boolean | null | PyValue[] | { [key: string]: P
 function parsePythonLiteral(text: string, where: string): PyValue {
   let i = 0;
   const fail = (what: string): never => {
-    throw new Error(`${where}: cannot parse .npy header ${JSON.stringify(text.trim())}: ${what} at character ${i}`);
+    const shown = text.trim();
+    throw new Error(`${where}: cannot parse .npy header ${JSON.stringify(shown.length > 200 ? `${shown.slice(0, 200)}...` : shown)}: ${what} at character ${i}`);
   };
   const skip = (): void => {
     while (i < text.length && /\s/.test(text[i]!)) i++;
@@ -57,9 +59,20 @@ function parsePythonLiteral(text: string, where: string): PyValue {
     i++;
     return items;
   };
+  // A real header nests two levels (the dict and its shape tuple); deep nesting would overflow the stack.
+  let depth = 0;
   const value = (): PyValue => {
     skip();
     const c = text[i];
+    if ((c === "{" || c === "(" || c === "[") && depth >= MAX_HEADER_DEPTH) fail(`nesting deeper than ${MAX_HEADER_DEPTH} levels`);
+    depth++;
+    try {
+      return valueAt(c);
+    } finally {
+      depth--;
+    }
+  };
+  const valueAt = (c: string | undefined): PyValue => {
     if (c === "{") {
       i++;
       const dict: { [key: string]: PyValue } = {};

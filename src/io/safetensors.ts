@@ -13,6 +13,7 @@
  */
 import * as fs from "node:fs";
 import { writeFileAtomic } from "./atomic.js";
+import { MAX_JSON_DEPTH, jsonNestingDepth } from "./json-limits.js";
 import { shapeString, type DType, type Tensor } from "../tensor.js";
 
 export type SafetensorsDType =
@@ -57,6 +58,9 @@ export interface DecodedSafetensors {
 }
 
 const METADATA_KEY = "__metadata__";
+
+/** Largest header accepted, in bytes (the reference implementation's limit): checked before the header is read. */
+export const MAX_SAFETENSORS_HEADER_BYTES = 100_000_000;
 
 const DTYPE_BYTES: Readonly<Record<SafetensorsDType, number>> = {
   F64: 8, F32: 4, F16: 2, BF16: 2,
@@ -394,12 +398,19 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === "object" && !Array.isArray(v);
 }
 
+function checkHeaderLength(headerLength: bigint, fileName: string): void {
+  if (headerLength > BigInt(MAX_SAFETENSORS_HEADER_BYTES)) {
+    throw new Error(`${fileName}: safetensors header length ${headerLength} bytes exceeds the ${MAX_SAFETENSORS_HEADER_BYTES}-byte limit (corrupt or not a safetensors file)`);
+  }
+}
+
 /** Parses and validates a safetensors file held in memory. `fileName` only labels error messages. */
 export function decodeSafetensors(bytes: Uint8Array, fileName = "<buffer>"): DecodedSafetensors {
   if (bytes.byteLength < 8) {
     throw new Error(`${fileName}: not a safetensors file: ${bytes.byteLength} bytes, shorter than the 8-byte header length`);
   }
   const headerLength = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
+  checkHeaderLength(headerLength, fileName);
   const available = bytes.byteLength - 8;
   if (headerLength > BigInt(available)) {
     throw new Error(`${fileName}: safetensors header length ${headerLength} exceeds the ${available} bytes that follow it (truncated or not a safetensors file)`);
@@ -410,6 +421,9 @@ export function decodeSafetensors(bytes: Uint8Array, fileName = "<buffer>"): Dec
     headerText = new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(8, 8 + n));
   } catch {
     throw new Error(`${fileName}: safetensors header is not valid UTF-8`);
+  }
+  if (jsonNestingDepth(headerText, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) {
+    throw new Error(`${fileName}: safetensors header JSON is nested deeper than ${MAX_JSON_DEPTH} levels (refused)`);
   }
   let header: unknown;
   try {
@@ -505,8 +519,17 @@ export function saveSafetensors(path: string, tensors: SafetensorsInputs, metada
 export function loadSafetensors(path: string): DecodedSafetensors {
   let bytes: Uint8Array;
   try {
+    // The header length is checked before the file is read whole: a corrupt length must not cost a huge read.
+    const fd = fs.openSync(path, "r");
+    try {
+      const prefix = new Uint8Array(8);
+      if (fs.readSync(fd, prefix, 0, 8, 0) === 8) checkHeaderLength(new DataView(prefix.buffer).getBigUint64(0, true), path);
+    } finally {
+      fs.closeSync(fd);
+    }
     bytes = fs.readFileSync(path);
   } catch (e) {
+    if ((e as Error).message.startsWith(`${path}: safetensors header length`)) throw e;
     throw new Error(`${path}: cannot read safetensors file (${(e as Error).message})`);
   }
   return decodeSafetensors(bytes, path);

@@ -16,6 +16,7 @@ import { ODELSTM } from "./ode-lstm.js";
 import { ODERNN } from "./ode-rnn.js";
 import { type OdeSolverOptions, odeOptionsFromArgs } from "./ode-solver.js";
 import type { RecurrentModel } from "./recurrent.js";
+import { checkConfigLimits } from "./config-limits.js";
 
 export interface ModelConfig {
   model: string;
@@ -97,6 +98,7 @@ export function buildModel(config: ModelConfig, build: BuildOptions = {}): Recur
   if (!config || typeof config !== "object") throw new Error(`model config must be an object, got ${JSON.stringify(config)}`);
   const args = config.constructor_args;
   if (!args || typeof args !== "object") throw new Error(`model config: constructor_args must be an object`);
+  checkConfigLimits(config);
   const inputSize = args.input_size;
   if (!Number.isInteger(inputSize)) throw new Error(`constructor_args.input_size must be an integer, got ${JSON.stringify(inputSize)}`);
   if (config.model === "CfC") {

@@ -18,6 +18,7 @@ import { type SequenceDataset, type Task, type TargetMode } from "../data/datase
 import { checkNormalization, type Normalization } from "../data/normalization.js";
 import type { BackendKind, Engine } from "../engine/engine.js";
 import { writeFileAtomic } from "../io/atomic.js";
+import { parseJsonBounded } from "../io/json-limits.js";
 import {
   type DecodedSafetensors,
   type NamedSafetensorsInput,
@@ -29,6 +30,7 @@ import {
   toFloatTensor,
 } from "../io/safetensors.js";
 import { MODEL_KINDS, buildModel, type ModelConfig } from "../models/build.js";
+import { checkConfigLimits, minimumParameterCount } from "../models/config-limits.js";
 import type { RecurrentModel } from "../models/recurrent.js";
 import type { DType, FloatArray, Tensor } from "../tensor.js";
 import type { HyperValue, OptimizerKind } from "./optimizers.js";
@@ -162,8 +164,9 @@ function isObject(v: unknown): v is Record<string, unknown> {
 
 function parseJson(file: string, key: string, text: string): unknown {
   try {
-    return JSON.parse(text);
+    return parseJsonBounded(text, `${file}: metadata entry "${key}"`);
   } catch (e) {
+    if ((e as Error).message.startsWith(file)) throw e;
     throw new Error(`${file}: metadata entry "${key}" is not valid JSON (${(e as Error).message})`);
   }
 }
@@ -233,6 +236,24 @@ function checkTrainingState(file: string, s: unknown): TrainingState {
 }
 
 /**
+ * Checks the config against sane bounds and against the file's own tensors before any model is built:
+ * a config from a file is untrusted, and building what it describes may cost far more than reading it.
+ */
+function checkConfigFitsTensors(file: string, config: ModelConfig, tensors: ReadonlyMap<string, SafetensorsTensor>): void {
+  try {
+    checkConfigLimits(config);
+  } catch (e) {
+    throw new Error(`${file}: metadata entry "config": ${(e as Error).message}`);
+  }
+  let stored = 0;
+  for (const t of tensors.values()) stored += t.data.length;
+  const needed = minimumParameterCount(config);
+  if (stored < needed) {
+    throw new Error(`${file}: metadata entry "config" describes a ${config.model} with at least ${needed} weights, but the file's model tensors hold ${stored} values`);
+  }
+}
+
+/**
  * Validates a decoded safetensors file as a checkpoint (format, version, config, extras, training
  * state), without building the model. Errors name the file and the entry or tensor at fault.
  */
@@ -255,8 +276,9 @@ export function checkpointFromSafetensors(decoded: DecodedSafetensors, file: str
     if (RESERVED_METADATA.has(key)) continue;
     let value: unknown;
     try {
-      value = JSON.parse(text);
+      value = parseJsonBounded(text, `${file}: metadata entry "${key}"`);
     } catch (e) {
+      if ((e as Error).message.startsWith(`${file}: metadata entry`)) throw e;
       // Entries this library defines must be JSON; someone else's plain-text entry is kept as it is.
       if (["normalization", "feature_names", "target_names", "task", "target_mode", "num_classes"].includes(key)) {
         throw new Error(`${file}: metadata entry "${key}" is not valid JSON (${(e as Error).message})`);
@@ -273,6 +295,8 @@ export function checkpointFromSafetensors(decoded: DecodedSafetensors, file: str
     if (name.startsWith(OPTIMIZER_PREFIX) || name.startsWith(BEST_PREFIX)) trainingTensors.set(name, t);
     else tensors.set(name, t);
   }
+
+  checkConfigFitsTensors(file, config as unknown as ModelConfig, tensors);
 
   let training: TrainingCheckpoint | null = null;
   if (meta.training_state !== undefined) {
