@@ -11,7 +11,6 @@
  * rnn_cell.gru.weight_ih_l0 [3H, I], weight_hh_l0 [3H, H], bias_ih_l0, bias_hh_l0 (torch's names and
  * init), and fc.weight / fc.bias with projSize.
  */
-import { createEngine } from "../engine/index.js";
 import { GruCache, GruCell } from "../nn/gru-cell.js";
 import type { Rng } from "../nn/rng.js";
 import type { OdeSolver } from "./ode-solver.js";
@@ -22,6 +21,8 @@ import {
   type OdeRecurrentOptions,
   type ResolvedOdeRecurrentOptions,
   odeRecurrentArgs,
+  odeModelEngine,
+  odeModelSettings,
   odeRecurrentFromArgs,
   resolveOdeRecurrentOptions,
 } from "./ode-observations.js";
@@ -53,19 +54,13 @@ export class ODERNN extends RecurrentModel {
 
   constructor(inputSize: number, readonly hiddenSize: number, options: ODERNNOptions = {}) {
     const config = resolveOdeRecurrentOptions("ODERNN", hiddenSize, options);
-    super(options.engine ?? createEngine(options.backend ?? "wasm"), inputSize, {
-      returnSequences: config.returnSequences,
-      batchFirst: config.batchFirst,
-      mixedMemory: false,
-      projSize: config.projSize,
-      seed: config.seed,
-    });
+    super(odeModelEngine(options), inputSize, odeModelSettings(config));
     this.config = config;
     this.stateSize = hiddenSize;
     this.cellOutputSize = hiddenSize;
     this.field = new MlpField(this.engine, this.params, "rnn_cell.f_node.", hiddenSize, config.odeUnits, this.rng);
     this.cell = new GruCell(this.engine, this.params, "rnn_cell.gru.", inputSize, hiddenSize, this.rng);
-    this.observations = new ObservationSolver(this.engine, this.field, config.ode);
+    this.observations = new ObservationSolver(this.engine, this.field, config.ode, "ODERNN");
     this.solver = this.observations.solver;
     this.buildHeadAndTail();
   }
@@ -123,7 +118,7 @@ export class ODERNN extends RecurrentModel {
     e.addRows(rows, H, dy, H, dh, H);
     e.fill(c.dEvolved, rows * H, 0);
     this.cell.backwardStep(c.gru, slot, rows, c.evolved + slot * rows * H, H, dh, H, dx, ldDx, c.dEvolved, H);
-    this.observations.backward(c.ode, slot, c.dEvolved, H, dhPrev, H, dts, "ODERNN");
+    this.observations.backward(c.ode, slot, c.dEvolved, H, dhPrev, H, dts);
   }
 
   protected coreFinishBackward(cache: unknown, steps: number, x: number, _hPrev: number): void {
