@@ -11,12 +11,12 @@
  */
 import type { Engine } from "../engine/engine.js";
 import { linearDefault } from "../nn/init.js";
-import { GruCache, GruCell } from "../nn/gru-cell.js";
+import { GruCell } from "../nn/gru-cell.js";
 import { type Linear, addLinear, createLinear, linearBackwardInput, linearBackwardWeights, linearForward, linearPrepare } from "../nn/linear.js";
 import type { ParameterSet } from "../nn/parameters.js";
 import type { Rng } from "../nn/rng.js";
 import {
-  type ObservationSolveCache,
+  EvolveThenGruModel,
   ObservationSolver,
   type OdeModelOptions,
   odeModelArgs,
@@ -26,7 +26,6 @@ import {
   resolveOdeModelOptions,
 } from "./ode-observations.js";
 import { type OdeSolver, type ResolvedOdeOptions, type VectorField, odeOptionsToArgs } from "./ode-solver.js";
-import { type PassMode, RecurrentModel } from "./recurrent.js";
 
 /**
  * The field dh/dt = (1 - z) * (g - h) over parameters `${prefix}lin_hr`, `lin_hz`, `lin_hh` (torch Linear
@@ -114,18 +113,7 @@ export type GRUODEOptions = OdeModelOptions;
 
 const OPTION_NAMES = odeModelOptionNames();
 
-interface GruOdeCache {
-  cell: GruCache;
-  /** the step the next coreForward runs, counted from the last coreMapInputs */
-  nextStep: number;
-  /** per slot: the state after the evolution, before the observation's update (slots x rows x H) */
-  evolved: number;
-  /** d loss / d evolved state of the step being differentiated (rows x H) */
-  dEvolved: number;
-  ode: ObservationSolveCache;
-}
-
-export class GRUODE extends RecurrentModel {
+export class GRUODE extends EvolveThenGruModel {
   readonly stateSize: number;
   readonly cellOutputSize: number;
   readonly field: GruOdeField;
@@ -134,7 +122,7 @@ export class GRUODE extends RecurrentModel {
   readonly solver: OdeSolver;
   /** the solver's options with defaults filled (for checkpoints) */
   readonly ode: ResolvedOdeOptions;
-  private readonly observations: ObservationSolver;
+  protected readonly observations: ObservationSolver;
 
   constructor(inputSize: number, readonly hiddenSize: number, options: GRUODEOptions = {}) {
     const resolved = resolveOdeModelOptions("GRUODE", options, OPTION_NAMES, { hiddenSize });
@@ -159,57 +147,5 @@ export class GRUODE extends RecurrentModel {
         ...odeOptionsToArgs(this.ode),
       },
     };
-  }
-
-  protected corePrepare(): void {
-    this.field.prepare();
-    this.cell.prepare();
-    this.observations.startPass();
-  }
-
-  protected coreCache(steps: number, rows: number, { grad, sequenceSteps }: PassMode): GruOdeCache {
-    const e = this.engine;
-    const H = this.hiddenSize;
-    return {
-      ode: this.observations.cache(steps, rows, grad),
-      cell: new GruCache(e, H, sequenceSteps, steps, rows, grad),
-      nextStep: 0,
-      evolved: e.alloc(steps * rows * H),
-      dEvolved: grad ? e.alloc(rows * H) : -1,
-    };
-  }
-
-  protected override coreMapInputs(cache: unknown, steps: number, _rows: number, x: number): void {
-    const c = cache as GruOdeCache;
-    this.cell.mapInputs(c.cell, steps, x, this.inputSize);
-    c.nextStep = 0;
-  }
-
-  protected coreForward(cache: unknown, slot: number, rows: number, _x: number, _ldx: number, hPrev: number, hOut: number, ts: number, y: number, _dropout: Rng | null): void {
-    const c = cache as GruOdeCache;
-    const H = this.hiddenSize;
-    const step = c.nextStep++;
-    if (step >= c.cell.inputSteps) throw new Error(`GRUODE: step ${step} runs without mapped inputs (coreMapInputs mapped ${c.cell.inputSteps})`);
-    const evolved = c.evolved + slot * rows * H;
-    this.observations.solve(c.ode, slot, rows, hPrev, H, ts, evolved, H);
-    this.cell.forwardStep(c.cell, step, slot, rows, evolved, H, hOut, H);
-    this.engine.copyRows(rows, H, hOut, H, y, H);
-  }
-
-  protected coreBackward(cache: unknown, slot: number, rows: number, dy: number, dh: number, dx: number, ldDx: number, dhPrev: number, _ts: number, dts: number, _hPrev: number, _hOut: number): void {
-    const c = cache as GruOdeCache;
-    const e = this.engine;
-    const H = this.hiddenSize;
-    // the output is h itself: its gradient joins the one from later steps
-    e.addRows(rows, H, dy, H, dh, H);
-    e.fill(c.dEvolved, rows * H, 0);
-    this.cell.backwardStep(c.cell, slot, rows, c.evolved + slot * rows * H, H, dh, H, dx, ldDx, c.dEvolved, H);
-    this.observations.backward(c.ode, slot, c.dEvolved, H, dhPrev, H, dts);
-  }
-
-  protected coreFinishBackward(cache: unknown, steps: number, x: number, _hPrev: number): void {
-    const c = cache as GruOdeCache;
-    // the GRU update read the evolved states, not the previous ones
-    this.cell.finishBackward(c.cell, steps, x, this.inputSize, c.evolved, this.hiddenSize);
   }
 }

@@ -23,7 +23,9 @@ import {
   resolveOdeOptions,
 } from "./ode-solver.js";
 import { rejectUnknownOptions } from "./options.js";
-import type { RecurrentOptions } from "./recurrent.js";
+import { GruCache, type GruCell } from "../nn/gru-cell.js";
+import type { Rng } from "../nn/rng.js";
+import { type PassMode, RecurrentModel, type RecurrentOptions } from "./recurrent.js";
 
 /**
  * Options every ODE model takes: the solver's (see ode-solver.ts, given flat among the model's) and the
@@ -211,5 +213,80 @@ export class ObservationSolver {
     const tape = cache.tapes[slot];
     if (!tape) throw new Error(`${this.owner}: no solver record for step ${slot} (backward needs a forward with grad)`);
     this.solver.backward(tape, { dyOut, ldDyOut, dy0, ldDy0, dCtx, ldDCtx, dts, workspace: cache.work });
+  }
+}
+
+interface EvolveThenGruCache {
+  gru: GruCache;
+  ode: ObservationSolveCache;
+  /** per slot: the state evolved to the observation, which the GRU reads (slots x rows x H) */
+  evolved: number;
+  /** rows x H: d loss / d evolved state of one step (grad only) */
+  dEvolved: number;
+  /** the step the next coreForward runs, counted from the last coreMapInputs */
+  nextStep: number;
+}
+
+/**
+ * The recurrence of GRUODE and ODERNN, which differ only in their field and names: at each observation
+ * the state h evolves over the elapsed time, then takes the observation by a GRU update,
+ * h = GRUCell(x, h_evolved). The state and the output are h.
+ */
+export abstract class EvolveThenGruModel extends RecurrentModel {
+  abstract readonly hiddenSize: number;
+  abstract readonly field: VectorField & { prepare(): void };
+  abstract readonly cell: GruCell;
+  protected abstract readonly observations: ObservationSolver;
+
+  protected corePrepare(): void {
+    this.field.prepare();
+    this.cell.prepare();
+    this.observations.startPass();
+  }
+
+  protected coreCache(steps: number, rows: number, { grad, sequenceSteps }: PassMode): EvolveThenGruCache {
+    const e = this.engine;
+    const H = this.hiddenSize;
+    return {
+      gru: new GruCache(e, H, sequenceSteps, steps, rows, grad),
+      ode: this.observations.cache(steps, rows, grad),
+      evolved: e.alloc(steps * rows * H),
+      dEvolved: grad ? e.alloc(rows * H) : -1,
+      nextStep: 0,
+    };
+  }
+
+  protected override coreMapInputs(cache: unknown, steps: number, _rows: number, x: number): void {
+    const c = cache as EvolveThenGruCache;
+    this.cell.mapInputs(c.gru, steps, x, this.inputSize);
+    c.nextStep = 0;
+  }
+
+  protected coreForward(cache: unknown, slot: number, rows: number, _x: number, _ldx: number, hPrev: number, hOut: number, ts: number, y: number, _dropout: Rng | null): void {
+    const c = cache as EvolveThenGruCache;
+    const H = this.hiddenSize;
+    const step = c.nextStep++;
+    if (step >= c.gru.inputSteps) throw new Error(`${this.observations.owner}: step ${step} runs without mapped inputs (coreMapInputs mapped ${c.gru.inputSteps})`);
+    const evolved = c.evolved + slot * rows * H;
+    this.observations.solve(c.ode, slot, rows, hPrev, H, ts, evolved, H);
+    this.cell.forwardStep(c.gru, step, slot, rows, evolved, H, hOut, H);
+    this.engine.copyRows(rows, H, hOut, H, y, H);
+  }
+
+  protected coreBackward(cache: unknown, slot: number, rows: number, dy: number, dh: number, dx: number, ldDx: number, dhPrev: number, _ts: number, dts: number, _hPrev: number, _hOut: number): void {
+    const c = cache as EvolveThenGruCache;
+    const e = this.engine;
+    const H = this.hiddenSize;
+    // the output is h itself: its gradient joins the one from later steps
+    e.addRows(rows, H, dy, H, dh, H);
+    e.fill(c.dEvolved, rows * H, 0);
+    this.cell.backwardStep(c.gru, slot, rows, c.evolved + slot * rows * H, H, dh, H, dx, ldDx, c.dEvolved, H);
+    this.observations.backward(c.ode, slot, c.dEvolved, H, dhPrev, H, dts);
+  }
+
+  protected coreFinishBackward(cache: unknown, steps: number, x: number, _hPrev: number): void {
+    const c = cache as EvolveThenGruCache;
+    // the GRU update read the evolved states, not the previous ones
+    this.cell.finishBackward(c.gru, steps, x, this.inputSize, c.evolved, this.hiddenSize);
   }
 }
