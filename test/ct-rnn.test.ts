@@ -7,7 +7,7 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { CTRNN, type CTRNNOptions } from "../src/models/ct-rnn.js";
 import { TestRng } from "./helpers/gradcheck.js";
-import { assertSamplesAloneMatchBatch, assertStreamMatchesSequence, assertWasmAgreesWithReference, gradCheckOffGrid, perturbWeights } from "./helpers/ode-models.js";
+import { assertOutputsAgree, assertSamplesAloneMatchBatch, assertStreamMatchesSequence, assertWasmAgreesWithReference, gradCheckOffGrid, perturbWeights } from "./helpers/ode-models.js";
 
 /** Moves weights off their initialisation (tau too) so that the check sees generic values. */
 const perturb = (model: CTRNN, rng: TestRng, amount = 0.4) => perturbWeights(model, rng, amount);
@@ -56,11 +56,7 @@ describe("CTRNN forward", () => {
     perturb(base, rng);
     const rk4 = new CTRNN(2, 5, { backend: "reference", solver: "rk4", stepSize: 0.01 });
     rk4.loadStateDict(base.stateDict());
-    const x = rng.tensor([3, 4, 2]);
-    const timespans = rng.tensor([3, 4], 0, 2.5);
-    const a = base.forward(x, { timespans }).output.data;
-    const b = rk4.forward(x, { timespans }).output.data;
-    for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i] - b[i]) < 1e-8, `${i}: ${a[i]} vs ${b[i]}`);
+    assertOutputsAgree(base, rk4, rng, 1e-8);
     assert.ok(base.solver.stats.accepted > 0 && base.solver.stats.rowEvaluations > base.solver.stats.accepted);
   });
 

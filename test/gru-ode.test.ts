@@ -15,7 +15,7 @@ import { GRUODE, type GRUODEOptions } from "../src/models/gru-ode.js";
 import type { SolveRequest } from "../src/models/ode-solver.js";
 import type { Tensor } from "../src/tensor.js";
 import { TestRng } from "./helpers/gradcheck.js";
-import { assertSamplesAloneMatchBatch, assertStreamMatchesSequence, assertWasmAgreesWithReference, gradCheckOffGrid, perturbWeights, sigmoid } from "./helpers/ode-models.js";
+import { assertOutputsAgree, assertSamplesAloneMatchBatch, assertStreamMatchesSequence, assertWasmAgreesWithReference, gradCheckOffGrid, perturbWeights, sigmoid } from "./helpers/ode-models.js";
 
 const perturb = (model: GRUODE, rng: TestRng, amount = 0.4) => perturbWeights(model, rng, amount);
 
@@ -147,11 +147,7 @@ describe("GRUODE forward", () => {
     perturb(base, rng);
     const rk4 = new GRUODE(2, 5, { backend: "reference", solver: "rk4", stepSize: 0.01 });
     rk4.loadStateDict(base.stateDict());
-    const x = rng.tensor([3, 4, 2]);
-    const timespans = rng.tensor([3, 4], 0, 2.5);
-    const a = base.forward(x, { timespans }).output.data;
-    const b = rk4.forward(x, { timespans }).output.data;
-    for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i] - b[i]) < 1e-8, `${i}: ${a[i]} vs ${b[i]}`);
+    const { timespans } = assertOutputsAgree(base, rk4, rng, 1e-8);
     const stats = base.solver.stats;
     assert.ok(stats.accepted >= 12 && stats.rowEvaluations > stats.accepted, `dopri5 stats ${JSON.stringify(stats)}`);
     // rk4: ceil(ts / 0.01) steps per sample and observation, four evaluations each

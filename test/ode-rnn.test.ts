@@ -11,7 +11,7 @@ import { ODERNN, type ODERNNOptions } from "../src/models/ode-rnn.js";
 import type { Tensor } from "../src/tensor.js";
 import { evaluate, fit } from "../src/train/index.js";
 import { TestRng } from "./helpers/gradcheck.js";
-import { affine, assertReplayedDopri5GradCheck, assertSamplesAloneMatchBatch, assertStreamMatchesSequence, assertWasmAgreesWithReference, gradCheckOffGrid, integrate, mlpField, perturbWeights, sigmoid } from "./helpers/ode-models.js";
+import { affine, assertOutputsAgree, assertReplayedDopri5GradCheck, assertSamplesAloneMatchBatch, assertStreamMatchesSequence, assertWasmAgreesWithReference, gradCheckOffGrid, integrate, mlpField, perturbWeights, sigmoid } from "./helpers/ode-models.js";
 import { sineDataset } from "./helpers/synthetic-data.js";
 
 const perturb = (model: ODERNN, rng: TestRng, amount = 0.3) => perturbWeights(model, rng, amount);
@@ -100,11 +100,7 @@ describe("ODERNN forward", () => {
     perturb(base, rng, 0.6);
     const rk4 = new ODERNN(2, 5, { backend: "reference", solver: "rk4", stepSize: 0.01, odeUnits: 6 });
     rk4.loadStateDict(base.stateDict());
-    const x = rng.tensor([3, 4, 2]);
-    const timespans = rng.tensor([3, 4], 0, 2.5);
-    const a = base.forward(x, { timespans }).output.data;
-    const b = rk4.forward(x, { timespans }).output.data;
-    for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i] - b[i]) < 1e-8, `${i}: ${a[i]} vs ${b[i]}`);
+    assertOutputsAgree(base, rk4, rng, 1e-8);
     const s = base.solver.stats;
     assert.ok(s.accepted >= 12 && s.rowEvaluations > s.accepted, `dopri5 stats ${JSON.stringify(s)}`);
   });

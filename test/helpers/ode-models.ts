@@ -86,6 +86,16 @@ export function perturbWeights(model: RecurrentModel, rng: TestRng, amount: numb
   for (const p of model.parameters()) for (let i = 0; i < p.value.length; i++) p.value[i] += rng.range(-amount, amount);
 }
 
+/** `a` and `b` give the same outputs within tol for 3 samples of 4 steps (2 inputs, elapsed times up to 2.5). */
+export function assertOutputsAgree(a: RecurrentModel, b: RecurrentModel, rng: TestRng, tol: number): { timespans: Tensor } {
+  const x = rng.tensor([3, 4, 2]);
+  const timespans = rng.tensor([3, 4], 0, 2.5);
+  const ya = a.forward(x, { timespans }).output.data;
+  const yb = b.forward(x, { timespans }).output.data;
+  for (let i = 0; i < ya.length; i++) assert.ok(Math.abs(ya[i] - yb[i]) < tol, `${i}: ${ya[i]} vs ${yb[i]}`);
+  return { timespans };
+}
+
 /**
  * Each of 4 samples (3 steps of 2 inputs, per-sample elapsed times; `zeroTimes` of them set to 0) run
  * alone gets the same bits as in the batch. The model's output size must be 3.
