@@ -14,14 +14,10 @@ import { GRU } from "../src/models/gru.js";
 import { GRUODE, type GRUODEOptions } from "../src/models/gru-ode.js";
 import type { SolveRequest } from "../src/models/ode-solver.js";
 import type { Tensor } from "../src/tensor.js";
-import { TestRng, gradCheck, randomInputs } from "./helpers/gradcheck.js";
+import { TestRng } from "./helpers/gradcheck.js";
+import { assertOutputsAgree, assertSamplesAloneMatchBatch, assertStreamMatchesSequence, assertWasmAgreesWithReference, gradCheckOffGrid, perturbWeights, sigmoid } from "./helpers/ode-models.js";
 
-const sigmoid = (v: number) => 1 / (1 + Math.exp(-v));
-
-/** Moves weights off their initialisation so that the checks see generic values. */
-function perturb(model: GRUODE, rng: TestRng, amount = 0.4): void {
-  for (const p of model.parameters()) for (let i = 0; i < p.value.length; i++) p.value[i] += rng.range(-amount, amount);
-}
+const perturb = (model: GRUODE, rng: TestRng, amount = 0.4) => perturbWeights(model, rng, amount);
 
 /** W v + b for a row-major [rows, cols] W */
 function affine(w: ArrayLike<number>, b: ArrayLike<number>, rows: number, cols: number, v: ArrayLike<number>, offset = 0): number[] {
@@ -151,11 +147,7 @@ describe("GRUODE forward", () => {
     perturb(base, rng);
     const rk4 = new GRUODE(2, 5, { backend: "reference", solver: "rk4", stepSize: 0.01 });
     rk4.loadStateDict(base.stateDict());
-    const x = rng.tensor([3, 4, 2]);
-    const timespans = rng.tensor([3, 4], 0, 2.5);
-    const a = base.forward(x, { timespans }).output.data;
-    const b = rk4.forward(x, { timespans }).output.data;
-    for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i] - b[i]) < 1e-8, `${i}: ${a[i]} vs ${b[i]}`);
+    const { timespans } = assertOutputsAgree(base, rk4, rng, 1e-8);
     const stats = base.solver.stats;
     assert.ok(stats.accepted >= 12 && stats.rowEvaluations > stats.accepted, `dopri5 stats ${JSON.stringify(stats)}`);
     // rk4: ceil(ts / 0.01) steps per sample and observation, four evaluations each
@@ -170,18 +162,7 @@ describe("GRUODE forward", () => {
     for (const options of [{ solver: "euler", stepSize: 0.25 }, { solver: "rk4", stepSize: 0.2 }, { solver: "dopri5", rtol: 1e-6, atol: 1e-9 }] as GRUODEOptions[]) {
       const model = new GRUODE(2, 3, { ...options, backend: "reference", seed: 3 });
       perturb(model, rng);
-      const B = 4;
-      const L = 3;
-      const x = rng.tensor([B, L, 2]);
-      const ts = rng.tensor([B, L], 0, 3);
-      ts.data[1] = 0;
-      const batch = Float64Array.from(model.forward(x, { timespans: ts }).output.data);
-      for (let s = 0; s < B; s++) {
-        const xs: Tensor = { shape: [1, L, 2], data: x.data.slice(s * L * 2, (s + 1) * L * 2) };
-        const tss: Tensor = { shape: [1, L], data: ts.data.slice(s * L, (s + 1) * L) };
-        const alone = model.forward(xs, { timespans: tss }).output.data;
-        assert.deepEqual([...alone], [...batch.subarray(s * L * 3, (s + 1) * L * 3)], `${options.solver}: sample ${s}`);
-      }
+      assertSamplesAloneMatchBatch(model, rng, String(options.solver), [1]);
     }
   });
 
@@ -189,42 +170,13 @@ describe("GRUODE forward", () => {
     const rng = new TestRng(10);
     const model = new GRUODE(2, 3, { backend: "reference", seed: 8, projSize: 2 });
     perturb(model, rng);
-    const L = 5;
-    const x = rng.tensor([1, L, 2]);
-    const timespans = rng.tensor([1, L], 0, 2);
-    const whole = model.predict(x, { timespans }).output.data;
-    const stream = model.stream();
-    for (let t = 0; t < L; t++) {
-      const out = stream.step(x.data.subarray(t * 2, t * 2 + 2), timespans.data[t]);
-      assert.deepEqual([...out], [...whole.subarray(t * 2, t * 2 + 2)], `step ${t}`);
-    }
+    assertStreamMatchesSequence(model, rng);
   });
 
   test("the WebAssembly engine agrees with the float64 reference (outputs and gradients)", () => {
     const rng = new TestRng(6);
-    for (const [options, tol] of [[{ solver: "rk4", stepsPerGap: 3 }, 1e-5], [{ solver: "dopri5", rtol: 1e-5, atol: 1e-7 }, 1e-4]] as Array<[GRUODEOptions, number]>) {
-      const ref = new GRUODE(3, 6, { ...options, backend: "reference", seed: 4, projSize: 2 });
-      perturb(ref, rng);
-      const wasm = new GRUODE(3, 6, { ...options, backend: "wasm", projSize: 2 });
-      wasm.loadStateDict(ref.stateDict());
-      const x = rng.tensor([2, 5, 3]);
-      const timespans = rng.tensor([2, 5], 0.1, 2);
-      const a = ref.forward(x, { timespans });
-      const b = wasm.forward(x, { timespans });
-      const w = rng.tensor([...a.output.shape]);
-      const ga = ref.backward(w);
-      const gb = wasm.backward(w);
-      const close = (name: string, u: ArrayLike<number>, v: ArrayLike<number>) => {
-        let scale = 1e-3;
-        for (let i = 0; i < u.length; i++) scale = Math.max(scale, Math.abs(u[i]));
-        for (let i = 0; i < u.length; i++) assert.ok(Math.abs(u[i] - v[i]) <= tol * scale, `${options.solver} ${name}[${i}]: ${v[i]} vs reference ${u[i]}`);
-      };
-      close("output", a.output.data, b.output.data);
-      close("d input", ga.input.data, gb.input.data);
-      close("d hx", ga.hx.h.data, gb.hx.h.data);
-      close("d timespans", ga.timespans!.data, gb.timespans!.data);
-      for (const p of ref.parameters()) close(`d ${p.name}`, p.grad, wasm.params.grad(p.name));
-    }
+    const cases: Array<[GRUODEOptions, number]> = [[{ solver: "rk4", stepsPerGap: 3 }, 1e-5], [{ solver: "dopri5", rtol: 1e-5, atol: 1e-7 }, 1e-4]];
+    assertWasmAgreesWithReference((o: GRUODEOptions) => new GRUODE(3, 6, o), rng, cases, (m) => perturb(m as GRUODE, rng), { hx: true });
   });
 });
 
@@ -243,10 +195,7 @@ describe("GRUODE backward matches central finite differences (float64)", () => {
       const model = new GRUODE(3, 4, { ...c.options, backend: "reference", seed: 7 });
       perturb(model, rng, 0.8);
       if (c.replay) replayGrids(model);
-      const inputs = randomInputs(model, { input: 3, batch: c.batch, steps: 3, ts: c.ts, hx: true }, rng);
-      // keep elapsed times off multiples of the step size, where the step count jumps
-      if (inputs.timespans) for (let i = 0; i < inputs.timespans.data.length; i++) inputs.timespans.data[i] = 0.25 + 0.37 * i + 0.01;
-      gradCheck(model, inputs, rng, c.gc);
+      gradCheckOffGrid(model, rng, c, 0.37, c.gc);
       if (c.options.firstStep) assert.ok(model.solver.stats.rejected > 0, "this case should have rejected trial steps");
     });
   }

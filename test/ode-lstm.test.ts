@@ -11,13 +11,11 @@ import { LSTM } from "../src/models/lstm.js";
 import { ODELSTM, type ODELSTMOptions } from "../src/models/ode-lstm.js";
 import type { Tensor } from "../src/tensor.js";
 import { evaluate, fit } from "../src/train/index.js";
-import { TestRng, gradCheck, randomInputs } from "./helpers/gradcheck.js";
-import { affine, integrate, mlpField, replayAcceptedGrids, sigmoid } from "./helpers/ode-models.js";
+import { TestRng } from "./helpers/gradcheck.js";
+import { affine, assertOutputsAgree, assertReplayedDopri5GradCheck, assertSamplesAloneMatchBatch, assertStreamMatchesSequence, assertWasmAgreesWithReference, gradCheckOffGrid, integrate, mlpField, perturbWeights, sigmoid } from "./helpers/ode-models.js";
 import { sineDataset } from "./helpers/synthetic-data.js";
 
-function perturb(model: ODELSTM, rng: TestRng, amount = 0.3): void {
-  for (const p of model.parameters()) for (let i = 0; i < p.value.length; i++) p.value[i] += rng.range(-amount, amount);
-}
+const perturb = (model: ODELSTM, rng: TestRng, amount = 0.3) => perturbWeights(model, rng, amount);
 
 /**
  * The ODE-LSTM of one sample from its equations: per observation ncps's LSTM cell (h, c) <- LSTM(x, (h,
@@ -105,11 +103,7 @@ describe("ODELSTM forward", () => {
     perturb(base, rng, 0.6);
     const rk4 = new ODELSTM(2, 5, { backend: "reference", solver: "rk4", stepSize: 0.01, odeUnits: 6 });
     rk4.loadStateDict(base.stateDict());
-    const x = rng.tensor([3, 4, 2]);
-    const timespans = rng.tensor([3, 4], 0, 2.5);
-    const a = base.forward(x, { timespans }).output.data;
-    const b = rk4.forward(x, { timespans }).output.data;
-    for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i] - b[i]) < 1e-8, `${i}: ${a[i]} vs ${b[i]}`);
+    assertOutputsAgree(base, rk4, rng, 1e-8);
     const s = base.solver.stats;
     assert.ok(s.accepted >= 12 && s.rowEvaluations > s.accepted, `dopri5 stats ${JSON.stringify(s)}`);
   });
@@ -128,17 +122,7 @@ describe("ODELSTM forward", () => {
     for (const options of [{ solver: "rk4", stepSize: 0.2 }, { solver: "dopri5", rtol: 1e-6, atol: 1e-9 }] as ODELSTMOptions[]) {
       const model = new ODELSTM(2, 3, { ...options, backend: "reference", seed: 3 });
       perturb(model, rng);
-      const B = 4;
-      const L = 3;
-      const x = rng.tensor([B, L, 2]);
-      const ts = rng.tensor([B, L], 0, 3);
-      const batch = Float64Array.from(model.forward(x, { timespans: ts }).output.data);
-      for (let s = 0; s < B; s++) {
-        const xs: Tensor = { shape: [1, L, 2], data: x.data.slice(s * L * 2, (s + 1) * L * 2) };
-        const tss: Tensor = { shape: [1, L], data: ts.data.slice(s * L, (s + 1) * L) };
-        const alone = model.forward(xs, { timespans: tss }).output.data;
-        assert.deepEqual([...alone], [...batch.subarray(s * L * 3, (s + 1) * L * 3)], `${options.solver}: sample ${s}`);
-      }
+      assertSamplesAloneMatchBatch(model, rng, String(options.solver));
     }
   });
 
@@ -146,45 +130,14 @@ describe("ODELSTM forward", () => {
     const rng = new TestRng(10);
     const model = new ODELSTM(2, 3, { backend: "reference", seed: 8, projSize: 2 });
     perturb(model, rng);
-    const L = 5;
-    const x = rng.tensor([1, L, 2]);
-    const timespans = rng.tensor([1, L], 0, 2);
-    const whole = model.predict(x, { timespans });
-    const stream = model.stream();
-    for (let t = 0; t < L; t++) {
-      const out = stream.step(x.data.subarray(t * 2, t * 2 + 2), timespans.data[t]);
-      assert.deepEqual([...out], [...whole.output.data.subarray(t * 2, t * 2 + 2)], `step ${t}`);
-    }
+    const { whole, stream } = assertStreamMatchesSequence(model, rng);
     assert.deepEqual([...stream.state()], [...whole.state.h.data], "the stream's state is [h | c]");
   });
 
   test("the WebAssembly engine agrees with the float64 reference (forward and backward)", () => {
     const rng = new TestRng(7);
-    for (const [options, tol] of [[{ solver: "rk4", stepsPerGap: 3 }, 1e-5], [{ solver: "dopri5", rtol: 1e-5, atol: 1e-7 }, 1e-4]] as Array<[ODELSTMOptions, number]>) {
-      const ref = new ODELSTM(3, 6, { ...options, backend: "reference", seed: 4, projSize: 2 });
-      perturb(ref, rng);
-      const wasm = new ODELSTM(3, 6, { ...options, backend: "wasm", projSize: 2 });
-      wasm.loadStateDict(ref.stateDict());
-      const x = rng.tensor([2, 5, 3]);
-      const timespans = rng.tensor([2, 5], 0.1, 2);
-      const a = ref.forward(x, { timespans });
-      const b = wasm.forward(x, { timespans });
-      const w = rng.tensor([...a.output.shape]);
-      ref.zeroGrad();
-      wasm.zeroGrad();
-      const ga = ref.backward(w);
-      const gb = wasm.backward(w);
-      const close = (name: string, u: ArrayLike<number>, v: ArrayLike<number>) => {
-        let scale = 1e-3;
-        for (let i = 0; i < u.length; i++) scale = Math.max(scale, Math.abs(u[i]));
-        for (let i = 0; i < u.length; i++) assert.ok(Math.abs(u[i] - v[i]) <= tol * scale, `${options.solver} ${name}[${i}]: ${v[i]} vs reference ${u[i]}`);
-      };
-      close("output", a.output.data, b.output.data);
-      close("d input", ga.input.data, gb.input.data);
-      close("d hx", ga.hx.h.data, gb.hx.h.data);
-      close("d timespans", ga.timespans!.data, gb.timespans!.data);
-      for (const p of ref.parameters()) close(`d ${p.name}`, p.grad, wasm.params.grad(p.name));
-    }
+    const cases: Array<[ODELSTMOptions, number]> = [[{ solver: "rk4", stepsPerGap: 3 }, 1e-5], [{ solver: "dopri5", rtol: 1e-5, atol: 1e-7 }, 1e-4]];
+    assertWasmAgreesWithReference((o: ODELSTMOptions) => new ODELSTM(3, 6, o), rng, cases, (m) => perturb(m as ODELSTM, rng), { hx: true });
   });
 });
 
@@ -201,9 +154,7 @@ describe("ODELSTM backward matches central finite differences (float64)", () => 
       const model = new ODELSTM(3, 4, { ...c.options, backend: "reference", seed: 7 });
       perturb(model, rng);
       // hx is the whole state [h | c]
-      const inputs = randomInputs(model, { input: 3, batch: c.batch, steps: 3, ts: c.ts, hx: true }, rng);
-      if (inputs.timespans) for (let i = 0; i < inputs.timespans.data.length; i++) inputs.timespans.data[i] = 0.25 + 0.1 * i + 0.01;
-      gradCheck(model, inputs, rng);
+      gradCheckOffGrid(model, rng, c, 0.1);
     });
   }
 
@@ -211,18 +162,7 @@ describe("ODELSTM backward matches central finite differences (float64)", () => 
     const rng = new TestRng(200);
     const model = new ODELSTM(3, 4, { backend: "reference", seed: 9, rtol: 1e-5, atol: 1e-7, firstStep: 1.5, projSize: 2 });
     perturb(model, rng, 0.6);
-    const inputs = randomInputs(model, { input: 3, batch: 3, steps: 3, ts: "per_sample", hx: true }, rng);
-    const controlled = Float64Array.from(model.forward(inputs.x, { hx: inputs.hx, timespans: inputs.timespans }).output.data);
-    model.solver.resetStats();
-    const restore = replayAcceptedGrids(model, () => model.forward(inputs.x, { hx: inputs.hx, timespans: inputs.timespans }));
-    try {
-      assert.ok(model.solver.stats.rejected > 0, "the check must cover rejected trial steps");
-      const replayed = model.forward(inputs.x, { hx: inputs.hx, timespans: inputs.timespans, grad: false }).output.data;
-      assert.deepEqual([...replayed], [...controlled], "replaying the accepted grid is the controlled solve's computation");
-      gradCheck(model, inputs, rng);
-    } finally {
-      restore();
-    }
+    assertReplayedDopri5GradCheck(model, rng);
   });
 });
 

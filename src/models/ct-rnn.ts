@@ -7,20 +7,21 @@
  * gives tau = 1.
  */
 import { Act, type Engine } from "../engine/engine.js";
-import { createEngine } from "../engine/index.js";
 import { orthogonal, xavierUniform } from "../nn/init.js";
 import type { ParameterEntry } from "../nn/parameters.js";
 import type { Rng } from "../nn/rng.js";
 import {
-  EngineArena,
-  OdeSolver,
-  type OdeSolverOptions,
-  type ResolvedOdeOptions,
-  type SolveTape,
-  type VectorField,
-  odeOptionsToArgs,
-  resolveOdeOptions,
-} from "./ode-solver.js";
+  type ObservationSolveCache,
+  ObservationSolver,
+  type OdeModelOptions,
+  type ResolvedOdeModelOptions,
+  odeModelArgs,
+  odeModelEngine,
+  odeModelOptionNames,
+  odeModelSettings,
+  resolveOdeModelOptions,
+} from "./ode-observations.js";
+import { type OdeSolver, type VectorField, odeOptionsToArgs } from "./ode-solver.js";
 import { type PassMode, RecurrentModel } from "./recurrent.js";
 
 const SOFTPLUS_THRESHOLD = 20;
@@ -126,34 +127,19 @@ export class CtRnnField implements VectorField {
  * (zeros), tau [H]: stored unconstrained, the time constant is softplus(tau) (initialised to 1), as
  * ncps LTC stores cm and gleak under implicit constraints.
  */
-export interface CTRNNOptions extends OdeSolverOptions {
+export interface CTRNNOptions extends OdeModelOptions {
   mixedMemory?: boolean;
-  projSize?: number | null;
-  returnSequences?: boolean;
-  batchFirst?: boolean;
-  /** seed of weight initialisation: same seed, same model */
-  seed?: number;
-  /** "wasm" (float32, default) or "reference" (float64) */
-  backend?: "wasm" | "reference";
-  /** an engine to build on instead of a new one of `backend` */
-  engine?: Engine;
 }
 
-const MODEL_OPTION_NAMES = ["mixedMemory", "projSize", "returnSequences", "batchFirst", "seed", "backend", "engine"];
-const SOLVER_OPTION_NAMES = ["solver", "stepSize", "stepsPerGap", "rtol", "atol", "safety", "minFactor", "maxFactor", "firstStep", "minStep", "maxStep", "maxSteps"];
+const OPTION_NAMES = odeModelOptionNames(Object.keys({ mixedMemory: true } satisfies Record<Exclude<keyof CTRNNOptions, keyof OdeModelOptions>, true>));
 
 interface CtRnnCache {
-  grad: boolean;
-  rows: number;
+  ode: ObservationSolveCache;
   /** per step: the context u = W_x x + b (steps x rows x H) */
   ctx: number;
   /** per step: d loss / d u (steps x rows x H), and its transpose for the weight gradient */
   dCtx: number;
   dCtxT: number;
-  /** the solver's workspace for `rows` rows */
-  work: number;
-  /** per step: the solver's record (grad only) */
-  tapes: Array<SolveTape | null>;
 }
 
 export class CTRNN extends RecurrentModel {
@@ -162,37 +148,27 @@ export class CTRNN extends RecurrentModel {
   readonly field: CtRnnField;
   readonly solver: OdeSolver;
   /** the options as given, with defaults filled (for checkpoints) */
-  readonly config: { mixedMemory: boolean; projSize: number | null; returnSequences: boolean; batchFirst: boolean; seed: number; ode: ResolvedOdeOptions };
+  readonly config: ResolvedOdeModelOptions & { mixedMemory: boolean };
   private readonly inputWeight: ParameterEntry;
   private readonly bias: ParameterEntry;
   /** W_x transposed (I x H), for u = x W_x^T as one gemm */
   private readonly inputWeightT: number;
-  /** the record of the last forward with grad: every step's solve, in memory that grows as needed */
-  private readonly arena: EngineArena;
-  /** observations since the last forward began (named in solver errors) */
-  private observation = 0;
+  private readonly observations: ObservationSolver;
 
   constructor(inputSize: number, readonly units: number, options: CTRNNOptions = {}) {
     const owner = "CTRNN";
-    const unknown = Object.keys(options).filter((k) => !MODEL_OPTION_NAMES.includes(k) && !SOLVER_OPTION_NAMES.includes(k));
-    if (unknown.length) throw new Error(`${owner}: unknown option(s) ${unknown.join(", ")} (known: ${[...MODEL_OPTION_NAMES, ...SOLVER_OPTION_NAMES].join(", ")})`);
-    if (!Number.isInteger(units) || units < 1) throw new Error(`${owner}: units must be a positive integer, got ${String(units)}`);
-    const solverOptions: Record<string, unknown> = {};
-    for (const k of SOLVER_OPTION_NAMES) if ((options as Record<string, unknown>)[k] !== undefined) solverOptions[k] = (options as Record<string, unknown>)[k];
-    const ode = resolveOdeOptions(solverOptions as OdeSolverOptions, owner);
-    super(options.engine ?? createEngine(options.backend ?? "wasm"), inputSize, {
-      returnSequences: options.returnSequences ?? true,
-      batchFirst: options.batchFirst ?? true,
-      mixedMemory: options.mixedMemory ?? false,
-      projSize: options.projSize ?? null,
-      seed: options.seed ?? 0,
-    });
+    // CTRNN's own wording of the unknown-option error (older than rejectUnknownOptions), kept for its users
+    const unknown = Object.keys(options).filter((k) => !OPTION_NAMES.includes(k));
+    if (unknown.length) throw new Error(`${owner}: unknown option(s) ${unknown.join(", ")} (known: ${OPTION_NAMES.join(", ")})`);
+    const resolved = resolveOdeModelOptions(owner, options, null, { units });
+    const mixedMemory = options.mixedMemory ?? false;
+    super(odeModelEngine(options), inputSize, odeModelSettings(resolved, mixedMemory));
     const e = this.engine;
     const H = units;
     const I = inputSize;
     this.stateSize = H;
     this.cellOutputSize = H;
-    this.config = { mixedMemory: this.mixedMemory, projSize: this.projSize, returnSequences: this.returnSequences, batchFirst: this.batchFirst, seed: options.seed ?? 0, ode };
+    this.config = { mixedMemory, ...resolved };
     this.inputWeight = this.params.add("rnn_cell.input_weight", [H, I]);
     const recurrent = this.params.add("rnn_cell.recurrent_weight", [H, H]);
     this.bias = this.params.add("rnn_cell.bias", [H]);
@@ -207,8 +183,8 @@ export class CTRNN extends RecurrentModel {
     heap.fill(CT_RNN_TAU_RAW_ONE, tau.offsets.value, tau.offsets.value + H);
     this.inputWeightT = e.alloc(I * H);
     this.field = new CtRnnField(e, H, recurrent, tau);
-    this.solver = new OdeSolver(e, this.field, ode);
-    this.arena = new EngineArena(e);
+    this.observations = new ObservationSolver(e, this.field, resolved.ode, owner);
+    this.solver = this.observations.solver;
     this.buildHeadAndTail();
   }
 
@@ -219,9 +195,7 @@ export class CTRNN extends RecurrentModel {
       constructor_args: {
         input_size: this.inputSize,
         units: this.units,
-        proj_size: c.projSize,
-        return_sequences: c.returnSequences,
-        batch_first: c.batchFirst,
+        ...odeModelArgs(c),
         mixed_memory: c.mixedMemory,
         ...odeOptionsToArgs(c.ode),
       },
@@ -231,22 +205,17 @@ export class CTRNN extends RecurrentModel {
   protected corePrepare(): void {
     this.engine.transpose(this.units, this.inputSize, this.inputWeight.offsets.value, this.inputSize, this.inputWeightT, this.units);
     this.field.prepare();
-    this.observation = 0;
+    this.observations.startPass();
   }
 
   protected coreCache(steps: number, rows: number, { grad }: PassMode): CtRnnCache {
     const e = this.engine;
-    // RecurrentModel may just have released its tape memory (engine.release): drop arena chunks above it
-    this.arena.forgetFrom(e.mark());
     const H = this.units;
     return {
-      grad,
-      rows,
+      ode: this.observations.cache(steps, rows, grad),
       ctx: e.alloc(steps * rows * H),
       dCtx: grad ? e.alloc(steps * rows * H) : -1,
       dCtxT: grad ? e.alloc(steps * rows * H) : -1,
-      work: e.alloc(this.solver.workspaceSize(rows)),
-      tapes: new Array(steps).fill(null),
     };
   }
 
@@ -254,15 +223,10 @@ export class CTRNN extends RecurrentModel {
     const c = cache as CtRnnCache;
     const e = this.engine;
     const H = this.units;
-    if (c.grad && slot === 0) this.arena.reset();
     const u = c.ctx + slot * rows * H;
     e.gemm(rows, H, this.inputSize, x, ldx, this.inputWeightT, H, u, H, false);
     e.biasAct(rows, H, Act.identity, u, H, this.bias.offsets.value, u, H);
-    const { tape } = this.solver.solve({
-      rows, y0: hPrev, ldy0: H, ctx: u, ldCtx: H, ts, yOut: hOut, ldOut: H, workspace: c.work,
-      tape: c.grad ? this.arena : null, observation: this.observation++,
-    });
-    c.tapes[slot] = tape;
+    this.observations.solve(c.ode, slot, rows, hPrev, H, ts, hOut, H, u, H);
     e.copyRows(rows, H, hOut, H, y, H);
   }
 
@@ -270,12 +234,10 @@ export class CTRNN extends RecurrentModel {
     const c = cache as CtRnnCache;
     const e = this.engine;
     const H = this.units;
-    const tape = c.tapes[slot];
-    if (!tape) throw new Error(`CTRNN: no solver record for step ${slot} (backward needs a forward with grad)`);
     e.addRows(rows, H, dy, H, dh, H);
     const du = c.dCtx + slot * rows * H;
     e.fill(du, rows * H, 0);
-    this.solver.backward(tape, { dyOut: dh, dy0: dhPrev, dCtx: du, dts, workspace: c.work });
+    this.observations.backward(c.ode, slot, dh, H, dhPrev, H, dts, du, H);
     e.gemm(rows, this.inputSize, H, du, H, this.inputWeight.offsets.value, this.inputSize, dx, ldDx, true);
   }
 
@@ -283,7 +245,7 @@ export class CTRNN extends RecurrentModel {
     const c = cache as CtRnnCache;
     const e = this.engine;
     const H = this.units;
-    const R = steps * c.rows;
+    const R = steps * c.ode.rows;
     // the input weight and bias gradients of all steps at once
     e.transpose(R, H, c.dCtx, H, c.dCtxT, R);
     e.gemm(H, this.inputSize, R, c.dCtxT, R, x, this.inputSize, this.inputWeight.offsets.grad, this.inputSize, true);

@@ -17,7 +17,6 @@
  * rnn_cell.f_node.0.bias, rnn_cell.f_node.2.weight [H, odeUnits], rnn_cell.f_node.2.bias (torch Linear
  * init), and fc.weight / fc.bias with projSize (the paper code's readout).
  */
-import { createEngine } from "../engine/index.js";
 import { LstmCache, LstmCell } from "../nn/lstm-cell.js";
 import type { Rng } from "../nn/rng.js";
 import type { OdeSolver } from "./ode-solver.js";
@@ -28,6 +27,8 @@ import {
   type OdeRecurrentOptions,
   type ResolvedOdeRecurrentOptions,
   odeRecurrentArgs,
+  odeModelEngine,
+  odeModelSettings,
   odeRecurrentFromArgs,
   resolveOdeRecurrentOptions,
 } from "./ode-observations.js";
@@ -59,19 +60,13 @@ export class ODELSTM extends RecurrentModel {
 
   constructor(inputSize: number, readonly hiddenSize: number, options: ODELSTMOptions = {}) {
     const config = resolveOdeRecurrentOptions("ODELSTM", hiddenSize, options);
-    super(options.engine ?? createEngine(options.backend ?? "wasm"), inputSize, {
-      returnSequences: config.returnSequences,
-      batchFirst: config.batchFirst,
-      mixedMemory: false,
-      projSize: config.projSize,
-      seed: config.seed,
-    });
+    super(odeModelEngine(options), inputSize, odeModelSettings(config));
     this.config = config;
     this.stateSize = 2 * hiddenSize;
     this.cellOutputSize = hiddenSize;
     this.cell = new LstmCell(this.engine, this.params, "rnn_cell.lstm.", inputSize, hiddenSize, this.rng);
     this.field = new MlpField(this.engine, this.params, "rnn_cell.f_node.", hiddenSize, config.odeUnits, this.rng);
-    this.observations = new ObservationSolver(this.engine, this.field, config.ode);
+    this.observations = new ObservationSolver(this.engine, this.field, config.ode, "ODELSTM");
     this.solver = this.observations.solver;
     this.buildHeadAndTail();
   }
@@ -123,7 +118,7 @@ export class ODELSTM extends RecurrentModel {
     // the output is h: its gradient joins the one from later steps, then flows back through the solve
     e.addRows(rows, H, dy, H, dh, S);
     e.fill(c.dhLstm, rows * H, 0);
-    this.observations.backward(c.ode, slot, dh, S, c.dhLstm, H, dts, "ODELSTM");
+    this.observations.backward(c.ode, slot, dh, S, c.dhLstm, H, dts);
     e.copyRows(rows, H, dh + H, S, c.dc, H);
     this.cell.backwardStep(c.lstm, slot, rows, hPrev + H, S, hOut + H, c.dhLstm, H, c.dc, dx, ldDx, dhPrev, S);
     e.addRows(rows, H, c.dc, H, dhPrev + H, S);
