@@ -32,6 +32,7 @@ ODE solver (ct-rnn, gru-ode, ode-rnn, ode-lstm):
 training:
   --epochs N (20) --batch N (32) --lr X (0.005) --optimizer adam|adamw|rmsprop|sgd --weight-decay X
   --schedule SPEC (e.g. exp:0.95, warmup:2,cosine:50)  --clip X  --patience N (early stopping; needs validation data)
+  --on-nan error|skip-batch (default error: a NaN/infinite loss or gradient stops the run, exit 1)
   --threads N (worker threads, default 1)  --seed N  --log RUN.jsonl  --resume CHECKPOINT
   --backend wasm|reference  --quiet`;
 
@@ -79,6 +80,7 @@ const FLAGS = {
   out: { type: "string" },
   backend: { type: "string", default: "wasm" },
   quiet: { type: "boolean" },
+  "on-nan": { type: "string", default: "error" },
 } as const;
 
 /** Discrete-time baselines: no wiring, elapsed times unused. */
@@ -194,6 +196,8 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   const validSplit = numFlag(flags, "valid-split", USAGE);
   if (validSplit !== undefined && !(validSplit > 0 && validSplit < 1)) throw new CliError(`--valid-split must be in (0, 1), got ${validSplit}`, 2, USAGE);
   const seed = intFlag(flags, "seed", USAGE, 0)!;
+  const onNan = flags["on-nan"] as string;
+  if (onNan !== "error" && onNan !== "skip-batch") throw new CliError(`--on-nan must be error or skip-batch, got '${onNan}'`, 2, USAGE);
   const window = intFlag(flags, "window", USAGE, 1);
   checkTrainFlags({ target: list(flags.target), features: list(flags.features), patience: flags.patience as string | undefined, hasValid: Boolean(flags.valid || validSplit) }, USAGE);
   const quiet = flags.quiet === true;
@@ -258,6 +262,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     // with validation data, the file keeps the best validation epoch (and says so)
     restoreBest: data.valid ? true : undefined,
     seed,
+    onNonFinite: onNan,
     threads: intFlag(flags, "threads", USAGE, 1),
     resumeFrom: (flags.resume as string | undefined) ?? null,
     checkpointPath: outFile.partial,
@@ -314,7 +319,9 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     saved_epoch: result.modelEpoch,
     saved: record(result.history.find((r) => r.epoch === result.modelEpoch)),
     final: record(last),
+    ...(onNan === "skip-batch" ? { skipped_batches: result.skippedBatches } : {}),
   };
+  if (result.skippedBatches > 0) say(`warning: ${result.skippedBatches} batch(es) skipped: their loss or gradient was not finite\n`);
   const which = data.valid && result.best && result.modelEpoch === result.best.epoch ? `the best validation ${result.best.metric} ${result.best.value.toPrecision(4)}` : "the last epoch";
   say(`saved ${flags.out}: weights of epoch ${result.modelEpoch} of ${result.epochs} (${which}; ${result.stopReason.replace("_", " ")})\n`);
   io.out(JSON.stringify(summary) + "\n");

@@ -1,0 +1,102 @@
+/**
+ * Training that diverges is an error, never a success: a NaN or infinite loss, gradient or weight stops
+ * `fit` (and `ncps train`, exit 1, previous output untouched) unless skipping such batches is asked for.
+ */
+import assert from "node:assert/strict";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { after, describe, test } from "node:test";
+import { main } from "../src/cli/main.js";
+import { fit, DivergenceError } from "../src/train/trainer.js";
+import { buildModel } from "../src/models/build.js";
+import { TestRng } from "./helpers/gradcheck.js";
+import type { SequenceDataset } from "../src/data/dataset.js";
+
+const dir = mkdtempSync(path.join(os.tmpdir(), "ncps-diverge-"));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = "";
+  let err = "";
+  const code = await main(argv, { out: (s) => void (out += s), err: (s) => void (err += s), isTTY: false });
+  return { code, out, err };
+}
+
+function smallCsv(rows: number, seed = 1): string {
+  const rng = new TestRng(seed);
+  const lines = ["a,b,y"];
+  for (let i = 0; i < rows; i++) {
+    const a = rng.range(-1, 1);
+    const b = rng.range(-1, 1);
+    lines.push(`${a.toFixed(4)},${b.toFixed(4)},${(a - 2 * b).toFixed(4)}`);
+  }
+  return lines.join("\n") + "\n";
+}
+
+function dataset(samples: number, steps: number, seed = 2): SequenceDataset {
+  const rng = new TestRng(seed);
+  const x = new Float32Array(samples * steps * 2).map(() => rng.range(-1, 1));
+  const y = new Float32Array(samples * steps).map(() => rng.range(-1, 1));
+  return { size: samples, steps, features: 2, x, timespans: null, lengths: null, task: "regress", targetMode: "per_step", y, targets: 1, numClasses: 0, targetMask: null };
+}
+
+describe("divergence", () => {
+  const csv = path.join(dir, "small.csv");
+  writeFileSync(csv, smallCsv(64));
+
+  test("ncps train --lr 1e20 exits 1 naming epoch, batch and what diverged; no output file", async () => {
+    const out = path.join(dir, "diverged.safetensors");
+    const r = await cli("train", csv, "--target", "y", "--window", "4", "--units", "4", "--backbone-units", "8", "--epochs", "3", "--batch", "4", "--lr", "1e20", "--quiet", "--out", out);
+    assert.equal(r.code, 1, r.err);
+    assert.match(r.err, /training diverged at epoch \d+, batch \d+: (the loss|the gradient of parameter \S+|parameter \S+ after the update) is not finite/);
+    assert.match(r.err, /--lr/);
+    assert.equal(r.err.trim().split("\n").length, 1, r.err);
+    assert.equal(existsSync(out), false);
+    assert.equal(r.out, "");
+  });
+
+  test("a diverging run leaves the previous --out file as it was", async () => {
+    const out = path.join(dir, "kept.safetensors");
+    const ok = await cli("train", csv, "--target", "y", "--window", "4", "--units", "4", "--backbone-units", "8", "--epochs", "1", "--quiet", "--out", out);
+    assert.equal(ok.code, 0, ok.err);
+    const before = readFileSync(out);
+    const r = await cli("train", csv, "--target", "y", "--window", "4", "--units", "4", "--backbone-units", "8", "--epochs", "3", "--batch", "4", "--lr", "1e20", "--quiet", "--out", out);
+    assert.equal(r.code, 1);
+    assert.deepEqual(readFileSync(out), before);
+  });
+
+  test("SGD at a huge learning rate stops fit with a DivergenceError", async () => {
+    const model = buildModel({ model: "CfC", constructor_args: { input_size: 2, units: 4, proj_size: 1, backbone_units: 8 } }, { backend: "reference", seed: 1 });
+    await assert.rejects(
+      fit(model, dataset(16, 5), { epochs: 5, batchSize: 4, optimizer: "sgd", lr: 1e200 }),
+      (e: unknown) => e instanceof DivergenceError && e.epoch >= 1 && e.batch !== null && /not finite/.test(e.message),
+    );
+  });
+
+  test("onNonFinite skip-batch skips poisoned batches, counts them and completes", async () => {
+    const model = buildModel({ model: "CfC", constructor_args: { input_size: 2, units: 4, proj_size: 1, backbone_units: 8 } }, { backend: "reference", seed: 1 });
+    const ds = dataset(16, 5);
+    // sample 3 poisons every batch it lands in
+    ds.x[3 * 5 * 2] = NaN;
+    const before = model.parameters().map((p) => Array.from(p.value));
+    const r = await fit(model, ds, { epochs: 3, batchSize: 4, onNonFinite: "skip-batch", shuffle: true });
+    assert.equal(r.stopReason, "completed");
+    assert.equal(r.skippedBatches, 3);
+    assert.equal(r.globalStep, 9);
+    for (const p of model.parameters()) for (const v of p.value) assert.ok(Number.isFinite(v));
+    assert.notDeepEqual(model.parameters().map((p) => Array.from(p.value)), before);
+    await assert.rejects(fit(model, ds, { epochs: 1, batchSize: 4 }), DivergenceError);
+    await assert.rejects(fit(model, ds, { epochs: 1, onNonFinite: "ignore" as never }), /onNonFinite must be "error" or "skip-batch"/);
+  });
+
+  test("ncps train --on-nan skip-batch reports the skipped batches in its summary", async () => {
+    const out = path.join(dir, "skipped.safetensors");
+    const r = await cli("train", csv, "--target", "y", "--window", "4", "--units", "4", "--epochs", "1", "--on-nan", "skip-batch", "--quiet", "--out", out);
+    assert.equal(r.code, 0, r.err);
+    assert.equal(JSON.parse(r.out).skipped_batches, 0);
+    const u = await cli("train", csv, "--target", "y", "--on-nan", "maybe", "--out", out);
+    assert.equal(u.code, 2);
+    assert.match(u.err, /--on-nan must be error or skip-batch, got 'maybe'/);
+  });
+});
