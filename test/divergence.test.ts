@@ -100,3 +100,47 @@ describe("divergence", () => {
     assert.match(u.err, /--on-nan must be error or skip-batch, got 'maybe'/);
   });
 });
+
+describe("predict and eval refuse non-finite outputs", () => {
+  const good = path.join(dir, "wave.csv");
+  const bad = path.join(dir, "wave-bad.csv");
+  const model = path.join(dir, "wave.safetensors");
+  const lines = ["a,b,y"];
+  for (let i = 0; i < 40; i++) lines.push(`${Math.sin(i)},${Math.cos(i)},${Math.sin(i) - Math.cos(i)}`);
+  writeFileSync(good, lines.join("\n") + "\n");
+  // two inputs overflowing float32 with opposite signs: inf - inf inside the first layer gives NaN
+  lines[10] = "1e300,-1e300,1";
+  writeFileSync(bad, lines.join("\n") + "\n");
+
+  test("predict exits 1 naming the count and the first row, writes nothing; --allow-nan warns and writes", async () => {
+    const t = await cli("train", good, "--target", "y", "--window", "4", "--units", "4", "--epochs", "1", "--quiet", "--out", model);
+    assert.equal(t.code, 0, t.err);
+    const out = path.join(dir, "pred.csv");
+    const r = await cli("predict", model, bad, "--out", out);
+    assert.equal(r.code, 1);
+    assert.match(r.err, /\d+ of 40 output values are not finite \(NaN or infinite\), first at data row 10;/);
+    assert.equal(existsSync(out), false);
+    const stdout = await cli("predict", model, bad);
+    assert.equal(stdout.code, 1);
+    assert.equal(stdout.out, "");
+    const a = await cli("predict", model, bad, "--out", out, "--allow-nan");
+    assert.equal(a.code, 0, a.err);
+    assert.match(a.err, /warning: \d+ of 40 output values are not finite/);
+    assert.ok(existsSync(out));
+  });
+
+  test("eval exits 1 instead of printing a null loss; --allow-nan scores the finite sequences and counts the rest", async () => {
+    const r = await cli("eval", model, bad, "--json");
+    assert.equal(r.code, 1);
+    assert.equal(r.out, "");
+    assert.match(r.err, /output values are not finite .*first at sequence 3, step 2/);
+    const a = await cli("eval", model, bad, "--json", "--allow-nan");
+    assert.equal(a.code, 0, a.err);
+    const report = JSON.parse(a.out);
+    assert.ok(Number.isFinite(report.loss));
+    assert.equal(report.sequences, 9);
+    assert.ok(report.non_finite_outputs >= 1);
+    const clean = JSON.parse((await cli("eval", model, good, "--json")).out);
+    assert.equal(clean.non_finite_outputs, undefined);
+  });
+});
