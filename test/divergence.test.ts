@@ -144,3 +144,28 @@ describe("predict and eval refuse non-finite outputs", () => {
     assert.equal(clean.non_finite_outputs, undefined);
   });
 });
+
+describe("normalisation statistics near the float64 limit", () => {
+  test("meanStd stays finite for finite values up to the float64 maximum", async () => {
+    const { meanStd } = await import("../src/data/normalization.js");
+    const big = meanStd([1.7e308, -1.7e308, 1.7e308, -1.7e308]);
+    assert.ok(Math.abs(big.mean) < 1e300, `mean ${big.mean}`);
+    assert.ok(Math.abs(big.std / 1.7e308 - 1) < 1e-12, `std ${big.std}`);
+    const near = meanStd([3e300, 3.3e300, 2.7e300]);
+    assert.ok(Math.abs(near.mean / 3e300 - 1) < 1e-12, `mean ${near.mean}`);
+    assert.ok(Math.abs(near.std / (Math.sqrt(0.06) * 1e300) - 1) < 1e-12, `std ${near.std}`);
+  });
+
+  test("a feature around 3e300 trains, and its checkpoint loads and predicts", async () => {
+    const csv = path.join(dir, "huge.csv");
+    const lines = ["a,b,y"];
+    for (let i = 0; i < 40; i++) lines.push(`${(3 + Math.sin(i)).toExponential(6).replace("e+0", "e+300")},${Math.cos(i)},${Math.sin(i) - Math.cos(i)}`);
+    writeFileSync(csv, lines.join("\n") + "\n");
+    const model = path.join(dir, "huge.safetensors");
+    const t = await cli("train", csv, "--target", "y", "--window", "4", "--units", "4", "--epochs", "2", "--quiet", "--out", model);
+    assert.equal(t.code, 0, t.err);
+    const p = await cli("predict", model, csv);
+    assert.equal(p.code, 0, p.err);
+    assert.equal(p.out.trim().split("\n").length, 41);
+  });
+});
