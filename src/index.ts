@@ -32,7 +32,7 @@ export * as schedules from "./train/schedules.js";
 export { parseSchedule, type Schedule } from "./train/schedules.js";
 export * from "./train/losses.js";
 export * from "./train/metrics.js";
-export { fit, type CoreFitOptions, type CoreFitOptions as FitOptions, type FitResult, type BatchInfo, type EpochInfo, type EpochRecord, type TrainCallbacks } from "./train/fit.js";
+export { fit, DivergenceError, type NonFinitePolicy, type CoreFitOptions, type CoreFitOptions as FitOptions, type FitResult, type BatchInfo, type EpochInfo, type EpochRecord, type TrainCallbacks } from "./train/fit.js";
 export type { EarlyStoppingOptions, BestEpoch } from "./train/early-stopping.js";
 export { evaluate, evaluationReport, predictDataset, type EvaluateOptions, type EvaluateResult, type EvaluationReport, type PredictOptions } from "./train/evaluate.js";
 export { type SequenceDataset, type Task, type TargetMode, readoutStep, validateDataset, labelledCount, unobservedInputs } from "./data/dataset.js";

@@ -139,7 +139,7 @@ describe("ncps train replaces its outputs only when the run succeeds", () => {
     assert.ok(!existsSync(`${model}.partial`) && !existsSync(`${log}.partial`), "a successful run leaves no partial files");
     const [modelBefore, logBefore] = [readFileSync(model), readFileSync(log, "utf8")];
 
-    const failed = await cli([...args, "--epochs", "5", "--seed", "9"], /^epoch 3\/5/);
+    const failed = await cli([...args, "--epochs", "5", "--seed", "9", "--overwrite-log"], /^epoch 3\/5/);
     assert.equal(failed.code, 1);
     assert.match(failed.err, /simulated failure during training \(.*staged\.safetensors is unchanged; the run so far is in .*staged\.safetensors\.partial: --resume .*staged\.safetensors\.partial continues it\)/);
     assert.deepEqual(readFileSync(model), modelBefore, "the previous model file is untouched");

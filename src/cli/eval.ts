@@ -7,6 +7,8 @@ import { loadCheckpoint } from "../train/checkpoint.js";
 import { evaluationReport, type EvaluationReport } from "../train/evaluate.js";
 import type { ClassScores, ErrorScores } from "../train/metrics.js";
 import { COLUMN_FLAGS, columnOverrides, readDataForModel } from "./data-args.js";
+import { predictDataset } from "../train/evaluate.js";
+import { describeNonFinite, findNonFiniteOutputs, samplesWithFiniteOutputs } from "./output-checks.js";
 import { CliError, type CliIO, parseArgs } from "./util.js";
 
 const USAGE = `usage: ncps eval MODEL.safetensors DATA.csv|X.npy [--y Y.npy] [--time-file T.npy] [--json] [--backend wasm|reference]
@@ -17,7 +19,10 @@ classes are stored in the checkpoint) and prints the loss and the task's metrics
 errors in the target's units (mae, rmse) and standardised (loss, mse, mae as in training); for
 classification the accuracy, a confusion matrix (rows: true class, columns: predicted) and each class's
 precision, recall and F1. --json prints the same as one JSON object (null where a value is undefined,
-e.g. the precision of a class never predicted).`;
+e.g. the precision of a class never predicted).
+
+A NaN or infinite model output is an error (exit 1, naming how many and the first sequence);
+--allow-nan warns, counts them (non_finite_outputs) and scores the sequences whose outputs are finite.`;
 
 const fixed = (v: number, digits = 4): string => (Number.isFinite(v) ? v.toFixed(digits) : "n/a");
 const pad = (s: string, width: number): string => s.padEnd(width);
@@ -70,18 +75,34 @@ function classLines(r: EvaluationReport, classNames: readonly string[]): string[
 }
 
 export async function run(argv: string[], io: CliIO): Promise<number> {
-  const { flags, positionals } = parseArgs(argv, { json: { type: "boolean" }, y: { type: "string" }, "time-file": { type: "string" }, backend: { type: "string", default: "wasm" }, ...COLUMN_FLAGS }, USAGE);
+  const { flags, positionals } = parseArgs(argv, { json: { type: "boolean" }, "allow-nan": { type: "boolean" }, y: { type: "string" }, "time-file": { type: "string" }, backend: { type: "string", default: "wasm" }, ...COLUMN_FLAGS }, USAGE);
   if (positionals.length !== 2) throw new CliError(`expected MODEL.safetensors and a data file, got ${positionals.length} arguments`, 2, USAGE);
   const backend = flags.backend as string;
   if (backend !== "wasm" && backend !== "reference") throw new CliError(`--backend must be wasm or reference, got '${backend}'`, 2, USAGE);
   const [modelFile, dataFile] = positionals;
   const { model, extras } = loadCheckpoint(modelFile, { backend });
   const data = readDataForModel(dataFile, extras, modelFile, false, { yFile: flags.y as string | undefined, timeFile: flags["time-file"] as string | undefined, ...columnOverrides(flags, USAGE), onWarning: (m) => io.err(`warning: ${m}\n`) });
-  const ds = data.train;
-  const report = evaluationReport(model, ds, { targetStd: data.normalization.targetStd });
+  let ds = data.train;
+  let report = evaluationReport(model, ds, { targetStd: data.normalization.targetStd });
+  let nonFiniteOutputs = 0;
+  // a non-finite output makes the loss non-finite: only then are the outputs searched (a second pass)
+  if (!Number.isFinite(report.loss)) {
+    const found = findNonFiniteOutputs(predictDataset(model, ds, { mode: ds.targetMode }), ds, model.outputSize);
+    if (found.count === 0) throw new CliError(`${modelFile} on ${dataFile}: the loss is not finite (${report.loss}) although every output is`, 1);
+    const { sample, step } = found.first!;
+    const what = `${describeNonFinite(found)}, first at sequence ${sample + 1}${step === null ? "" : `, step ${step + 1}`} (1-based)`;
+    if (flags["allow-nan"] !== true) throw new CliError(`${modelFile} on ${dataFile}: ${what} (--allow-nan scores the finite sequences only)`, 1);
+    ds = samplesWithFiniteOutputs(ds, found);
+    io.err(`warning: ${what}; scoring the ${ds.size} sequences whose outputs are finite (--allow-nan)\n`);
+    if (ds.size === 0) throw new CliError(`${modelFile} on ${dataFile}: no sequence has finite outputs; nothing to score`, 1);
+    report = evaluationReport(model, ds, { targetStd: data.normalization.targetStd });
+    nonFiniteOutputs = found.count;
+  }
   const classNames = data.classes ?? Array.from({ length: report.classes?.confusion.length ?? 0 }, (_, k) => String(k));
   if (flags.json) {
-    io.out(JSON.stringify(reportJson(dataFile, ds.size, report, data.targetNames, classNames)) + "\n");
+    const json = reportJson(dataFile, ds.size, report, data.targetNames, classNames);
+    if (nonFiniteOutputs > 0) json.non_finite_outputs = nonFiniteOutputs;
+    io.out(JSON.stringify(json) + "\n");
     return 0;
   }
   const labelled = ds.targetMode === "last" ? `${report.labels} labelled sequences` : `${report.labels} labelled steps`;

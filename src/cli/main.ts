@@ -41,6 +41,19 @@ async function commandUsage(name: string): Promise<string> {
   throw new Error(`ncps ${name} --help ran the command instead of giving its usage`);
 }
 
+/**
+ * A reader that stops early (`ncps predict ... | head`) closes the pipe: the next write fails with
+ * EPIPE. Like other Unix tools, the command then ends quietly, exit 0, instead of an uncaught error.
+ */
+export function endQuietlyOnClosedPipe(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on("error", (e: NodeJS.ErrnoException) => {
+      if (e.code === "EPIPE") process.exit(0);
+      throw e;
+    });
+  }
+}
+
 export async function main(argv: string[], io: CliIO = defaultIO()): Promise<number> {
   const [cmd, ...rest] = argv;
   const helpFlag = (a: string | undefined) => a === "--help" || a === "-h";

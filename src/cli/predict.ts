@@ -15,11 +15,15 @@ import { saveNpy } from "../io/npy.js";
 import { loadCheckpoint } from "../train/checkpoint.js";
 import { predictDataset } from "../train/evaluate.js";
 import { COLUMN_FLAGS, type DataPreparation, columnOverrides, readDataForModel } from "./data-args.js";
+import { describeNonFinite, findNonFiniteOutputs, firstFlagged, type NonFiniteOutputs } from "./output-checks.js";
 import { CliError, type CliIO, parseArgs } from "./util.js";
 
 const USAGE = `usage: ncps predict MODEL.safetensors DATA.csv|DIR [--out PRED.csv] [--backend wasm|reference]
        [--target NAMES --features COLS --time COL --sequence COL --task regress|classify]  (checkpoints not written by ncps train)
-       ncps predict MODEL.safetensors X.npy [--time-file T.npy] --out PRED.npy`;
+       ncps predict MODEL.safetensors X.npy [--time-file T.npy] --out PRED.npy
+
+A NaN or infinite prediction is an error (exit 1, naming how many and the first row); --allow-nan writes
+them anyway (empty CSV cells) with a warning.`;
 
 /** Softmax of each row of `width` logits, in place. */
 function softmaxRows(v: Float64Array, width: number): void {
@@ -33,7 +37,7 @@ function softmaxRows(v: Float64Array, width: number): void {
 }
 
 export async function run(argv: string[], io: CliIO): Promise<number> {
-  const { flags, positionals } = parseArgs(argv, { out: { type: "string" }, "time-file": { type: "string" }, backend: { type: "string", default: "wasm" }, ...COLUMN_FLAGS }, USAGE);
+  const { flags, positionals } = parseArgs(argv, { out: { type: "string" }, "time-file": { type: "string" }, "allow-nan": { type: "boolean" }, backend: { type: "string", default: "wasm" }, ...COLUMN_FLAGS }, USAGE);
   if (positionals.length !== 2) throw new CliError(`expected MODEL.safetensors and a data file, got ${positionals.length} arguments`, 2, USAGE);
   const backend = flags.backend as string;
   if (backend !== "wasm" && backend !== "reference") throw new CliError(`--backend must be wasm or reference, got '${backend}'`, 2, USAGE);
@@ -47,6 +51,12 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   const ds = data.train;
   const width = model.outputSize;
   const raw = predictDataset(model, ds, { mode: ds.targetMode });
+  const nonFinite = findNonFiniteOutputs(raw, ds, width);
+  if (nonFinite.count > 0) {
+    const what = `${describeNonFinite(nonFinite)}, first at ${firstPlace(nonFinite, data.csv ?? null, Boolean((extras.data as DataPreparation | undefined)?.outcomes))}`;
+    if (flags["allow-nan"] !== true) throw new CliError(`${modelFile} on ${dataFile}: ${what}; nothing written (--allow-nan writes them as empty cells)`, 1);
+    io.err(`warning: ${what}; written as empty cells (--allow-nan)\n`);
+  }
   const values = Float64Array.from(raw);
   const classify = ds.task === "classify";
   if (classify) softmaxRows(values, width);
@@ -92,6 +102,19 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     io.err(`wrote ${out} (${outRows.length} rows, columns ${names.join(", ")})\n`);
   } else io.out(text);
   return 0;
+}
+
+/** Where the first non-finite output is: a data row of the CSV (1-based, header not counted), a sequence, or a sample and step. */
+function firstPlace(found: NonFiniteOutputs, csv: PreparedCsv | null, perSequence: boolean): string {
+  if (csv && perSequence) {
+    const q = firstFlagged(sequencePredictions(csv, found.flags, 1));
+    if (q >= 0) return `sequence ${csv.sequenceIds[q]}`;
+  } else if (csv) {
+    const r = firstFlagged(predictionsByRow(csv, { train: found.flags }, 1));
+    if (r >= 0) return `data row ${r + 1}`;
+  }
+  const { sample, step } = found.first!;
+  return step === null ? `sample ${sample + 1}` : `sample ${sample + 1}, step ${step + 1}` + " (1-based)";
 }
 
 /** The data rows of the input, as read for training (a directory of long-format files gets a leading "file" column). */

@@ -1,5 +1,5 @@
 /** `ncps train`: a CSV (or .npy arrays) of time series in, a trained model checkpoint out. */
-import { appendFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, copyFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import type { SequenceDataset } from "../data/dataset.js";
 import type { ModelConfig } from "../models/build.js";
 import { buildModel } from "../models/build.js";
@@ -32,7 +32,9 @@ ODE solver (ct-rnn, gru-ode, ode-rnn, ode-lstm):
 training:
   --epochs N (20) --batch N (32) --lr X (0.005) --optimizer adam|adamw|rmsprop|sgd --weight-decay X
   --schedule SPEC (e.g. exp:0.95, warmup:2,cosine:50)  --clip X  --patience N (early stopping; needs validation data)
-  --threads N (worker threads, default 1)  --seed N  --log RUN.jsonl  --resume CHECKPOINT
+  --on-nan error|skip-batch (default error: a NaN/infinite loss or gradient stops the run, exit 1)
+  --threads N (worker threads, default 1)  --seed N  --resume CHECKPOINT
+  --log RUN.jsonl (one JSON line per epoch; appended to with --resume; an existing log needs --overwrite-log)
   --backend wasm|reference  --quiet`;
 
 const FLAGS = {
@@ -79,6 +81,8 @@ const FLAGS = {
   out: { type: "string" },
   backend: { type: "string", default: "wasm" },
   quiet: { type: "boolean" },
+  "on-nan": { type: "string", default: "error" },
+  "overwrite-log": { type: "boolean" },
 } as const;
 
 /** Discrete-time baselines: no wiring, elapsed times unused. */
@@ -194,8 +198,13 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   const validSplit = numFlag(flags, "valid-split", USAGE);
   if (validSplit !== undefined && !(validSplit > 0 && validSplit < 1)) throw new CliError(`--valid-split must be in (0, 1), got ${validSplit}`, 2, USAGE);
   const seed = intFlag(flags, "seed", USAGE, 0)!;
+  const onNan = flags["on-nan"] as string;
+  if (onNan !== "error" && onNan !== "skip-batch") throw new CliError(`--on-nan must be error or skip-batch, got '${onNan}'`, 2, USAGE);
   const window = intFlag(flags, "window", USAGE, 1);
   checkTrainFlags({ target: list(flags.target), features: list(flags.features), patience: flags.patience as string | undefined, hasValid: Boolean(flags.valid || validSplit) }, USAGE);
+  if (typeof flags.log === "string" && !flags.resume && flags["overwrite-log"] !== true && existsSync(flags.log)) {
+    throw new CliError(`--log ${flags.log} exists: give --overwrite-log to replace it, --resume to continue its run, or another file`, 2, USAGE);
+  }
   const quiet = flags.quiet === true;
   const say = (s: string) => {
     if (!quiet) io.err(s);
@@ -240,7 +249,9 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   const outFile = new StagedOutput(flags.out);
   const logOut = typeof flags.log === "string" ? new StagedOutput(flags.log) : null;
   const logFile = logOut ? logOut.partial : null;
-  if (logFile) writeFileSync(logFile, "");
+  const logContinues = logOut !== null && typeof flags.resume === "string" && startResumedLog(logOut);
+  if (logFile && !logContinues) writeFileSync(logFile, "");
+  let logTrimmed = false;
   const patience = intFlag(flags, "patience", USAGE, 1);
   let epochStart = performance.now();
   let epochSamples = 0;
@@ -258,6 +269,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     // with validation data, the file keeps the best validation epoch (and says so)
     restoreBest: data.valid ? true : undefined,
     seed,
+    onNonFinite: onNan,
     threads: intFlag(flags, "threads", USAGE, 1),
     resumeFrom: (flags.resume as string | undefined) ?? null,
     checkpointPath: outFile.partial,
@@ -293,6 +305,8 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
             rec.improved = info.improved;
           }
           for (const [k, v] of Object.entries(info.validMetrics ?? {})) rec[`valid_${k}`] = v;
+          if (logContinues && !logTrimmed) dropLoggedEpochsFrom(logFile, info.epoch);
+          logTrimmed = true;
           appendFileSync(logFile, JSON.stringify(rec) + "\n");
         }
       },
@@ -314,11 +328,38 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     saved_epoch: result.modelEpoch,
     saved: record(result.history.find((r) => r.epoch === result.modelEpoch)),
     final: record(last),
+    ...(onNan === "skip-batch" ? { skipped_batches: result.skippedBatches } : {}),
   };
+  if (result.skippedBatches > 0) say(`warning: ${result.skippedBatches} batch(es) skipped: their loss or gradient was not finite\n`);
   const which = data.valid && result.best && result.modelEpoch === result.best.epoch ? `the best validation ${result.best.metric} ${result.best.value.toPrecision(4)}` : "the last epoch";
   say(`saved ${flags.out}: weights of epoch ${result.modelEpoch} of ${result.epochs} (${which}; ${result.stopReason.replace("_", " ")})\n`);
   io.out(JSON.stringify(summary) + "\n");
   return 0;
+}
+
+/**
+ * A resumed run continues its log: the staged log of the interrupted run when there is one (it belongs
+ * with the checkpoint being resumed), else the committed log. Returns whether there was one to continue.
+ */
+function startResumedLog(log: StagedOutput): boolean {
+  if (log.written) return true;
+  if (!existsSync(log.target)) return false;
+  copyFileSync(log.target, log.partial);
+  return true;
+}
+
+/** Removes the lines of epochs >= `epoch` (logged after the checkpoint being resumed was written). */
+function dropLoggedEpochsFrom(file: string, epoch: number): void {
+  const lines = readFileSync(file, "utf8").split("\n").filter((line) => line.trim() !== "");
+  const kept = lines.filter((line) => {
+    try {
+      const e = (JSON.parse(line) as { epoch?: unknown }).epoch;
+      return !(typeof e === "number" && e >= epoch);
+    } catch {
+      return true;
+    }
+  });
+  writeFileSync(file, kept.map((l) => l + "\n").join(""));
 }
 
 /** A failure after training started, with where the run so far is (the previous output is untouched). */

@@ -22,23 +22,41 @@ export interface Normalization {
   readonly firstElapsed?: number;
 }
 
-/** Mean and population standard deviation of the finite values; a zero or undefined spread gives 1. */
+/**
+ * Mean and population standard deviation of the finite values; a zero or undefined spread gives 1.
+ * Values near the float64 limit would overflow the sum or the squares: those are computed again on
+ * the values divided by the largest magnitude, so any finite input gives finite statistics.
+ */
 export function meanStd(values: Iterable<number>): { mean: number; std: number } {
   let count = 0;
   let sum = 0;
+  let largest = 0;
   for (const v of values) {
     if (Number.isFinite(v)) {
       count++;
       sum += v;
+      largest = Math.max(largest, Math.abs(v));
     }
   }
   if (count === 0) return { mean: 0, std: 1 };
-  const mean = sum / count;
+  let mean = sum / count;
   let squares = 0;
   for (const v of values) if (Number.isFinite(v)) squares += (v - mean) * (v - mean);
-  const std = Math.sqrt(squares / count);
+  let std = Math.sqrt(squares / count);
+  if (!Number.isFinite(mean) || !Number.isFinite(std)) ({ mean, std } = scaledMeanStd(values, largest, count));
   // A constant column carries no information to scale; dividing by 1 keeps it finite.
   return { mean, std: std > 1e-12 * Math.max(1, Math.abs(mean)) ? std : 1 };
+}
+
+/** meanStd on values / largest (each within [-1, 1]), scaled back: finite whenever largest is. */
+function scaledMeanStd(values: Iterable<number>, largest: number, count: number): { mean: number; std: number } {
+  let sum = 0;
+  for (const v of values) if (Number.isFinite(v)) sum += v / largest;
+  const mean = sum / count;
+  let squares = 0;
+  for (const v of values) if (Number.isFinite(v)) squares += (v / largest - mean) * (v / largest - mean);
+  // the population std of values within [-1, 1] is at most 1, so neither product overflows
+  return { mean: mean * largest, std: Math.sqrt(squares / count) * largest };
 }
 
 /** Median of the values (mean of the two middle ones for an even count); undefined when empty. */

@@ -66,6 +66,11 @@ export class LTC extends RecurrentModel {
   /** whether `units` was an integer (a FullyConnected wiring made here), for toConfig */
   private readonly plainUnits: boolean;
 
+  /** ncps's LTC divides the membrane capacitance by the elapsed time: zero gives NaN, so it is refused */
+  protected override positiveTimespansFor(): string {
+    return "LTC";
+  }
+
   constructor(inputSize: number, units: number | Wiring, options: LTCOptions = {}) {
     const owner = "LTC";
     rejectUnknownOptions(owner, options, OPTION_NAMES, ["cellPrefix"]);

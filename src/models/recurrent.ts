@@ -127,6 +127,14 @@ export abstract class RecurrentModel {
 
   /** Size of the recurrent state h. */
   abstract readonly stateSize: number;
+  /** The model's name when its cell divides by the elapsed time, so zero is refused (LTC); else null. */
+  protected positiveTimespansFor(): string | null {
+    return null;
+  }
+  /** @internal streams check their elapsed times as forward does */
+  _positiveTimespansFor(): string | null {
+    return this.positiveTimespansFor();
+  }
   /**
    * The model as ncps constructor arguments (`{model, constructor_args}` with snake_case names, units an
    * int or {wiring: spec}): enough, with the weights, to rebuild it (see models/build.ts).
@@ -330,7 +338,7 @@ export abstract class RecurrentModel {
     const given = options.timespans;
     const timespans = given === undefined || given === null || typeof given === "number" ? given : asTensor(given, "timespans", this.dtype);
     if (options.checkFinite) checkFiniteInputs(x, timespans, [h0, c0].filter((t): t is Tensor => !!t));
-    const ts = resolveTimespans(timespans, layout);
+    const ts = resolveTimespans(timespans, layout, "timespans", this.positiveTimespansFor());
     const grad = options.grad ?? true;
     const training = options.training ?? false;
     const tape = this.getTape(layout, grad, training);
@@ -582,6 +590,10 @@ export class StreamSession {
   step(x: ArrayLike<number>, elapsed = 1): FloatArray {
     const I = this.model.inputSize;
     if (x.length !== I) throw new Error(`stream.step: input must have ${I} values, got ${x.length}`);
+    const positiveFor = this.model._positiveTimespansFor();
+    if (!(elapsed > 0 && elapsed !== Infinity) && !(elapsed === 0 && positiveFor === null)) {
+      throw new Error(`stream.step: elapsed is ${elapsed}; expected a finite number ${positiveFor === null ? ">= 0" : `> 0 (${positiveFor} divides by the elapsed time)`}`);
+    }
     const heap = this.model.engine.heap();
     const xo = this.parts.x;
     for (let i = 0; i < I; i++) heap[xo + i] = x[i];

@@ -55,7 +55,39 @@ export interface ResolvedTimespans {
  * shared by the batch (1, L) / (1, L, 1) / (L) [time-major (L, 1) / (L)], unbatched (L) / (L, 1).
  * Per-sample times are honoured for every batch size (ncps 1.0.1 breaks for B > 1).
  */
-export function resolveTimespans(ts: Tensor | number | undefined | null, layout: SequenceLayout, name = "timespans"): ResolvedTimespans {
+export function resolveTimespans(
+  ts: Tensor | number | undefined | null,
+  layout: SequenceLayout,
+  name = "timespans",
+  positiveFor: string | null = null,
+): ResolvedTimespans {
+  const resolved = resolveTimespanLayout(ts, layout, name);
+  if (resolved.kind !== "default") checkElapsedTimes(resolved, layout, name, positiveFor);
+  return resolved;
+}
+
+/**
+ * Elapsed times must be finite and >= 0 (a negative or infinite one sends the cells' decays and
+ * solvers outside anything they were built for); `positiveFor` names a model that divides by them
+ * and so needs them > 0. The error names the first offending sample and step (observation), 0-based.
+ */
+export function checkElapsedTimes(resolved: ResolvedTimespans, layout: SequenceLayout, name: string, positiveFor: string | null): void {
+  const { rows } = resolved;
+  const B = layout.batch;
+  for (let r = 0; r < rows.length; r++) {
+    const v = rows[r];
+    if (v > 0 && v !== Infinity) continue;
+    if (v === 0 && positiveFor === null) continue;
+    const t = Math.floor(r / B);
+    const of =
+      resolved.kind === "scalar" ? "" : resolved.kind === "shared" || layout.unbatched ? ` at observation ${t}` : ` of sample ${r % B} at observation ${t}`;
+    const need = positiveFor === null ? "finite and >= 0" : `finite and > 0 (${positiveFor} divides by the elapsed time; zero gives NaN)`;
+    throw new Error(`${name}: elapsed time${of} must be ${need}, got ${v}`);
+  }
+}
+
+/** Elapsed time per row for each accepted layout of the timespans (see resolveTimespans). */
+function resolveTimespanLayout(ts: Tensor | number | undefined | null, layout: SequenceLayout, name: string): ResolvedTimespans {
   const { batch: B, steps: L } = layout;
   const rows = new Float64Array(L * B);
   if (ts === undefined || ts === null) {

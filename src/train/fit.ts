@@ -109,6 +109,33 @@ export interface CoreFitOptions {
   shuffle?: boolean;
   /** samples per forward pass when evaluating (default max(batchSize, 256)) */
   evalBatchSize?: number;
+  /**
+   * What a batch whose loss or gradient is NaN or infinite does: "error" (default) stops the run with a
+   * {@link DivergenceError}; "skip-batch" leaves the weights as they were, counts the batch in
+   * `FitResult.skippedBatches` and goes on. Weights that overflow in an update, or a non-finite
+   * validation loss ("error" mode only), stop the run.
+   */
+  onNonFinite?: NonFinitePolicy;
+}
+
+export type NonFinitePolicy = "error" | "skip-batch";
+
+/** Training diverged: a loss, a gradient or the weights became NaN or infinite. */
+export class DivergenceError extends Error {
+  constructor(
+    /** 1-based epoch and batch (batch null: the validation after the epoch) */
+    readonly epoch: number,
+    readonly batch: number | null,
+    /** what went non-finite, e.g. "the loss" or "the gradient of parameter rnn.ff1.weight" */
+    readonly what: string,
+  ) {
+    const where = batch === null ? `in the validation after epoch ${epoch}` : `at epoch ${epoch}, batch ${batch}`;
+    super(
+      `training diverged ${where}: ${what} is not finite (NaN or infinite); ` +
+        "try a lower learning rate (--lr), gradient clipping (--clip), or check the inputs and timespans for extreme values",
+    );
+    this.name = "DivergenceError";
+  }
 }
 
 export interface FitResult {
@@ -122,6 +149,8 @@ export interface FitResult {
   restoredBest: boolean;
   /** the epoch whose weights the model holds at the end: the best one when restored, else the last */
   modelEpoch: number;
+  /** batches of this call left without an update because their loss or gradient was not finite (onNonFinite "skip-batch") */
+  skippedBatches: number;
 }
 
 /**
@@ -155,6 +184,9 @@ function checkOptions(model: RecurrentModel, train: SequenceDataset, o: CoreFitO
     if (m !== "loss" && !(m in METRICS)) throw new Error(`fit: earlyStopping.metric "${m}" is not "loss" or a metric (${Object.keys(METRICS).join(", ")})`);
     if (es.minDelta !== undefined && !(Number.isFinite(es.minDelta) && es.minDelta >= 0)) throw new Error(`fit: earlyStopping.minDelta must be >= 0, got ${es.minDelta}`);
   }
+  if (o.onNonFinite !== undefined && o.onNonFinite !== "error" && o.onNonFinite !== "skip-batch") {
+    throw new Error(`fit: onNonFinite must be "error" or "skip-batch", got ${JSON.stringify(o.onNonFinite)}`);
+  }
   if (o.restoreBest !== undefined && typeof o.restoreBest !== "boolean") throw new Error(`fit: restoreBest must be true or false, got ${JSON.stringify(o.restoreBest)}`);
   if (o.restoreBest && !o.valid) throw new Error("fit: restoreBest keeps the best validation epoch; pass options.valid");
   validateDataset(train, "train");
@@ -180,6 +212,7 @@ interface FitSettings {
   metrics: MetricName[];
   baseLr: number;
   callbacks: TrainCallbacks;
+  onNonFinite: NonFinitePolicy;
 }
 
 function resolveSettings(model: RecurrentModel, train: SequenceDataset, options: CoreFitOptions): FitSettings {
@@ -198,6 +231,7 @@ function resolveSettings(model: RecurrentModel, train: SequenceDataset, options:
     metrics: valid ? resolveMetrics(valid, options.metrics as string[] | undefined) : [],
     baseLr: options.lr ?? 1e-3,
     callbacks: options.callbacks ?? {},
+    onNonFinite: options.onNonFinite ?? "error",
   };
 }
 
@@ -238,6 +272,7 @@ class FitRun {
   private stopReason: FitResult["stopReason"] = "completed";
   /** epoch of the latest checkpoint written (-1: none yet) */
   private lastWritten = -1;
+  private skippedBatches = 0;
 
   private constructor(
     private readonly model: RecurrentModel,
@@ -328,6 +363,12 @@ class FitRun {
       const indices = order.subarray(b * batchSize, Math.min(N, (b + 1) * batchSize));
       if (this.schedule.perStep) this.applySchedule();
       const step = await trainStep(steps, indices, state.globalStep);
+      if (step.nonFinite) {
+        if (step.nonFinite.updated || this.settings.onNonFinite === "error") throw new DivergenceError(state.epoch + 1, b + 1, step.nonFinite.what);
+        // skip-batch: no update was made; the batch counts in neither the steps nor the epoch's loss
+        this.skippedBatches++;
+        continue;
+      }
       state.globalStep++;
       sum += step.sum;
       weight += step.weight;
@@ -369,7 +410,9 @@ class FitRun {
     } else {
       predictions = predictDataset(model, valid, { batchSize: evalBatchSize });
     }
-    return scorePredictions(valid, predictions, model.outputSize, loss, metrics);
+    const evaluation = scorePredictions(valid, predictions, model.outputSize, loss, metrics);
+    if (!Number.isFinite(evaluation.loss) && this.settings.onNonFinite === "error") throw new DivergenceError(this.state.epoch, null, "the validation loss");
+    return evaluation;
   }
 
   private recordEpoch(
@@ -434,6 +477,6 @@ class FitRun {
     const checkpoint = this.services.checkpoint;
     if (checkpoint && (restoredBest || this.lastWritten !== state.epoch)) checkpoint.save(state, true);
     const modelEpoch = restoredBest ? early.best!.epoch : state.epoch;
-    return { history: this.history, epochs: state.epoch, globalStep: state.globalStep, stopReason: this.stopReason, best: early.best, restoredBest, modelEpoch };
+    return { history: this.history, epochs: state.epoch, globalStep: state.globalStep, stopReason: this.stopReason, best: early.best, restoredBest, modelEpoch, skippedBatches: this.skippedBatches };
   }
 }

@@ -9,6 +9,7 @@ import type { RecurrentModel } from "../models/recurrent.js";
 import { clipGradNorm } from "./clip.js";
 import type { LossSpec } from "./losses.js";
 import type { Optimizer } from "./optimizers.js";
+import type { ParamRef } from "../nn/param-ref.js";
 import { type BatchAssembler, labelWeight, splitEvenly, trainShard } from "./shard.js";
 import type { WorkerPool } from "./workers.js";
 
@@ -34,6 +35,21 @@ export interface TrainStepResult {
   weight: number;
   /** gradient norm before clipping (null without clipNorm) */
   gradNorm: number | null;
+  /**
+   * null when the step was finite throughout. Otherwise what went non-finite: "the loss" or "the
+   * gradient of parameter X" (then no update was made and the weights are as before the step), or
+   * "parameter X after the update" (the update was made; the weights are broken).
+   */
+  nonFinite: { what: string; updated: boolean } | null;
+}
+
+/** The first parameter whose gradient (or value) holds a NaN or an infinity, or null. */
+export function firstNonFinite(params: readonly ParamRef[], field: "grad" | "value"): string | null {
+  for (const p of params) {
+    const a = p[field];
+    for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) return p.name;
+  }
+  return null;
 }
 
 /** A 32-bit seed for (run seed, step, worker): distinct streams without any saved state. */
@@ -68,7 +84,14 @@ export async function trainStep(ctx: TrainStepContext, indices: Int32Array, step
     ({ sum, weight } = trainShard(model, ctx.assembler, indices, ctx.loss, total));
   }
   const params = model.parameters();
+  // A non-finite loss or gradient would poison every weight it touches: refuse the update.
+  if (!Number.isFinite(sum)) return { sum, weight, gradNorm: null, nonFinite: { what: "the loss", updated: false } };
+  const badGrad = firstNonFinite(params, "grad");
+  if (badGrad !== null) return { sum, weight, gradNorm: null, nonFinite: { what: `the gradient of parameter ${badGrad}`, updated: false } };
   const gradNorm = ctx.clipNorm !== null ? clipGradNorm(params, ctx.clipNorm) : null;
   ctx.optimizer.step(params);
-  return { sum, weight, gradNorm };
+  // finite gradients times a huge learning rate can still overflow the weights
+  const badValue = firstNonFinite(params, "value");
+  if (badValue !== null) return { sum, weight, gradNorm, nonFinite: { what: `parameter ${badValue} after the update`, updated: true } };
+  return { sum, weight, gradNorm, nonFinite: null };
 }

@@ -21,7 +21,8 @@ import { type CoreFitOptions, type FitResult, runFit, type RunServices } from ".
 import type { RunState } from "./run-state.js";
 import { WorkerPool } from "./workers.js";
 
-export type { BatchInfo, EpochInfo, EpochRecord, FitResult, TrainCallbacks, CoreFitOptions, RunServices } from "./fit.js";
+export type { BatchInfo, EpochInfo, EpochRecord, FitResult, TrainCallbacks, CoreFitOptions, RunServices, NonFinitePolicy } from "./fit.js";
+export { DivergenceError } from "./fit.js";
 
 export interface FitOptions extends CoreFitOptions {
   /** 1 (default): train in this thread; N > 1: N - 1 worker threads plus this one */
