@@ -7,6 +7,7 @@
  */
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { buildModel } from "../src/models/build.js";
 import { LSTM } from "../src/models/lstm.js";
 import { ODELSTM, type ODELSTMOptions } from "../src/models/ode-lstm.js";
 import type { Tensor } from "../src/tensor.js";
@@ -186,7 +187,7 @@ describe("ODELSTM weights, config and options", () => {
     for (const [name, t] of a.stateDict()) assert.deepEqual([...b.stateDict().get(name)!.data], [...t.data], name);
   });
 
-  test("toConfig lists the model's and the solver's options; fromArgs rebuilds the same model", () => {
+  test("toConfig lists the model's and the solver's options; buildModel rebuilds the same model", () => {
     const m = new ODELSTM(3, 5, { backend: "reference", solver: "rk4", stepsPerGap: 3, projSize: 2, returnSequences: false });
     assert.deepEqual(m.toConfig(), {
       model: "ODELSTM",
@@ -201,7 +202,7 @@ describe("ODELSTM weights, config and options", () => {
     for (const model of [m, d, new ODELSTM(3, 5, { backend: "reference", solver: "euler", stepSize: 0.5, batchFirst: false })]) {
       perturb(model, rng);
       const config = JSON.parse(JSON.stringify(model.toConfig()));
-      const rebuilt = ODELSTM.fromArgs(config.constructor_args, { backend: "reference" });
+      const rebuilt = buildModel(config, { backend: "reference" }) as ODELSTM;
       assert.deepEqual(rebuilt.toConfig(), model.toConfig());
       assert.deepEqual(rebuilt.config, model.config);
       rebuilt.loadStateDict(model.stateDict());
@@ -209,7 +210,7 @@ describe("ODELSTM weights, config and options", () => {
       const timespans = model.batchFirst ? rng.tensor([2, 3], 0.1, 2) : rng.tensor([3, 2], 0.1, 2);
       assert.deepEqual([...rebuilt.predict(x, { timespans }).output.data], [...model.predict(x, { timespans }).output.data]);
     }
-    assert.throws(() => ODELSTM.fromArgs({ input_size: 3, hidden_size: 5, mixed_memory: false }), /^Error: ODELSTM: unknown constructor argument 'mixed_memory' \(known: input_size, hidden_size, ode_units/);
+    assert.throws(() => buildModel({ model: "ODELSTM", constructor_args: { input_size: 3, hidden_size: 5, mixed_memory: false } }), /^Error: ODELSTM: unknown constructor argument 'mixed_memory' \(known: input_size, hidden_size, /);
   });
 
   test("unknown options, bad sizes and bad solver options are rejected", () => {

@@ -6,6 +6,7 @@
  */
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { buildModel } from "../src/models/build.js";
 import { GRU } from "../src/models/gru.js";
 import { ODERNN, type ODERNNOptions } from "../src/models/ode-rnn.js";
 import type { Tensor } from "../src/tensor.js";
@@ -212,7 +213,7 @@ describe("ODERNN weights, config and options", () => {
     for (const [name, t] of a.stateDict()) assert.deepEqual([...b.stateDict().get(name)!.data], [...t.data], name);
   });
 
-  test("toConfig lists the model's and the solver's options; fromArgs rebuilds the same model", () => {
+  test("toConfig lists the model's and the solver's options; buildModel rebuilds the same model", () => {
     const m = new ODERNN(3, 5, { backend: "reference", solver: "rk4", stepSize: 0.1, projSize: 2, returnSequences: false });
     assert.deepEqual(m.toConfig(), {
       model: "ODERNN",
@@ -228,7 +229,7 @@ describe("ODERNN weights, config and options", () => {
       perturb(model, rng);
       // through JSON, as a checkpoint stores it (an unbounded maxStep is null there)
       const config = JSON.parse(JSON.stringify(model.toConfig()));
-      const rebuilt = ODERNN.fromArgs(config.constructor_args, { backend: "reference" });
+      const rebuilt = buildModel(config, { backend: "reference" }) as ODERNN;
       assert.deepEqual(rebuilt.toConfig(), model.toConfig());
       assert.deepEqual(rebuilt.config, model.config);
       rebuilt.loadStateDict(model.stateDict());
@@ -236,7 +237,7 @@ describe("ODERNN weights, config and options", () => {
       const timespans = model.batchFirst ? rng.tensor([2, 3], 0.1, 2) : rng.tensor([3, 2], 0.1, 2);
       assert.deepEqual([...rebuilt.predict(x, { timespans }).output.data], [...model.predict(x, { timespans }).output.data]);
     }
-    assert.throws(() => ODERNN.fromArgs({ input_size: 3, hidden_size: 5, units: 5 }), /^Error: ODERNN: unknown constructor argument 'units' \(known: input_size, hidden_size, ode_units/);
+    assert.throws(() => buildModel({ model: "ODERNN", constructor_args: { input_size: 3, hidden_size: 5, units: 5 } }), /^Error: ODERNN: unknown constructor argument 'units' \(known: input_size, hidden_size, /);
   });
 
   test("unknown options, bad sizes and bad solver options are rejected", () => {

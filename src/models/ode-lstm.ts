@@ -29,7 +29,6 @@ import {
   odeRecurrentArgs,
   odeModelEngine,
   odeModelSettings,
-  odeRecurrentFromArgs,
   resolveOdeRecurrentOptions,
 } from "./ode-observations.js";
 import { type PassMode, RecurrentModel } from "./recurrent.js";
@@ -71,11 +70,6 @@ export class ODELSTM extends RecurrentModel {
     this.buildHeadAndTail();
   }
 
-  /** A model from its config's constructor arguments (see toConfig); unknown arguments are rejected. */
-  static fromArgs(args: Record<string, unknown>, build: { backend?: ODELSTMOptions["backend"]; engine?: ODELSTMOptions["engine"]; seed?: number } = {}): ODELSTM {
-    const { inputSize, hiddenSize, options } = odeRecurrentFromArgs("ODELSTM", args, build);
-    return new ODELSTM(inputSize, hiddenSize, options);
-  }
 
   toConfig(): { model: string; constructor_args: Record<string, unknown> } {
     return { model: "ODELSTM", constructor_args: odeRecurrentArgs(this.inputSize, this.config) };

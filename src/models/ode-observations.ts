@@ -18,7 +18,6 @@ import {
   type ResolvedOdeOptions,
   type SolveTape,
   type VectorField,
-  odeOptionsFromArgs,
   odeOptionsToArgs,
   resolveOdeOptions,
 } from "./ode-solver.js";
@@ -133,27 +132,6 @@ export function odeRecurrentArgs(inputSize: number, o: ResolvedOdeRecurrentOptio
     ...odeModelArgs(o),
     ...odeOptionsToArgs(o.ode),
   };
-}
-
-const MODEL_ARGS: Record<string, keyof OdeRecurrentOptions> = {
-  ode_units: "odeUnits", proj_size: "projSize", return_sequences: "returnSequences", batch_first: "batchFirst",
-};
-const SOLVER_ARGS = ["solver", "step_size", "steps_per_gap", "rtol", "atol", "safety", "min_factor", "max_factor", "first_step", "min_step", "max_step", "max_steps"];
-
-/**
- * Back from constructor arguments (a checkpoint's config) to the constructor's parameters; unknown
- * arguments are rejected. null stands for the default, except max_step (null: unbounded).
- */
-export function odeRecurrentFromArgs(owner: string, args: Record<string, unknown>, build: { backend?: BackendKind; engine?: Engine; seed?: number } = {}): { inputSize: number; hiddenSize: number; options: OdeRecurrentOptions } {
-  const known = ["input_size", "hidden_size", ...Object.keys(MODEL_ARGS), ...SOLVER_ARGS];
-  for (const k of Object.keys(args)) if (!known.includes(k)) throw new Error(`${owner}: unknown constructor argument '${k}' (known: ${known.join(", ")})`);
-  const options: Record<string, unknown> = { backend: build.backend, engine: build.engine, seed: build.seed };
-  for (const [name, key] of Object.entries(MODEL_ARGS)) if (args[name] !== null && args[name] !== undefined) options[key] = args[name];
-  const solverArgs: Record<string, unknown> = {};
-  for (const name of SOLVER_ARGS) if (args[name] !== undefined && (args[name] !== null || name === "max_step")) solverArgs[name] = args[name];
-  Object.assign(options, odeOptionsFromArgs(solverArgs));
-  for (const k of Object.keys(options)) if (options[k] === undefined) delete options[k];
-  return { inputSize: args.input_size as number, hiddenSize: args.hidden_size as number, options: options as OdeRecurrentOptions };
 }
 
 /** A pass's solver buffers (part of a model's core cache). */

@@ -22,7 +22,6 @@ import {
   odeRecurrentArgs,
   odeModelEngine,
   odeModelSettings,
-  odeRecurrentFromArgs,
   resolveOdeRecurrentOptions,
 } from "./ode-observations.js";
 
@@ -52,11 +51,6 @@ export class ODERNN extends EvolveThenGruModel {
     this.buildHeadAndTail();
   }
 
-  /** A model from its config's constructor arguments (see toConfig); unknown arguments are rejected. */
-  static fromArgs(args: Record<string, unknown>, build: { backend?: ODERNNOptions["backend"]; engine?: ODERNNOptions["engine"]; seed?: number } = {}): ODERNN {
-    const { inputSize, hiddenSize, options } = odeRecurrentFromArgs("ODERNN", args, build);
-    return new ODERNN(inputSize, hiddenSize, options);
-  }
 
   toConfig(): { model: string; constructor_args: Record<string, unknown> } {
     return { model: "ODERNN", constructor_args: odeRecurrentArgs(this.inputSize, this.config) };

@@ -110,20 +110,7 @@ export interface OdeSolverOptions {
 }
 
 /** Options with every default filled in; fields that do not apply to the solver are absent. */
-export interface ResolvedOdeOptions {
-  solver: OdeSolverName;
-  stepSize?: number;
-  stepsPerGap?: number;
-  rtol?: number;
-  atol?: number;
-  safety?: number;
-  minFactor?: number;
-  maxFactor?: number;
-  firstStep?: number;
-  minStep?: number;
-  maxStep?: number;
-  maxSteps: number;
-}
+export type ResolvedOdeOptions = Omit<OdeSolverOptions, "solver" | "maxSteps"> & { solver: OdeSolverName; maxSteps: number };
 
 const FIXED_KEYS = ["stepSize", "stepsPerGap"] as const;
 const ADAPTIVE_KEYS = ["rtol", "atol", "safety", "minFactor", "maxFactor", "firstStep", "minStep", "maxStep"] as const;

@@ -553,8 +553,11 @@ export class StreamSession {
   private readonly prepareFn: () => void;
   private cur = 0;
   private readonly result: FloatArray;
+  /** the model's name when it refuses zero elapsed times (read once: step runs per reading) */
+  private readonly positiveFor: string | null;
 
   constructor(private readonly model: RecurrentModel) {
+    this.positiveFor = model._positiveTimespansFor();
     const s = model._streamParts();
     this.parts = s.parts;
     this.stepFn = s.step;
@@ -590,7 +593,7 @@ export class StreamSession {
   step(x: ArrayLike<number>, elapsed = 1): FloatArray {
     const I = this.model.inputSize;
     if (x.length !== I) throw new Error(`stream.step: input must have ${I} values, got ${x.length}`);
-    const positiveFor = this.model._positiveTimespansFor();
+    const positiveFor = this.positiveFor;
     if (!(elapsed > 0 && elapsed !== Infinity) && !(elapsed === 0 && positiveFor === null)) {
       throw new Error(`stream.step: elapsed is ${elapsed}; expected a finite number ${positiveFor === null ? ">= 0" : `> 0 (${positiveFor} divides by the elapsed time)`}`);
     }
