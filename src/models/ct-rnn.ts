@@ -16,11 +16,11 @@ import {
   type OdeModelOptions,
   type ResolvedOdeModelOptions,
   odeModelArgs,
-  odeModelEngine,
   odeModelOptionNames,
   odeModelSettings,
   resolveOdeModelOptions,
 } from "./ode-observations.js";
+import { modelEngine } from "./options.js";
 import { type OdeSolver, type VectorField, odeOptionsToArgs } from "./ode-solver.js";
 import { type PassMode, RecurrentModel } from "./recurrent.js";
 
@@ -162,7 +162,7 @@ export class CTRNN extends RecurrentModel {
     if (unknown.length) throw new Error(`${owner}: unknown option(s) ${unknown.join(", ")} (known: ${OPTION_NAMES.join(", ")})`);
     const resolved = resolveOdeModelOptions(owner, options, null, { units });
     const mixedMemory = options.mixedMemory ?? false;
-    super(odeModelEngine(options), inputSize, odeModelSettings(resolved, mixedMemory));
+    super(modelEngine(options), inputSize, odeModelSettings(resolved, mixedMemory));
     const e = this.engine;
     const H = units;
     const I = inputSize;

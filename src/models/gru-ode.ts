@@ -20,11 +20,11 @@ import {
   ObservationSolver,
   type OdeModelOptions,
   odeModelArgs,
-  odeModelEngine,
   odeModelOptionNames,
   odeModelSettings,
   resolveOdeModelOptions,
 } from "./ode-observations.js";
+import { modelEngine } from "./options.js";
 import { type OdeSolver, type ResolvedOdeOptions, type VectorField, odeOptionsToArgs } from "./ode-solver.js";
 
 /**
@@ -126,7 +126,7 @@ export class GRUODE extends EvolveThenGruModel {
 
   constructor(inputSize: number, readonly hiddenSize: number, options: GRUODEOptions = {}) {
     const resolved = resolveOdeModelOptions("GRUODE", options, OPTION_NAMES, { hiddenSize });
-    super(odeModelEngine(options), inputSize, odeModelSettings(resolved));
+    super(modelEngine(options), inputSize, odeModelSettings(resolved));
     this.ode = resolved.ode;
     this.stateSize = hiddenSize;
     this.cellOutputSize = hiddenSize;

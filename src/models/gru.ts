@@ -5,25 +5,12 @@
  * no place in a GRU; give them as an extra input feature when they matter. The optional projection is
  * ncps's output Linear `fc`, as for the other models (torch's GRU itself has none).
  */
-import { createEngine } from "../engine/index.js";
-import type { BackendKind, Engine } from "../engine/engine.js";
 import { GruCache, GruCell } from "../nn/gru-cell.js";
 import type { Rng } from "../nn/rng.js";
-import { rejectUnknownOptions } from "./options.js";
+import { SEQUENCE_MODEL_OPTION_NAMES, type SequenceModelOptions, modelEngine, rejectUnknownOptions, sequenceModelSettings } from "./options.js";
 import { type PassMode, RecurrentModel } from "./recurrent.js";
 
-export interface GRUOptions {
-  projSize?: number | null;
-  returnSequences?: boolean;
-  batchFirst?: boolean;
-  seed?: number;
-  backend?: BackendKind;
-  engine?: Engine;
-}
-
-const OPTION_NAMES = Object.keys({
-  projSize: true, returnSequences: true, batchFirst: true, seed: true, backend: true, engine: true,
-} satisfies Record<keyof GRUOptions, true>);
+export type GRUOptions = SequenceModelOptions;
 
 interface GruCoreCache {
   cell: GruCache;
@@ -37,15 +24,9 @@ export class GRU extends RecurrentModel {
   readonly cell: GruCell;
 
   constructor(inputSize: number, readonly hiddenSize: number, options: GRUOptions = {}) {
-    rejectUnknownOptions("GRU", options, OPTION_NAMES);
+    rejectUnknownOptions("GRU", options, SEQUENCE_MODEL_OPTION_NAMES);
     if (!Number.isInteger(hiddenSize) || hiddenSize < 1) throw new Error(`GRU: hiddenSize must be a positive integer, got ${hiddenSize}`);
-    super(options.engine ?? createEngine(options.backend ?? "wasm"), inputSize, {
-      returnSequences: options.returnSequences ?? true,
-      batchFirst: options.batchFirst ?? true,
-      mixedMemory: false,
-      projSize: options.projSize ?? null,
-      seed: options.seed ?? 0,
-    });
+    super(modelEngine(options), inputSize, sequenceModelSettings(options));
     this.stateSize = hiddenSize;
     this.cellOutputSize = hiddenSize;
     this.cell = new GruCell(this.engine, this.params, "rnn.", inputSize, hiddenSize, this.rng);

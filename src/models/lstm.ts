@@ -3,25 +3,12 @@
  * (forget-gate bias +1). The recurrent state is [h | c] (2 x hiddenSize); the output is h.
  * Elapsed times have no place in an LSTM; give them as an extra input feature when they matter.
  */
-import { createEngine } from "../engine/index.js";
-import type { BackendKind, Engine } from "../engine/engine.js";
 import { LstmCache, LstmCell } from "../nn/lstm-cell.js";
 import type { Rng } from "../nn/rng.js";
-import { rejectUnknownOptions } from "./options.js";
+import { SEQUENCE_MODEL_OPTION_NAMES, type SequenceModelOptions, modelEngine, rejectUnknownOptions, sequenceModelSettings } from "./options.js";
 import { type PassMode, RecurrentModel } from "./recurrent.js";
 
-export interface LSTMOptions {
-  projSize?: number | null;
-  returnSequences?: boolean;
-  batchFirst?: boolean;
-  seed?: number;
-  backend?: BackendKind;
-  engine?: Engine;
-}
-
-const OPTION_NAMES = Object.keys({
-  projSize: true, returnSequences: true, batchFirst: true, seed: true, backend: true, engine: true,
-} satisfies Record<keyof LSTMOptions, true>);
+export type LSTMOptions = SequenceModelOptions;
 
 interface LstmCoreCache {
   cell: LstmCache;
@@ -34,15 +21,9 @@ export class LSTM extends RecurrentModel {
   readonly cell: LstmCell;
 
   constructor(inputSize: number, readonly hiddenSize: number, options: LSTMOptions = {}) {
-    rejectUnknownOptions("LSTM", options, OPTION_NAMES);
+    rejectUnknownOptions("LSTM", options, SEQUENCE_MODEL_OPTION_NAMES);
     if (!Number.isInteger(hiddenSize) || hiddenSize < 1) throw new Error(`LSTM: hiddenSize must be a positive integer, got ${hiddenSize}`);
-    super(options.engine ?? createEngine(options.backend ?? "wasm"), inputSize, {
-      returnSequences: options.returnSequences ?? true,
-      batchFirst: options.batchFirst ?? true,
-      mixedMemory: false,
-      projSize: options.projSize ?? null,
-      seed: options.seed ?? 0,
-    });
+    super(modelEngine(options), inputSize, sequenceModelSettings(options));
     this.stateSize = 2 * hiddenSize;
     this.cellOutputSize = hiddenSize;
     this.cell = new LstmCell(this.engine, this.params, "rnn.", inputSize, hiddenSize, this.rng);

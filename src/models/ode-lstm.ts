@@ -27,10 +27,10 @@ import {
   type OdeRecurrentOptions,
   type ResolvedOdeRecurrentOptions,
   odeRecurrentArgs,
-  odeModelEngine,
   odeModelSettings,
   resolveOdeRecurrentOptions,
 } from "./ode-observations.js";
+import { modelEngine } from "./options.js";
 import { type PassMode, RecurrentModel } from "./recurrent.js";
 
 export type ODELSTMOptions = OdeRecurrentOptions;
@@ -59,7 +59,7 @@ export class ODELSTM extends RecurrentModel {
 
   constructor(inputSize: number, readonly hiddenSize: number, options: ODELSTMOptions = {}) {
     const config = resolveOdeRecurrentOptions("ODELSTM", hiddenSize, options);
-    super(odeModelEngine(options), inputSize, odeModelSettings(config));
+    super(modelEngine(options), inputSize, odeModelSettings(config));
     this.config = config;
     this.stateSize = 2 * hiddenSize;
     this.cellOutputSize = hiddenSize;

@@ -9,8 +9,7 @@
  * from the start of the pass), so a wrapper of `solver.solve` can tell the observations apart (e.g. to
  * replay dopri5's accepted grids in finite-difference checks).
  */
-import type { BackendKind, Engine } from "../engine/engine.js";
-import { createEngine } from "../engine/index.js";
+import type { Engine } from "../engine/engine.js";
 import {
   EngineArena,
   OdeSolver,
@@ -21,7 +20,7 @@ import {
   odeOptionsToArgs,
   resolveOdeOptions,
 } from "./ode-solver.js";
-import { rejectUnknownOptions } from "./options.js";
+import { SEQUENCE_MODEL_OPTION_NAMES, type SequenceModelOptions, rejectUnknownOptions } from "./options.js";
 import { GruCache, type GruCell } from "../nn/gru-cell.js";
 import type { Rng } from "../nn/rng.js";
 import { type PassMode, RecurrentModel, type RecurrentOptions } from "./recurrent.js";
@@ -30,30 +29,16 @@ import { type PassMode, RecurrentModel, type RecurrentOptions } from "./recurren
  * Options every ODE model takes: the solver's (see ode-solver.ts, given flat among the model's) and the
  * recurrent model's. Each model adds its own (CTRNN mixedMemory, ODERNN and ODELSTM odeUnits).
  */
-export interface OdeModelOptions extends OdeSolverOptions {
-  projSize?: number | null;
-  returnSequences?: boolean;
-  batchFirst?: boolean;
-  /** seed of weight initialisation: same seed, same model */
-  seed?: number;
-  /** "wasm" (float32, default) or "reference" (float64) */
-  backend?: BackendKind;
-  /** an engine to build on instead of a new one of `backend` */
-  engine?: Engine;
-}
+export interface OdeModelOptions extends OdeSolverOptions, SequenceModelOptions {}
 
 const SOLVER_OPTION_NAMES = Object.keys({
   solver: true, stepSize: true, stepsPerGap: true, rtol: true, atol: true, safety: true, minFactor: true, maxFactor: true,
   firstStep: true, minStep: true, maxStep: true, maxSteps: true,
 } satisfies Record<keyof OdeSolverOptions, true>);
 
-const MODEL_OPTION_NAMES = Object.keys({
-  projSize: true, returnSequences: true, batchFirst: true, seed: true, backend: true, engine: true,
-} satisfies Record<Exclude<keyof OdeModelOptions, keyof OdeSolverOptions>, true>);
-
 /** The option names of an ODE model whose own options are `extras` (listed first). */
 export function odeModelOptionNames(extras: readonly string[] = []): string[] {
-  return [...extras, ...MODEL_OPTION_NAMES, ...SOLVER_OPTION_NAMES];
+  return [...extras, ...SEQUENCE_MODEL_OPTION_NAMES, ...SOLVER_OPTION_NAMES];
 }
 
 /** The common options of an ODE model with every default filled in. */
@@ -83,11 +68,6 @@ export function resolveOdeModelOptions(owner: string, options: OdeModelOptions, 
     seed: options.seed ?? 0,
     ode: resolveOdeOptions(solverOptions as OdeSolverOptions, owner),
   };
-}
-
-/** The engine an ODE model builds on: the given one, or a new one of `backend`. */
-export function odeModelEngine(options: OdeModelOptions): Engine {
-  return options.engine ?? createEngine(options.backend ?? "wasm");
 }
 
 /** RecurrentModel's settings from resolved options. */

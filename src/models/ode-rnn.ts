@@ -20,10 +20,10 @@ import {
   type OdeRecurrentOptions,
   type ResolvedOdeRecurrentOptions,
   odeRecurrentArgs,
-  odeModelEngine,
   odeModelSettings,
   resolveOdeRecurrentOptions,
 } from "./ode-observations.js";
+import { modelEngine } from "./options.js";
 
 export type ODERNNOptions = OdeRecurrentOptions;
 
@@ -40,7 +40,7 @@ export class ODERNN extends EvolveThenGruModel {
 
   constructor(inputSize: number, readonly hiddenSize: number, options: ODERNNOptions = {}) {
     const config = resolveOdeRecurrentOptions("ODERNN", hiddenSize, options);
-    super(odeModelEngine(options), inputSize, odeModelSettings(config));
+    super(modelEngine(options), inputSize, odeModelSettings(config));
     this.config = config;
     this.stateSize = hiddenSize;
     this.cellOutputSize = hiddenSize;
