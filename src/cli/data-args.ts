@@ -15,6 +15,9 @@ import { npyToDataset } from "../data/npy-dataset.js";
 import { CliError } from "./util.js";
 
 /** What the checkpoint remembers of the data preparation (metadata key "data"). */
+/** The choices about reading a file that a checkpoint keeps, so eval and predict read new files alike. */
+type FileReading = "naValues" | "separator" | "timeUnit" | "timeFormat" | "duplicateTimes" | "timeBin" | "long" | "id";
+
 export interface DataPreparation {
   source: "csv" | "npy";
   target: string[];
@@ -54,7 +57,8 @@ export interface PreparedData {
   warnings: string[];
 }
 
-export interface ReadDataOptions {
+/** Where and how to read the data; the reading choices are those a checkpoint stores (DataPreparation). */
+export interface ReadDataOptions extends Pick<DataPreparation, FileReading> {
   file: string;
   target?: string[];
   features?: string[];
@@ -84,14 +88,6 @@ export interface ReadDataOptions {
   categorical?: string[];
   numeric?: string[];
   categories?: CategoricalColumn[];
-  naValues?: string[];
-  separator?: string;
-  timeUnit?: TimeUnit;
-  timeFormat?: TimeFormat;
-  duplicateTimes?: DuplicateTimes;
-  timeBin?: string;
-  long?: LongColumns;
-  id?: string;
   outcomesFile?: string;
 }
 
