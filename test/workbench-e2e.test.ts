@@ -171,6 +171,14 @@ describe("workbench in chromium", { skip }, () => {
       if (row[column] !== "") compared++;
     });
     assert.equal(compared, 300, "every row has a prediction");
+
+    // the downloaded checkpoint, loaded back into the page, predicts on a CSV the same numbers
+    await page.setInputFiles("#checkpoint-file", modelFile);
+    await page.waitForFunction(() => /parameters/.test(document.getElementById("checkpoint-summary")?.textContent ?? ""));
+    await page.setInputFiles("#predict-file", csvFile);
+    await page.waitForSelector("#download-new-predictions:not([hidden])");
+    const reloaded = readFileSync(await save("#download-new-predictions", "reloaded-predictions.csv"), "utf8");
+    assert.equal(reloaded, pagePredictions, "predictions from the reloaded checkpoint equal the trained model's");
     assertClean(w);
     await page.context().close();
   });
@@ -194,6 +202,15 @@ describe("workbench in chromium", { skip }, () => {
     assert.match(await page.locator("#train-error").textContent() ?? "", /training diverged/);
     assert.equal(await page.locator("body").getAttribute("data-status"), "failed");
     assert.equal(await page.locator("#train").isDisabled(), false, "the page can train again");
+
+    // the stop button ends a long run after the epoch in progress, with its results
+    await page.selectOption("#example", "leaky-memory");
+    await page.fill("#epochs", "200");
+    await page.click("#train");
+    await page.waitForSelector("#curves svg");
+    await page.click("#stop");
+    await page.waitForSelector('body[data-status="done"]');
+    assert.match(await page.locator("#result-summary").textContent() ?? "", /stopped early/);
 
     // checkpoints of another kind or version are refused with the reason
     const foreign = encodeSafetensors({ w: { shape: [1], data: new Float32Array([1]) } }, { format: "pt" });

@@ -17,6 +17,16 @@ const input = (id: string) => byId<HTMLInputElement>(id);
 const select = (id: string) => byId<HTMLSelectElement>(id);
 const button = (id: string) => byId<HTMLButtonElement>(id);
 
+let embedded = 0;
+/**
+ * Puts a figure into the page. Its ids (plot clip areas, arrow markers) get a prefix of their own:
+ * ids are global to the document, and two figures sharing one would clip or mark with each other's.
+ */
+function showSvg(element: HTMLElement, svg: string): void {
+  const prefix = `f${++embedded}-`;
+  element.innerHTML = svg.replace(/\bid="([^"]+)"/g, `id="${prefix}$1"`).replace(/url\(#([^)]+)\)/g, `url(#${prefix}$1)`);
+}
+
 type Status = "idle" | "training" | "done" | "failed";
 const ERROR_FIELDS: readonly Field[] = ["file", "target", "features", "time", "sequence", "task", "window", "model", "lr", "checkpoint", "predict-file"];
 
@@ -129,6 +139,8 @@ function loadExample(name: string): boolean {
   input("lr").value = String(example.settings.lr);
   input("window").value = example.settings.window ? String(example.settings.window) : "";
   select("task").value = example.settings.task;
+  select("model").value = example.settings.model ?? "cfc-default";
+  input("units").value = String(example.settings.units ?? 32);
   return true;
 }
 
@@ -240,9 +252,12 @@ function showComparison(main: RunSummary, other: RunSummary, curves: readonly [s
     const cell = document.createElement("div");
     cell.className = "figure";
     const title = document.createElement("h4");
+    title.className = "compare-title";
     title.textContent = `${s.model}: ${s.metricName} ${s.metricValue.toPrecision(4)} (${s.parameters} parameters, ${s.epochs} epochs)`;
     cell.append(title);
-    cell.insertAdjacentHTML("beforeend", curves[i]);
+    const figure = document.createElement("div");
+    showSvg(figure, curves[i]);
+    cell.append(figure);
     cell.dataset.metric = String(s.metricValue);
     box.append(cell);
   });
@@ -264,7 +279,7 @@ worker.onmessage = (event: MessageEvent<FromWorker>) => {
         `${Math.round(m.samplesPerSecond)} sequences/s, about ${formatSeconds(m.secondsLeft)} left`;
       break;
     case "epoch":
-      if (m.run === "main") byId("curves").innerHTML = m.curvesSvg;
+      if (m.run === "main") showSvg(byId("curves"), m.curvesSvg);
       break;
     case "done":
       showDone(m.summary, m.checkpoint, m.predictions);
@@ -274,9 +289,10 @@ worker.onmessage = (event: MessageEvent<FromWorker>) => {
       break;
     case "inspected": {
       const i = m.inspection;
-      byId("predictions-plot").innerHTML = i.predictionsSvg;
-      byId("wiring").innerHTML = i.wiringSvg ?? "<p class=\"note\">This model has no wiring to draw (choose a wired CfC or an LTC).</p>";
-      byId("states-plot").innerHTML = i.statesSvg;
+      showSvg(byId("predictions-plot"), i.predictionsSvg);
+      if (i.wiringSvg) showSvg(byId("wiring"), i.wiringSvg);
+      else byId("wiring").innerHTML = '<p class="note">This model has no wiring to draw (choose a wired CfC or an LTC).</p>';
+      showSvg(byId("states-plot"), i.statesSvg);
       input("inspect-sequence").max = String(i.sequences);
       input("inspect-sequence").value = String(i.sequence + 1);
       byId("inspect-sequence-count").textContent = `of ${i.sequences} ${i.set} sequences`;
@@ -291,7 +307,7 @@ worker.onmessage = (event: MessageEvent<FromWorker>) => {
     case "predicted":
       newPredictions = m.predictions;
       byId("predict-summary").textContent = `${m.predictions.fileName}: predictions for ${m.predictions.covered} of ${m.predictions.rows} rows`;
-      byId("predict-plot").innerHTML = m.predictions.svg;
+      showSvg(byId("predict-plot"), m.predictions.svg);
       button("download-new-predictions").hidden = false;
       break;
     case "error":

@@ -4,12 +4,13 @@
  * tutorial, and a small irregularly sampled classification task.
  */
 import { Rng, leakyMemoryTask } from "../src/index.js";
+import type { ModelKind } from "./protocol.js";
 
 export interface Example {
   readonly name: string;
   readonly title: string;
   /** what the page pre-selects for it */
-  readonly settings: { readonly epochs: number; readonly lr: number; readonly window?: number; readonly task: "regress" | "classify" };
+  readonly settings: { readonly epochs: number; readonly lr: number; readonly window?: number; readonly task: "regress" | "classify"; readonly model?: ModelKind; readonly units?: number };
   csv(): string;
 }
 
@@ -46,7 +47,7 @@ function sineCosineCsv(): string {
 function irregularClassesCsv(): string {
   const rng = new Rng(7);
   const rows = [line(["series", "time", "value", "class"])];
-  for (let n = 0; n < 160; n++) {
+  for (let n = 0; n < 320; n++) {
     const fast = n % 2 === 1;
     const frequency = fast ? 0.45 + 0.1 * rng.uniform() : 0.15 + 0.1 * rng.uniform();
     const phase = rng.range(0, 2 * Math.PI);
@@ -60,7 +61,7 @@ function irregularClassesCsv(): string {
 export const EXAMPLES: readonly Example[] = [
   { name: "leaky-memory", title: "leaky memory (irregular pulses, the demo's task)", settings: { epochs: 10, lr: 0.01, task: "regress" }, csv: leakyMemoryCsv },
   { name: "sine-cosine", title: "sine/cosine (ncps's first steps)", settings: { epochs: 200, lr: 0.01, task: "regress" }, csv: sineCosineCsv },
-  { name: "irregular-classes", title: "slow or fast? (irregularly sampled classification)", settings: { epochs: 15, lr: 0.01, task: "classify" }, csv: irregularClassesCsv },
+  { name: "irregular-classes", title: "slow or fast? (irregularly sampled classification)", settings: { epochs: 20, lr: 0.01, task: "classify", model: "cfc-ncp", units: 12 }, csv: irregularClassesCsv },
 ];
 
 export function findExample(name: string): Example | undefined {
