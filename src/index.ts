@@ -40,6 +40,7 @@ export { type SequenceDataset, type Task, type TargetMode, readoutStep, validate
 export { type Normalization, applyNormalization, denormalizeTargets } from "./data/normalization.js";
 export { datasetFromArrays, type DatasetFromArraysInput, type ArrayInput } from "./data/arrays.js";
 export { csvToDataset, prepareData, predictionsByRow, type CsvDatasetOptions, type PreparedCsv, type DataInput, type RowIndex } from "./data/csv-dataset.js";
+export { DEFAULT_NA_VALUES } from "./data/cells.js";
 export { parseCsv, detectSeparator, writeCsv, type CsvTable, type ParseCsvOptions, type CsvCell } from "./io/csv.js";
 export * from "./train/checkpoint.js";
 export { leakyMemoryTask, type LeakyMemoryOptions } from "./data/synthetic.js";

@@ -12,7 +12,6 @@ export * from "./io/index.js";
 export { csvFileToDataset } from "./data/csv-file-dataset.js";
 export { readLongSources } from "./data/long-format-files.js";
 export { parseLongSpec } from "./data/long-format.js";
-export { DEFAULT_NA_VALUES } from "./data/cells.js";
 export { npyToDataset, npyArraysToDataset, type NpyDatasetOptions, type PreparedNpy } from "./data/npy-dataset.js";
 export { writeFigure, svgToPng } from "./plot/png.js";
 export { main as cli } from "./cli/main.js";
