@@ -18,6 +18,28 @@ export function tempPathFor(target: string): string {
   return path.join(dir, `.${base}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
 }
 
+/**
+ * The temporary files of `tempPathFor(target)`'s naming found beside `target`, with the pid of the
+ * process that made each (for cleaning up after processes that were killed mid-write).
+ */
+export function tempFilesOf(target: string): Array<{ file: string; pid: number }> {
+  const dir = path.dirname(target);
+  const prefix = `.${path.basename(target)}.`;
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const found: Array<{ file: string; pid: number }> = [];
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const m = /^(\d+)\.[0-9a-f]{12}\.tmp$/.exec(name.slice(prefix.length));
+    if (m) found.push({ file: path.join(dir, name), pid: Number(m[1]) });
+  }
+  return found;
+}
+
 function checkData(data: unknown, target: string): asserts data is string | Uint8Array {
   if (typeof data !== "string" && !(data instanceof Uint8Array)) {
     throw new TypeError(`writeFileAtomic ${target}: data must be a string or Uint8Array, got ${describe(data)}`);
