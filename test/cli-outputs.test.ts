@@ -15,6 +15,8 @@ import { CfC } from "../src/models/cfc.js";
 import { readCheckpoint, saveCheckpoint } from "../src/train/checkpoint.js";
 import { decodeSafetensors, encodeSafetensors } from "../src/io/safetensors.js";
 import { projectRoot } from "./helpers/goldens.js";
+import { type CsvCell, csvPieces, writeCsv } from "../src/io/csv.js";
+import { writeChunksAtomic } from "../src/io/atomic.js";
 import { fit } from "../src/train/trainer.js";
 import { sineDataset } from "./helpers/synthetic-data.js";
 
@@ -255,5 +257,49 @@ describe("--resume on data prepared differently", () => {
     const r = await cli(...base.filter((a) => a !== "--quiet"), "--epochs", "2", "--resume", first, "--out", out);
     assert.equal(r.code, 0, r.err);
     assert.doesNotMatch(r.err, /warning/);
+  });
+});
+
+describe("predict writes its output as it goes", () => {
+  test("csvPieces yields writeCsv's text in pieces of the asked size", () => {
+    const header = ["a", "b,c"];
+    const rows: CsvCell[][] = Array.from({ length: 500 }, (_, r) => [r / 7, r % 3 === 0 ? 'say "hi"' : NaN]);
+    const pieces = [...csvPieces(header, rows, { pieceChars: 256 })];
+    assert.ok(pieces.length > 10, `${pieces.length} pieces`);
+    assert.ok(pieces.slice(0, -1).every((p) => p.length >= 256 && p.endsWith("\n")));
+    assert.equal(pieces.join(""), writeCsv(header, rows));
+  });
+
+  test("a failure midway leaves the previous file and no temporary file", () => {
+    const sub = path.join(dir, "chunks");
+    mkdirSync(sub);
+    const target = path.join(sub, "pred.csv");
+    writeFileSync(target, "old\n");
+    function* failing(): Generator<string> {
+      yield "a,b\n";
+      throw new Error("the model failed on row 2");
+    }
+    assert.throws(() => writeChunksAtomic(target, failing()), /row 2/);
+    assert.equal(readFileSync(target, "utf8"), "old\n");
+    assert.deepEqual(listing(sub), ["pred.csv"]);
+    writeChunksAtomic(target, ["a,b\n", "1,2\n"]);
+    assert.equal(readFileSync(target, "utf8"), "a,b\n1,2\n");
+  });
+
+  test("ncps predict --out over many pieces equals the stdout output", async () => {
+    const big = path.join(dir, "wave-big.csv");
+    writeFileSync(big, waveCsv(30_000));
+    const model = path.join(dir, "wave-big.safetensors");
+    assert.equal((await cli(...base, "--epochs", "1", "--out", model)).code, 0);
+    const pred = path.join(dir, "wave-big-pred.csv");
+    const toFile = await cli("predict", model, big, "--out", pred);
+    assert.equal(toFile.code, 0, toFile.err);
+    assert.match(toFile.err, /wrote .*wave-big-pred\.csv \(30000 rows, columns pred_y\)/);
+    const toStdout = await cli("predict", model, big);
+    assert.equal(toStdout.code, 0);
+    const text = readFileSync(pred, "utf8");
+    assert.ok(text.length > 1 << 20, "more than one piece");
+    assert.equal(text, toStdout.out);
+    assert.equal(text.split("\n").length, 30_002);
   });
 });

@@ -93,18 +93,29 @@ function removeQuietly(file: string): void {
 
 /** Writes `data` to `target` atomically (see the module comment). Strings are written as UTF-8. */
 export function writeFileAtomic(target: string, data: string | Uint8Array): void {
+  checkData(data, target);
+  writeChunksAtomic(target, [data]);
+}
+
+/**
+ * Writes the pieces `chunks` yields, one after the other, to `target` atomically: a large output is
+ * written as it is produced, never held whole. Strings are written as UTF-8.
+ */
+export function writeChunksAtomic(target: string, chunks: Iterable<string | Uint8Array>): void {
   const tmp = tempPathFor(target);
   const mode = existingMode(target);
   let fd: number | undefined;
   try {
-    checkData(data, target);
     // "wx": fail rather than clobber if the temp name somehow exists already.
     fd = fs.openSync(tmp, "wx", mode ?? 0o666);
     if (mode !== undefined) fs.fchmodSync(fd, mode);
-    const bytes = typeof data === "string" ? Buffer.from(data, "utf8") : data;
-    let written = 0;
-    while (written < bytes.byteLength) {
-      written += fs.writeSync(fd, bytes, written, bytes.byteLength - written);
+    for (const chunk of chunks) {
+      checkData(chunk, target);
+      const bytes = typeof chunk === "string" ? Buffer.from(chunk, "utf8") : chunk;
+      let written = 0;
+      while (written < bytes.byteLength) {
+        written += fs.writeSync(fd, bytes, written, bytes.byteLength - written);
+      }
     }
     fs.fsyncSync(fd);
     fs.closeSync(fd);

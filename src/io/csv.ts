@@ -188,15 +188,38 @@ export function writeCsv(
   rows: ReadonlyArray<ReadonlyArray<CsvCell>>,
   options: { newline?: "\n" | "\r\n" } = {},
 ): string {
+  return [...csvPieces(header, rows, { ...options, pieceChars: Infinity })].join("");
+}
+
+/**
+ * {@link writeCsv}'s text in pieces of at least `pieceChars` characters (the last may be shorter), rows
+ * taken as `rows` yields them: a large table is written as it is produced, never held as one string.
+ */
+export function* csvPieces(
+  header: readonly string[],
+  rows: Iterable<ReadonlyArray<CsvCell>>,
+  options: { newline?: "\n" | "\r\n"; pieceChars?: number } = {},
+): Generator<string> {
   const newline = options.newline ?? "\n";
-  const lines: string[] = [header.map((h) => quoteIfNeeded(h, header.length === 1)).join(",")];
-  rows.forEach((row, r) => {
+  const pieceChars = options.pieceChars ?? 1 << 20;
+  let lines: string[] = [header.map((h) => quoteIfNeeded(h, header.length === 1)).join(",")];
+  let chars = lines[0].length;
+  let r = 0;
+  for (const row of rows) {
     if (row.length !== header.length) {
       throw new Error(`writeCsv: row ${r + 1} has ${row.length} fields, the header has ${header.length}`);
     }
-    lines.push(row.map((cell) => quoteIfNeeded(formatCell(cell), row.length === 1)).join(","));
-  });
-  return lines.join(newline) + newline;
+    const line = row.map((cell) => quoteIfNeeded(formatCell(cell), row.length === 1)).join(",");
+    lines.push(line);
+    chars += line.length + 1;
+    r++;
+    if (chars >= pieceChars) {
+      yield lines.join(newline) + newline;
+      lines = [];
+      chars = 0;
+    }
+  }
+  if (lines.length > 0) yield lines.join(newline) + newline;
 }
 
 // ---------------------------------------------------------------------------------------------
