@@ -41,7 +41,7 @@ training:
   --resume CHECKPOINT    continue its run; data prepared differently (columns, categories, normalisation,
                          time scale) is refused unless --allow-new-normalization
   --checkpoint-every N   write the checkpoint every N epochs (default 1) and at the end; each write is
-                         fsynced, which can double the time of small models: raise N to save it
+                         fsynced, a cost that matters when epochs are short: raise N to save it
   --log RUN.jsonl (one JSON line per epoch; appended to with --resume; an existing log needs --overwrite-log)
   --backend wasm|reference  --quiet`;
 
