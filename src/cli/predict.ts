@@ -8,8 +8,8 @@
 import { type PreparedCsv, predictionsByRow } from "../data/csv-dataset.js";
 import { readLongSources } from "../data/long-format.js";
 import { denormalizeTargets } from "../data/normalization.js";
-import { type CsvCell, detectSeparator, parseCsv } from "../io/csv.js";
-import { readTextFile } from "../io/text-file.js";
+import { type CsvCell, type CsvText, detectSeparator, parseCsv } from "../io/csv.js";
+import { readTextPieces } from "../io/text-file.js";
 import { saveNpy } from "../io/npy.js";
 import { loadCheckpoint } from "../train/checkpoint.js";
 import { predictDataset } from "../train/evaluate.js";
@@ -120,8 +120,8 @@ function firstPlace(found: NonFiniteOutputs, csv: PreparedCsv | null, perSequenc
 
 /** The data rows of the input, as read for training (a directory of long-format files gets a leading "file" column). */
 function readInputRows(dataFile: string, prep: DataPreparation | undefined): { header: string[]; rows: string[][] } {
-  const read = (text: string, fileName: string) => parseCsv(text, fileName, { separator: prep?.separator ?? detectSeparator(text), trimColumnNames: true });
-  if (!prep?.long) return read(readTextFile(dataFile, "data file"), dataFile);
+  const read = (text: CsvText, fileName: string) => parseCsv(text, fileName, { separator: prep?.separator ?? detectSeparator(text), trimColumnNames: true });
+  if (!prep?.long) return read(readTextPieces(dataFile, "data file"), dataFile);
   const sources = readLongSources(dataFile);
   if (sources.length === 1) return read(sources[0].text, sources[0].fileName);
   let header: string[] = [];

@@ -14,8 +14,8 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { detectSeparator, parseCsv } from "../io/csv.js";
-import { readTextFile } from "../io/text-file.js";
+import { type CsvText, detectSeparator, parseCsv } from "../io/csv.js";
+import { readTextPieces } from "../io/text-file.js";
 import { type MissingTokens, canonicalText, cellWhere, decimalValue, isInfinity, sortValues } from "./cells.js";
 import { type ExactTime, TimeColumn, type TimeUnit, type TimeFormat, parseTimeBin, readTimeColumn } from "./time-parse.js";
 
@@ -54,7 +54,7 @@ export interface LongOptions {
 /** One input file of a long table. */
 export interface LongSource {
   readonly fileName: string;
-  readonly text: string;
+  readonly text: CsvText;
 }
 
 /** The pivoted table: one row per step of each record. */
@@ -85,14 +85,14 @@ export function readLongSources(input: string): LongSource[] {
   } catch (e) {
     throw new Error(`${input}: cannot read the data (${e instanceof Error ? e.message : String(e)})`);
   }
-  if (!stat.isDirectory()) return [{ fileName: input, text: readTextFile(input, "data file") }];
+  if (!stat.isDirectory()) return [{ fileName: input, text: readTextPieces(input, "data file") }];
   const names = fs
     .readdirSync(input)
     .filter((n) => !n.startsWith("."))
     .sort();
   const files = names.map((n) => path.join(input, n)).filter((f) => fs.statSync(f).isFile());
   if (files.length === 0) throw new Error(`${input}: the directory holds no data files`);
-  return files.map((f) => ({ fileName: f, text: readTextFile(f, "data file") }));
+  return files.map((f) => ({ fileName: f, text: readTextPieces(f, "data file") }));
 }
 
 const stem = (file: string): string => path.basename(file).replace(/\.[^.]*$/, "");
