@@ -96,8 +96,8 @@ function main(): void {
       "|---|---:|---:|",
       ...[train, predict].map((m) => `| \`${m.command}\` | ${m.peakMiB.toFixed(0)} | ${m.wallSeconds.toFixed(1)} |`),
       "",
-      "Reading a CSV still holds the file's text and then every cell as a string before the numbers are built " +
-        "(streaming reading is not done yet); `predict` writes its output as it goes.",
+      "The CSV is read in 4 MiB pieces (no string holds the whole file), but every cell is still held as a string " +
+        "until the numbers are built, so memory grows with the text; `predict` writes its output as it goes.",
       END,
     ].join("\n");
     const into = arg("into");
