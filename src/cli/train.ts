@@ -7,10 +7,14 @@ import { CFC_VARIANTS } from "../models/cfc-variant.js";
 import { ODE_SOLVERS, type OdeSolverName } from "../models/ode-solver.js";
 import type { RecurrentModel } from "../models/recurrent.js";
 import { fit, type BatchInfo, type EpochInfo } from "../train/trainer.js";
-import { CliError, type CliIO, intFlag, numFlag, parseArgs } from "./util.js";
-import { DATA_FLAGS, DATA_USAGE, dataFlagOptions, readData } from "./data-args.js";
+import { CliError, type CliIO, intFlag, numFlag, type ParsedArgs, parseArgs } from "./util.js";
+import { DATA_FLAGS, DATA_USAGE, dataFlagOptions, type PreparedData, readData } from "./data-args.js";
 import { StagedOutput } from "./staged-output.js";
 import { checkTrainable, checkTrainFlags, describeSplit, longSequenceWarning } from "./train-checks.js";
+import { checkOutputPath, OutputLock, removeStaleTempFiles } from "./out-guard.js";
+import { describePreparationChange, preparationDifferences } from "./resume-checks.js";
+import { readBackCheckpoint } from "./checkpoint-readback.js";
+import { readCheckpoint } from "../train/checkpoint-file.js";
 
 const USAGE = `usage: ncps train DATA.csv --target COL[,COL] --out MODEL.safetensors [options]
        ncps train X.npy --y Y.npy [--time-file T.npy] --out MODEL.safetensors [options]
@@ -35,7 +39,11 @@ training:
   --epochs N (20) --batch N (32) --lr X (0.005) --optimizer adam|adamw|rmsprop|sgd --weight-decay X
   --schedule SPEC (e.g. exp:0.95, warmup:2,cosine:50)  --clip X  --patience N (early stopping; needs validation data)
   --on-nan error|skip-batch (default error: a NaN/infinite loss or gradient stops the run, exit 1)
-  --threads N (worker threads, default 1)  --seed N  --resume CHECKPOINT
+  --threads N (worker threads, default 1)  --seed N
+  --resume CHECKPOINT    continue its run; data prepared differently (columns, categories, normalisation,
+                         time scale) is refused unless --allow-new-normalization
+  --checkpoint-every N   write the checkpoint every N epochs (default 1) and at the end; each write is
+                         fsynced, a cost that matters when epochs are short: raise N to save it
   --log RUN.jsonl (one JSON line per epoch; appended to with --resume; an existing log needs --overwrite-log)
   --backend wasm|reference  --quiet`;
 
@@ -86,6 +94,8 @@ const FLAGS = {
   quiet: { type: "boolean" },
   "on-nan": { type: "string", default: "error" },
   "overwrite-log": { type: "boolean" },
+  "checkpoint-every": { type: "string", default: "1" },
+  "allow-new-normalization": { type: "boolean" },
 } as const;
 
 /** Discrete-time baselines: no wiring, elapsed times unused. */
@@ -193,8 +203,25 @@ function progressLine(info: BatchInfo, t0: number, samples: number, width = 24):
 }
 
 export async function run(argv: string[], io: CliIO): Promise<number> {
-  const { flags, positionals } = parseArgs(argv, FLAGS, USAGE);
+  const args = parseArgs(argv, FLAGS, USAGE);
+  const { flags, positionals } = args;
   if (positionals.length !== 1) throw new CliError(`expected one data file, got ${positionals.length}`, 2, USAGE);
+  if (typeof flags.out !== "string") throw new CliError("--out MODEL.safetensors is required", 2, USAGE);
+  // the outputs are checked and claimed before any time goes into reading data and training
+  checkOutputPath("out", flags.out);
+  if (typeof flags.log === "string") checkOutputPath("log", flags.log);
+  const lock = OutputLock.acquire("out", flags.out);
+  try {
+    const targets = [flags.out, `${flags.out}.partial`, ...(typeof flags.log === "string" ? [flags.log, `${flags.log}.partial`] : [])];
+    removeStaleTempFiles(targets);
+    return await train(args, io);
+  } finally {
+    lock.release();
+  }
+}
+
+/** The run itself, holding the lock on --out. */
+async function train({ flags, positionals }: ParsedArgs, io: CliIO): Promise<number> {
   if (typeof flags.out !== "string") throw new CliError("--out MODEL.safetensors is required", 2, USAGE);
   const task = flags.task as string;
   if (task !== "regress" && task !== "classify") throw new CliError(`--task must be regress or classify, got '${task}'`, 2, USAGE);
@@ -211,6 +238,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   const onNan = flags["on-nan"] as string;
   if (onNan !== "error" && onNan !== "skip-batch") throw new CliError(`--on-nan must be error or skip-batch, got '${onNan}'`, 2, USAGE);
   const window = intFlag(flags, "window", USAGE, 1);
+  const checkpointEvery = intFlag(flags, "checkpoint-every", USAGE, 1)!;
   checkTrainFlags({ target: list(flags.target), features: list(flags.features), patience: flags.patience as string | undefined, hasValid: Boolean(flags.valid || validSplit) }, USAGE);
   if (typeof flags.log === "string" && !flags.resume && flags["overwrite-log"] !== true && existsSync(flags.log)) {
     throw new CliError(`--log ${flags.log} exists: give --overwrite-log to replace it, --resume to continue its run, or another file`, 2, USAGE);
@@ -246,6 +274,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   if (split) say(`${split}\n`);
   const long = longSequenceWarning(train, window);
   if (long) say(`warning: ${long}\n`);
+  if (typeof flags.resume === "string") checkResumedPreparation(flags.resume, data, flags["allow-new-normalization"] === true, say);
   const config = modelConfigFromFlags(flags, train.features, outputSizeFor(train), USAGE);
   let model: RecurrentModel;
   try {
@@ -283,7 +312,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     threads: intFlag(flags, "threads", USAGE, 1),
     resumeFrom: (flags.resume as string | undefined) ?? null,
     checkpointPath: outFile.partial,
-    checkpointEvery: 1,
+    checkpointEvery,
     checkpointExtras: {
       normalization: data.normalization,
       feature_names: data.featureNames,
@@ -324,6 +353,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   }).catch((e: unknown) => {
     throw withPartialNote(e, outFile);
   });
+  readBackCheckpoint(outFile.partial, model);
   outFile.commit();
   logOut?.commit();
   const last = result.history[result.history.length - 1];
@@ -345,6 +375,15 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   say(`saved ${flags.out}: weights of epoch ${result.modelEpoch} of ${result.epochs} (${which}; ${result.stopReason.replace("_", " ")})\n`);
   io.out(JSON.stringify(summary) + "\n");
   return 0;
+}
+
+/** Refuses (or with --allow-new-normalization, warns about) data prepared unlike the resumed checkpoint's. */
+function checkResumedPreparation(resume: string, data: PreparedData, allowed: boolean, say: (s: string) => void): void {
+  const differences = preparationDifferences(readCheckpoint(resume).extras, data);
+  if (differences.length === 0) return;
+  const message = describePreparationChange(resume, differences);
+  if (!allowed) throw new CliError(`${message}: give --allow-new-normalization to train on with the new preparation, or resume on the same data`, 1);
+  say(`warning: ${message}; training on with the new preparation (--allow-new-normalization)\n`);
 }
 
 /**

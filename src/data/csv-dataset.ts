@@ -36,6 +36,7 @@
  * - validation: `validSplit` sends a seeded random fraction of the series to validation; a file with
  *   a single series is split in time instead (the last rows validate). Or pass a separate file.
  */
+import type { CsvText } from "../io/csv.js";
 import { canonicalText, MissingTokens, sortValues } from "./cells.js";
 import { type CategoricalColumn, type Encoding, type FeatureLayout, type UnseenCounts, describeUnseen, encodeSeries, makeEncoding } from "./categorical.js";
 import type { SequenceDataset, TargetMode, Task } from "./dataset.js";
@@ -92,7 +93,7 @@ export interface CsvDatasetOptions {
   /** Seed of the validation shuffle; default 0. */
   readonly seed?: number;
   /** A separate validation file (takes the place of `validSplit`). */
-  readonly valid?: { readonly text: string; readonly fileName: string };
+  readonly valid?: { readonly text: CsvText; readonly fileName: string };
   /** Use these statistics (e.g. a trained model's) instead of computing them. */
   readonly normalization?: Normalization;
   /** Use this class list (e.g. a trained model's) instead of collecting it; other labels are errors. */
@@ -198,7 +199,7 @@ const quote = (s: string): string => JSON.stringify(s);
 export const sortLabels = sortValues;
 
 /** A file, or for long format a directory of record files or one concatenated file. */
-export type DataInput = { readonly text: string; readonly fileName: string } | { readonly sources: readonly LongSource[]; readonly fileName: string };
+export type DataInput = { readonly text: CsvText; readonly fileName: string } | { readonly sources: readonly LongSource[]; readonly fileName: string };
 
 function toSeries(raw: RawFile, g: Group, F: number, T: number, classIndex: Map<string, number> | null): Series {
   const n = g.rows.length;

@@ -12,7 +12,7 @@
  * read in name order (a directory of record files or one concatenated file give the same records;
  * repeated header lines inside a concatenation are skipped).
  */
-import { detectSeparator, parseCsv } from "../io/csv.js";
+import { type CsvText, detectSeparator, parseCsv } from "../io/csv.js";
 import { type MissingTokens, canonicalText, cellWhere, decimalValue, isInfinity, sortValues } from "./cells.js";
 import { type ExactTime, TimeColumn, type TimeUnit, type TimeFormat, parseTimeBin, readTimeColumn } from "./time-parse.js";
 
@@ -51,7 +51,7 @@ export interface LongOptions {
 /** One input file of a long table. */
 export interface LongSource {
   readonly fileName: string;
-  readonly text: string;
+  readonly text: CsvText;
 }
 
 /** The pivoted table: one row per step of each record. */

@@ -42,8 +42,18 @@ export interface Engine {
   heap(): FloatArray;
   /** The current end of allocated memory, to give back later with `release`. */
   mark(): number;
-  /** Frees everything allocated after `mark` (a value from `mark()`); later allocations reuse it. */
+  /** Frees everything allocated after `mark` (a value from `mark()`), whoever allocated it; later allocations reuse it. */
   release(mark: number): void;
+  /**
+   * Gives back the `n` elements at `offset` (an `alloc(n)` result), in any order: later allocations
+   * reuse them, so models sharing an engine each reclaim their own memory.
+   */
+  free(offset: number, n: number): void;
+  /**
+   * While `into` is an array, each `alloc` appends its offset and element count to it (null stops):
+   * a model collects what one of its buffers sets took this way, to `free` it later.
+   */
+  recordAllocations(into: number[] | null): void;
 
   /** dst[0..n) = value */
   fill(dst: number, n: number, value: number): void;

@@ -3,6 +3,7 @@
  * finite-difference gradient checks, and the fallback where WebAssembly SIMD is unavailable.
  */
 import { Act, CfcMode, type Engine } from "./engine.js";
+import { HeapAllocator } from "./heap-allocator.js";
 import { activate, activateGrad, activateGradFromOutput, sigmoid } from "./math.js";
 
 /** torch Softplus: above this input it returns x itself. */
@@ -12,30 +13,36 @@ export class ReferenceEngine implements Engine {
   readonly kind = "reference" as const;
   readonly dtype = "float64" as const;
   private h = new Float64Array(1024);
-  private top = 0;
+  private readonly memory = new HeapAllocator(0);
 
   alloc(n: number): number {
     if (!Number.isInteger(n) || n < 0) throw new Error(`alloc: bad element count ${n}`);
-    const off = this.top;
-    this.top = off + ((n + 3) & ~3);
-    if (this.top > this.h.length) {
+    const off = this.memory.alloc(n, (end) => {
+      if (end <= this.h.length) return;
       let cap = this.h.length;
-      while (cap < this.top) cap *= 2;
+      while (cap < end) cap *= 2;
       const next = new Float64Array(cap);
-      next.set(this.h.subarray(0, off));
+      next.set(this.h);
       this.h = next;
-    }
-    this.h.fill(0, off, this.top); // memory given back by release() is reused
+    });
+    this.h.fill(0, off, off + HeapAllocator.size(n)); // freed memory is reused
     return off;
   }
 
   mark(): number {
-    return this.top;
+    return this.memory.mark();
   }
 
   release(mark: number): void {
-    if (!Number.isInteger(mark) || mark < 0 || mark > this.top) throw new Error(`release: bad mark ${mark} (allocated up to ${this.top})`);
-    this.top = mark;
+    this.memory.release(mark);
+  }
+
+  free(offset: number, n: number): void {
+    this.memory.free(offset, n);
+  }
+
+  recordAllocations(into: number[] | null): void {
+    this.memory.recordAllocations(into);
   }
 
   heap(): Float64Array {

@@ -5,6 +5,7 @@
  * methods forward straight to the module's exports, so a call costs one JS-to-WebAssembly transition.
  */
 import { Act, type Engine } from "./engine.js";
+import { HeapAllocator } from "./heap-allocator.js";
 import { ENGINE_WASM_BASE64 } from "./wasm-binary.generated.js";
 
 /** The module's exports (src/engine/assembly/index.ts). Offsets are in float32 elements. */
@@ -135,10 +136,8 @@ export class WasmEngine implements Engine {
   private readonly k: Kernels;
   private readonly memory: WebAssembly.Memory;
   private view: Float32Array;
-  /** Next free element offset (a multiple of 4). */
-  private top: number;
-  /** first element of the heap (above the module's static data) */
-  private readonly base: number;
+  /** the heap's bookkeeping; it starts above the module's static data */
+  private readonly allocator: HeapAllocator;
 
   constructor() {
     const instance = new WebAssembly.Instance(compiledModule(), {});
@@ -154,48 +153,55 @@ export class WasmEngine implements Engine {
     }
     this.k = kernels as unknown as Kernels;
     this.memory = this.k.memory;
-    this.top = (Math.ceil(this.k.heapBase() / 16) * 16) / 4;
-    this.base = this.top;
+    this.allocator = new HeapAllocator((Math.ceil(this.k.heapBase() / 16) * 16) / 4);
     this.view = new Float32Array(this.memory.buffer);
   }
 
   alloc(n: number): number {
     if (!Number.isInteger(n) || n < 0) throw new Error(`alloc: element count must be a non-negative integer, got ${n}`);
-    const off = this.top;
-    const end = off + Math.ceil(n / 4) * 4;
-    const bytesNeeded = end * 4;
-    const have = this.memory.buffer.byteLength;
-    if (bytesNeeded > have) {
-      const havePages = have / PAGE_BYTES;
-      const needPages = Math.ceil(bytesNeeded / PAGE_BYTES);
-      if (needPages > MAX_PAGES) {
-        throw new Error(`alloc: ${n} elements would need ${bytesNeeded} bytes of WebAssembly memory, more than the 4 GiB a 32-bit module addresses`);
-      }
-      const target = Math.min(MAX_PAGES, Math.max(needPages, 2 * havePages, havePages + MIN_GROW_PAGES));
-      try {
-        this.memory.grow(target - havePages);
-      } catch {
-        try {
-          this.memory.grow(needPages - havePages);
-        } catch (err) {
-          const reason = err instanceof Error ? err.message : String(err);
-          throw new Error(`alloc: growing WebAssembly memory to ${needPages} pages for ${n} elements failed: ${reason}`);
-        }
-      }
-    }
-    this.top = end;
-    // Fresh pages are zero, but a kernel may have written past an earlier allocation's end.
-    this.heap().fill(0, off, end);
+    const off = this.allocator.alloc(n, (end) => this.growTo(end, n));
+    // Fresh pages are zero, but freed memory is reused and a kernel may have written past an allocation's end.
+    this.heap().fill(0, off, off + HeapAllocator.size(n));
     return off;
   }
 
+  /** Makes elements [0, end) addressable, growing the memory at least geometrically. */
+  private growTo(end: number, n: number): void {
+    const bytesNeeded = end * 4;
+    const have = this.memory.buffer.byteLength;
+    if (bytesNeeded <= have) return;
+    const havePages = have / PAGE_BYTES;
+    const needPages = Math.ceil(bytesNeeded / PAGE_BYTES);
+    if (needPages > MAX_PAGES) {
+      throw new Error(`alloc: ${n} elements would need ${bytesNeeded} bytes of WebAssembly memory, more than the 4 GiB a 32-bit module addresses`);
+    }
+    const target = Math.min(MAX_PAGES, Math.max(needPages, 2 * havePages, havePages + MIN_GROW_PAGES));
+    try {
+      this.memory.grow(target - havePages);
+    } catch {
+      try {
+        this.memory.grow(needPages - havePages);
+      } catch (err) {
+        const reason = err instanceof Error ? err.message : String(err);
+        throw new Error(`alloc: growing WebAssembly memory to ${needPages} pages for ${n} elements failed: ${reason}`);
+      }
+    }
+  }
+
   mark(): number {
-    return this.top;
+    return this.allocator.mark();
   }
 
   release(mark: number): void {
-    if (!Number.isInteger(mark) || mark < this.base || mark > this.top) throw new Error(`release: bad mark ${mark} (allocated ${this.base}..${this.top})`);
-    this.top = mark;
+    this.allocator.release(mark);
+  }
+
+  free(offset: number, n: number): void {
+    this.allocator.free(offset, n);
+  }
+
+  recordAllocations(into: number[] | null): void {
+    this.allocator.recordAllocations(into);
   }
 
   heap(): Float32Array {

@@ -25,4 +25,4 @@ export type {
 export { decodeNpy, loadNpy, encodeNpy, saveNpy } from "./npy.js";
 export type { NpyArray, NpyData, NpyDType } from "./npy.js";
 export { parseCsv, writeCsv, parseNumberCell, parseTimeCell } from "./csv.js";
-export type { CsvTable, CsvCell, ParseCsvOptions } from "./csv.js";
+export type { CsvTable, CsvCell, CsvText, ParseCsvOptions } from "./csv.js";

@@ -39,6 +39,8 @@ export const CHECKPOINT_FORMAT = "ncps-ts";
 export const CHECKPOINT_VERSION = "1";
 const OPTIMIZER_PREFIX = "optimizer.";
 const BEST_PREFIX = "best.";
+/** The most buffers an optimizer keeps per parameter (RMSprop centered with momentum: 3). */
+const MAX_OPTIMIZER_BUFFERS = 3;
 /** The model kinds buildModel knows. */
 const RESERVED_METADATA = new Set(["format", "version", "config", "training_state"]);
 
@@ -249,6 +251,30 @@ function checkConfigFitsTensors(file: string, config: ModelConfig, tensors: Read
 }
 
 /**
+ * Bounds the training tensors by the model's own: each optimizer buffer and best weight belongs to a
+ * model tensor of the file and has its size, and no parameter has more buffers than an optimizer
+ * keeps. So a file cannot make a resumed run hold more than a few times the model's size.
+ */
+function checkTrainingTensorsFit(file: string, training: ReadonlyMap<string, SafetensorsTensor>, model: ReadonlyMap<string, SafetensorsTensor>): void {
+  const buffersPerParam = new Map<string, number>();
+  for (const [name, t] of training) {
+    const best = name.startsWith(BEST_PREFIX);
+    const rest = name.slice(best ? BEST_PREFIX.length : OPTIMIZER_PREFIX.length);
+    const param = best ? rest : rest.slice(0, Math.max(0, rest.lastIndexOf(".")));
+    const own = model.get(param);
+    if (!own) {
+      const what = best ? "a best weight" : "an optimizer buffer";
+      throw new Error(`${file}: tensor "${name}" is ${what} of "${param}", which is not a model tensor of the file`);
+    }
+    if (t.data.length !== own.data.length) throw new Error(`${file}: tensor "${name}" has ${t.data.length} values, model tensor "${param}" has ${own.data.length}`);
+    if (best) continue;
+    const count = (buffersPerParam.get(param) ?? 0) + 1;
+    if (count > MAX_OPTIMIZER_BUFFERS) throw new Error(`${file}: tensor "${name}" is optimizer buffer number ${count} of "${param}" (an optimizer keeps at most ${MAX_OPTIMIZER_BUFFERS} per parameter)`);
+    buffersPerParam.set(param, count);
+  }
+}
+
+/**
  * Validates a decoded safetensors file as a checkpoint (format, version, config, extras, training
  * state), without building the model. Errors name the file and the entry or tensor at fault.
  */
@@ -292,6 +318,7 @@ export function checkpointFromSafetensors(decoded: DecodedSafetensors, file: str
   }
 
   checkConfigFitsTensors(file, config as unknown as ModelConfig, tensors);
+  checkTrainingTensorsFit(file, trainingTensors, tensors);
 
   let training: TrainingCheckpoint | null = null;
   if (meta.training_state !== undefined) {
