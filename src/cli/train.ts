@@ -6,6 +6,7 @@ import { buildModel } from "../models/build.js";
 import { ODE_SOLVERS, type OdeSolverName } from "../models/ode-solver.js";
 import type { RecurrentModel } from "../models/recurrent.js";
 import { fit, type BatchInfo, type EpochInfo } from "../train/trainer.js";
+import { loadCheckpoint, saveCheckpoint } from "../train/checkpoint.js";
 import { CliError, type CliIO, intFlag, numFlag, parseArgs } from "./util.js";
 import { DATA_FLAGS, DATA_USAGE, dataFlagOptions, readData } from "./data-args.js";
 import { StagedOutput } from "./staged-output.js";
@@ -34,6 +35,7 @@ training:
   --schedule SPEC (e.g. exp:0.95, warmup:2,cosine:50)  --clip X  --patience N (early stopping; needs validation data)
   --on-nan error|skip-batch (default error: a NaN/infinite loss or gradient stops the run, exit 1)
   --threads N (worker threads, default 1)  --seed N  --resume CHECKPOINT
+  --weights-only (the file keeps weights, config and scaling only: for deployment, not --resume)
   --log RUN.jsonl (one JSON line per epoch; appended to with --resume; an existing log needs --overwrite-log)
   --backend wasm|reference  --quiet`;
 
@@ -83,6 +85,7 @@ const FLAGS = {
   quiet: { type: "boolean" },
   "on-nan": { type: "string", default: "error" },
   "overwrite-log": { type: "boolean" },
+  "weights-only": { type: "boolean" },
 } as const;
 
 /** Discrete-time baselines: no wiring, elapsed times unused. */
@@ -315,6 +318,8 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     throw withPartialNote(e, outFile);
   });
   outFile.commit();
+  // a deployment file: the same weights and extras without the optimizer state (cannot be resumed)
+  if (flags["weights-only"] === true) saveWeightsOnly(flags.out as string);
   logOut?.commit();
   const last = result.history[result.history.length - 1];
   const record = (r: (typeof result.history)[number] | undefined) => (r ? { train_loss: r.trainLoss, valid_loss: r.validLoss, valid_metrics: r.validMetrics } : null);
@@ -369,4 +374,9 @@ function withPartialNote(e: unknown, out: StagedOutput): unknown {
   const wrapped = e instanceof CliError ? new CliError(e.message + note, e.exitCode, e.usage) : new Error(e.message + note);
   wrapped.stack = e.stack;
   return wrapped;
+}
+
+function saveWeightsOnly(file: string): void {
+  const { model, extras } = loadCheckpoint(file, { backend: "reference" });
+  saveCheckpoint(file, model, extras, { weightsOnly: true });
 }
