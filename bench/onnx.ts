@@ -88,7 +88,7 @@ async function benchModel(name: string, model: RecurrentModel & { stateSize: num
   };
   const one = new ort.Tensor("float32", Float32Array.of(1), [1]);
   const onnxStream = async () => {
-    let h = new ort.Tensor("float32", new Float32Array(S), [1, S]);
+    let h: ort.Tensor = new ort.Tensor("float32", new Float32Array(S), [1, S]);
     for (const r of rows) h = (await step.run({ x: new ort.Tensor("float32", r, [1, I]), elapsed: one, h })).h_out;
   };
   const out: Row[] = [

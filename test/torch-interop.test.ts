@@ -185,3 +185,30 @@ test("export refuses an option PyTorch ncps lacks, with the reason, and writes n
   assert.equal(noProbe.code, 1);
   assert.match(noProbe.err, /no probe to verify/);
 });
+
+test("--weights-only and `ncps export --to torch` keep the weights, config and scaling, and leave the optimizer state out", async () => {
+  const N = 4;
+  const L = 3;
+  saveNpy(path.join(dir, "wx.npy"), { shape: [N, L, 2], data: Float64Array.from({ length: N * L * 2 }, (_, i) => Math.sin(i)) });
+  saveNpy(path.join(dir, "wy.npy"), { shape: [N, L, 1], data: Float64Array.from({ length: N * L }, (_, i) => Math.cos(i)) });
+  const common = [path.join(dir, "wx.npy"), "--y", path.join(dir, "wy.npy"), "--units", "3", "--backbone-units", "4", "--epochs", "1", "--batch", "2", "--quiet"];
+  const full = path.join(dir, "full.safetensors");
+  const slim = path.join(dir, "slim.safetensors");
+  assert.equal((await cli("train", ...common, "--out", full)).code, 0);
+  assert.equal((await cli("train", ...common, "--out", slim, "--weights-only")).code, 0);
+  const a = readCheckpoint(full);
+  const b = readCheckpoint(slim);
+  assert.notEqual(a.training, null);
+  assert.ok(a.trainingTensors.size > 0);
+  assert.equal(b.training, null);
+  assert.equal(b.trainingTensors.size, 0);
+  assert.deepEqual(b.extras, a.extras, "scaling and data preparation kept");
+  for (const [name, t] of a.tensors) assert.deepEqual([...b.tensors.get(name)!.data], [...t.data], name);
+  const exported = path.join(dir, "full.torch.safetensors");
+  assert.equal((await cli("export", full, "--to", "torch", "--out", exported)).code, 0);
+  const c = readCheckpoint(exported);
+  assert.equal(c.training, null);
+  assert.equal(c.trainingTensors.size, 0);
+  assert.deepEqual(c.extras, a.extras);
+  for (const [name, t] of a.tensors) assert.deepEqual([...c.tensors.get(name)!.data], [...t.data], name);
+});
