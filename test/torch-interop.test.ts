@@ -121,6 +121,19 @@ print(worst)
     assert.throws(() => loadCheckpoint(wrong, { verify: true }), /probe failed/);
   });
 
+  test("the script form (--config) stores a probe too, and `ncps verify` passes it", async () => {
+    for (const [name, config] of [
+      ["script-cfc", { model: "CfC", constructor_args: { input_size: 3, units: { wiring: { kind: "NCP", args: { inter_neurons: 4, command_neurons: 3, motor_neurons: 2, sensory_fanout: 2, inter_fanout: 2, recurrent_command_synapses: 2, motor_fanin: 2, seed: 5 } } }, mode: "pure" } }],
+      ["script-ltc", { model: "LTC", constructor_args: { input_size: 2, units: 4, batch_first: false, ode_unfolds: 3 } }],
+    ] as const) {
+      const out = path.join(dir, `${name}.safetensors`);
+      const r = spawnSync(PYTHON, [path.join(root, "tools/export_ncps.py"), "--out", out, "--config", JSON.stringify(config)], { encoding: "utf8", env });
+      assert.equal(r.status, 0, r.stderr);
+      const v = await cli("verify", out);
+      assert.equal(v.code, 0, `${name}: ${v.err}`);
+    }
+  });
+
   test("a model trained by `ncps train` predicts the same in Python (load_in_torch) as `ncps predict`", async () => {
     const N = 6;
     const L = 5;

@@ -30,8 +30,9 @@ with the ncps constructor arguments of that wiring class as "args", e.g.
 "state_dict" entry). Without it the model keeps its fresh initialisation (torch.manual_seed(--seed)).
 
 The output holds every entry of model.state_dict() (weights, biases and the frozen sparsity masks)
-as little-endian float32 under its state_dict name, in state_dict order, and the metadata
-    {"format": "ncps-ts", "version": "1", "config": <the config as compact JSON>}
+as little-endian float32 under its state_dict name, in state_dict order, a probe (probe.input,
+probe.timespans, probe.output: one random sequence and the model's output for it) and the metadata
+    {"format": "ncps-ts", "version": "1", "config": <the config read back from the built model>}
 because the state_dict alone does not say how the model was configured (mode, backbone, wiring...).
 
 Needs python3, torch and ncps. The safetensors package is NOT needed: the format is a u64 header
@@ -236,15 +237,14 @@ def main(argv=None):
         # config is caught here rather than when ncps-ts loads the file.
         model.load_state_dict(load_state_dict(opts.state_dict, opts.strip_prefix), strict=True)
 
-    tensors = []
-    for name, value in model.state_dict().items():
-        flat = value.detach().to(torch.float32).cpu().reshape(-1).tolist()
-        raw = struct.pack("<%df" % len(flat), *flat)  # explicit little-endian float32
-        tensors.append((name, "F32", tuple(value.shape), raw))
-
-    metadata = dict(FORMAT_METADATA, config=json.dumps(config, separators=(",", ":")))
-    write_safetensors(opts.out, tensors, metadata)
-    print("wrote %d tensors to %s" % (len(tensors), opts.out), file=sys.stderr)
+    # A probe of one sequence (batch 1, where ncps's own forward handles timespans): `ncps verify` runs it.
+    steps = 5
+    size = config["constructor_args"]["input_size"]
+    shape = (1, steps, size) if model.batch_first else (steps, 1, size)
+    x = torch.randn(*shape)
+    ts = torch.rand(1, steps) + 0.5 if model.batch_first else torch.rand(steps, 1) + 0.5
+    written = export(model, opts.out, example_input=x, timespans=ts)
+    print("wrote %s (%s, with a probe) to %s" % (written["model"], json.dumps(written["constructor_args"])[:200], opts.out), file=sys.stderr)
     return 0
 
 

@@ -215,14 +215,14 @@ export function defaultOutputNames(count: number): string[] {
 export function readDataForModel(file: string, extras: CheckpointExtras, modelFile: string, allowMissingTarget: boolean, o: DataOverrides = {}): PreparedData {
   const prep = extras.data as DataPreparation | undefined;
   if (!prep || typeof prep !== "object") {
-    const isNpy = file.toLowerCase().endsWith(".npy");
-    if (!isNpy && !o.target && !o.features) {
-      throw new CliError(`${modelFile} carries no data preparation (it was not written by ncps train, e.g. exported from PyTorch): name the input columns with --features COLS${o.inputCount ? ` (the model takes ${o.inputCount})` : ""} [--time COL --sequence COL --target NAMES --task regress|classify]`, 2);
-    }
-    const target = o.target ?? (extras.target_names as string[] | undefined) ?? (o.outputCount ? defaultOutputNames(o.outputCount) : undefined);
-    if (!target && !allowMissingTarget) {
+    const given = o.target ?? (extras.target_names as string[] | undefined);
+    if (!given && !allowMissingTarget) {
       throw new CliError(`${modelFile} carries no data preparation (it was not written by ncps train): name the columns with --target COLS [--features COLS --time COL --sequence COL --task regress|classify]`, 2);
     }
+    if (!file.toLowerCase().endsWith(".npy") && !o.target && !o.features) {
+      throw new CliError(`${modelFile} carries no data preparation (it was not written by ncps train, e.g. exported from PyTorch): name the input columns with --features COLS${o.inputCount ? ` (the model takes ${o.inputCount})` : ""} [--time COL --sequence COL --target NAMES --task regress|classify]`, 2);
+    }
+    const target = given ?? (o.outputCount ? defaultOutputNames(o.outputCount) : undefined);
     return readData({
       file,
       target: target ?? ["output"],

@@ -8,7 +8,8 @@
 const WIRE_VARINT = 0;
 const WIRE_FIXED32 = 5;
 const WIRE_LENGTH = 2;
-const textEncoder = new TextEncoder();
+/** made on first use: a module-level TextEncoder would be needed by every importer of the core */
+let textEncoder: TextEncoder | null = null;
 
 /** Base-128 varint of a 64-bit two's complement integer (negative numbers take 10 bytes, as protobuf). */
 export function encodeVarint(value: number | bigint): Uint8Array {
@@ -61,6 +62,7 @@ export class ProtoWriter {
   }
 
   string(field: number, value: string): this {
+    textEncoder ??= new TextEncoder();
     return this.bytes(field, textEncoder.encode(value));
   }
 
