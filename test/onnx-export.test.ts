@@ -53,6 +53,7 @@ const CASES: Case[] = [
   { name: "CfC pure, silu", make: () => new CfC(I, 5, { mode: "pure", activation: "silu", backboneUnits: 6, seed: 3, backend: "reference" }) },
   { name: "CfC no backbone, relu, last step only", make: () => new CfC(I, 4, { backboneLayers: 0, activation: "relu", returnSequences: false, seed: 4, backend: "reference" }) },
   { name: "CfC mixed memory + projection, tanh", make: () => new CfC(I, 6, { mixedMemory: true, projSize: 2, activation: "tanh", backboneUnits: 5, seed: 5, backend: "reference" }) },
+  { name: "CfC mixed memory with forgetBias 0.5", make: () => new CfC(I, 4, { mixedMemory: true, forgetBias: 0.5, backboneUnits: 5, seed: 12, backend: "reference" }) },
   { name: "CfC wired AutoNCP", make: () => new CfC(I, new AutoNCP(9, 2, { seed: 6 }), { seed: 6, backend: "reference" }) },
   { name: "CfC wired NCP no_gate, wiringRecurrence, mixed", make: () => new CfC(I, new NCP(4, 3, 2, 2, 2, 2, 2, { seed: 7 }), { mode: "no_gate", wiringRecurrence: true, mixedMemory: true, seed: 7, backend: "reference" }) },
   { name: "CfC wired pure + projection", make: () => new CfC(I, new AutoNCP(8, 3, { seed: 8 }), { mode: "pure", projSize: 2, seed: 8, backend: "reference" }) },
@@ -154,6 +155,7 @@ describe("ONNX export run by ONNX Runtime", { skip }, () => {
 
 test("ONNX export refuses what it cannot honour, with the reason", () => {
   assert.throws(() => exportOnnx(new GRU(2, 3, { backend: "reference" })), /ONNX export covers CfC and LTC; this model is a GRU/);
+  assert.throws(() => exportOnnx(new CfC(2, 3, { variant: "keras", backboneUnits: 4, backend: "reference" })), /ONNX export follows ncps torch's CfC \(variant "torch"\); variant "keras"/);
   const cfc = new CfC(2, 3, { backboneUnits: 4, backend: "reference" });
   assert.throws(() => exportOnnx(cfc, { graph: "step", sequenceLength: 4 }), /sequenceLength is for the sequence graph/);
   assert.throws(() => exportOnnx(cfc, { sequenceLength: 0 }), /sequenceLength must be a positive integer/);

@@ -13,7 +13,7 @@ import { main } from "../src/cli/main.js";
 import { parseCsv } from "../src/io/csv.js";
 import { loadNpy, saveNpy } from "../src/io/npy.js";
 import { CfC } from "../src/models/cfc.js";
-import { saveCheckpoint } from "../src/train/checkpoint.js";
+import { saveCheckpoint } from "../src/train/checkpoint-file.js";
 
 const dir = mkdtempSync(path.join(os.tmpdir(), "ncps-predict-exported-"));
 after(() => rmSync(dir, { recursive: true, force: true }));

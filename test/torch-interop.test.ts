@@ -18,8 +18,9 @@ import { after, describe, test } from "node:test";
 import { main } from "../src/cli/main.js";
 import { loadNpy, saveNpy } from "../src/io/npy.js";
 import { CfC } from "../src/models/cfc.js";
-import { loadCheckpoint, readCheckpoint, saveCheckpoint } from "../src/train/checkpoint.js";
-import { encodeSafetensors, loadSafetensors } from "../src/io/safetensors.js";
+import { loadCheckpoint, readCheckpoint, saveCheckpoint } from "../src/train/checkpoint-file.js";
+import { encodeSafetensors } from "../src/io/safetensors.js";
+import { loadSafetensors } from "../src/io/safetensors-file.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const ncpsSource = path.join(root, "../shared/reference/ncps-1.0.1");
@@ -194,6 +195,17 @@ test("export refuses an option PyTorch ncps lacks, with the reason, and writes n
   assert.ok(existsSync(onnx));
   const bad = await cli("export", file, "--to", "onnx", "--out", onnx, "--step", "--sequence-length", "3");
   assert.equal(bad.code, 2);
+  for (const [name, options, reason] of [
+    ["keras", { variant: "keras" }, /CfC variant "keras" is not ncps torch's CfC/],
+    ["forget", { mixedMemory: true, forgetBias: 0.5 }, /forgetBias 0.5: ncps's mixed memory LSTMCell always adds 1/],
+  ] as const) {
+    const f = path.join(dir, `${name}.safetensors`);
+    saveCheckpoint(f, new CfC(2, 3, { backboneUnits: 4, backend: "reference", ...options }));
+    const e = await cli("export", f, "--to", "torch", "--out", out);
+    assert.equal(e.code, 1);
+    assert.match(e.err, reason);
+    assert.ok(!existsSync(out));
+  }
   const noProbe = await cli("verify", file);
   assert.equal(noProbe.code, 1);
   assert.match(noProbe.err, /no probe to verify/);

@@ -6,12 +6,14 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { decodeSafetensors, encodeSafetensors, loadSafetensors, MAX_SAFETENSORS_HEADER_BYTES } from "../src/io/safetensors.js";
+import { decodeSafetensors, encodeSafetensors, MAX_SAFETENSORS_HEADER_BYTES } from "../src/io/safetensors.js";
+import { loadSafetensors } from "../src/io/safetensors-file.js";
 import { decodeNpy, loadNpy } from "../src/io/npy.js";
 import { buildModel, type ModelConfig } from "../src/models/build.js";
 import { CONFIG_LIMITS, impliedParameterCount, minimumParameterCount } from "../src/models/config-limits.js";
 import { CfC } from "../src/models/cfc.js";
-import { encodeCheckpoint, loadCheckpoint } from "../src/train/checkpoint.js";
+import { encodeCheckpoint } from "../src/train/checkpoint.js";
+import { loadCheckpoint } from "../src/train/checkpoint-file.js";
 
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "ncps-untrusted-test-"));
 after(() => fs.rmSync(scratch, { recursive: true, force: true }));

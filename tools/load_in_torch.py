@@ -98,10 +98,11 @@ def build_ncps_model(config):
     from ncps import wirings
 
     args = dict(config["constructor_args"])
-    for unsupported in ("wiring_recurrence", "variant"):
-        if args.get(unsupported) not in (None, False, "torch"):
-            raise ValueError("%s: %s has no ncps equivalent" % (config["model"], unsupported))
-        args.pop(unsupported, None)
+    # ncps-ts options whose value here is ncps's own behaviour: dropped; any other value has no ncps equivalent
+    for name, ncps_value in (("wiring_recurrence", False), ("variant", "torch"), ("forget_bias", 1)):
+        if name in args and args[name] is not None and args[name] != ncps_value:
+            raise ValueError("%s: %s=%r has no ncps equivalent (ncps: %r)" % (config["model"], name, args[name], ncps_value))
+        args.pop(name, None)
     units = args.pop("units")
     if isinstance(units, dict):
         spec = units["wiring"]

@@ -8,7 +8,7 @@
 import { writeFileAtomic } from "../io/atomic.js";
 import { exportOnnx } from "../io/onnx/export-model.js";
 import type { RecurrentModel } from "../models/recurrent.js";
-import { loadCheckpoint, saveCheckpoint } from "../train/checkpoint.js";
+import { loadCheckpoint, saveCheckpoint } from "../train/checkpoint-file.js";
 import { CliError, type CliIO, intFlag, parseArgs } from "./util.js";
 import { packageVersion } from "./version.js";
 
@@ -29,7 +29,8 @@ export function torchUnsupportedReason(model: RecurrentModel): string | null {
   const { model: kind, constructor_args: args } = model.toConfig();
   if (kind !== "CfC" && kind !== "LTC") return `PyTorch ncps has CfC and LTC; this model is a ${kind}`;
   if (args.wiring_recurrence) return "wiringRecurrence (within-layer wiring synapses in a wired CfC) has no ncps equivalent: ncps's WiredCfCCell always uses an all-ones block";
-  if (args.variant !== undefined && args.variant !== "torch") return `CfC variant "${String(args.variant)}" is not ncps torch's CfC`;
+  if (args.variant !== undefined && args.variant !== "torch") return `CfC variant "${String(args.variant)}" is not ncps torch's CfC (only variant "torch" is)`;
+  if (args.forget_bias !== undefined && args.forget_bias !== 1) return `forgetBias ${String(args.forget_bias)}: ncps's mixed memory LSTMCell always adds 1 to the forget gate`;
   return null;
 }
 

@@ -15,6 +15,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Handler> }
   export: { summary: "export a CfC/LTC to ONNX, or its weights alone for PyTorch ncps", load: async () => (await import("./export.js")).run },
   verify: { summary: "check a PyTorch export against the probe it stores", load: async () => (await import("./verify.js")).run },
   wiring: { summary: "build an NCP/random/fully-connected wiring; print it as JSON or draw it as SVG", load: async () => (await import("./wiring.js")).run },
+  serve: { summary: "serve the workbench: a page that trains and inspects models in the browser", load: async () => (await import("./serve.js")).run },
 };
 
 /** The subcommands, in the order the usage lists them. */

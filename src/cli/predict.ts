@@ -6,13 +6,13 @@
  * get empty cells.
  */
 import { type PreparedCsv, predictionsByRow } from "../data/csv-dataset.js";
-import { readLongSources } from "../data/long-format.js";
+import { readLongSources } from "../data/long-format-files.js";
 import { denormalizeTargets } from "../data/normalization.js";
 import { type CsvCell, detectSeparator, parseCsv, writeCsv } from "../io/csv.js";
 import { writeFileAtomic } from "../io/atomic.js";
 import { readTextFile } from "../io/text-file.js";
 import { saveNpy } from "../io/npy.js";
-import { loadCheckpoint } from "../train/checkpoint.js";
+import { loadCheckpoint } from "../train/checkpoint-file.js";
 import { predictDataset } from "../train/evaluate.js";
 import { COLUMN_FLAGS, type DataPreparation, columnOverrides, readDataForModel } from "./data-args.js";
 import { describeNonFinite, findNonFiniteOutputs, firstFlagged, type NonFiniteOutputs } from "./output-checks.js";

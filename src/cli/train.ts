@@ -3,10 +3,11 @@ import { appendFileSync, copyFileSync, existsSync, readFileSync, writeFileSync }
 import type { SequenceDataset } from "../data/dataset.js";
 import type { ModelConfig } from "../models/build.js";
 import { buildModel } from "../models/build.js";
+import { CFC_VARIANTS } from "../models/cfc-variant.js";
 import { ODE_SOLVERS, type OdeSolverName } from "../models/ode-solver.js";
 import type { RecurrentModel } from "../models/recurrent.js";
 import { fit, type BatchInfo, type EpochInfo } from "../train/trainer.js";
-import { loadCheckpoint, saveCheckpoint } from "../train/checkpoint.js";
+import { loadCheckpoint, saveCheckpoint } from "../train/checkpoint-file.js";
 import { CliError, type CliIO, intFlag, numFlag, parseArgs } from "./util.js";
 import { DATA_FLAGS, DATA_USAGE, dataFlagOptions, readData } from "./data-args.js";
 import { StagedOutput } from "./staged-output.js";
@@ -26,6 +27,7 @@ model:
   --model cfc|cfc-no_gate|cfc-pure|cfc-mixed|ltc|lstm|gru|ct-rnn|gru-ode|ode-rnn|ode-lstm (default cfc)
   --units N (default 32)  --wiring autoncp:UNITS[:SPARSITY]  --backbone-units N (64) --backbone-layers N (1)
   --backbone-dropout P   --activation lecun_tanh|silu|relu|tanh|gelu   --ode-unfolds N (ltc)
+  --variant torch|keras|paper (cfc models; default torch: ncps torch; keras: ncps keras; paper: tf_cfc.py)
 ODE solver (ct-rnn, gru-ode, ode-rnn, ode-lstm):
   --solver euler|rk4|dopri5 (default dopri5)  --max-steps N (per sample and elapsed time, default 10000)
   --step-size X | --steps-per-gap N (euler, rk4; default 1 step per elapsed time)
@@ -61,6 +63,7 @@ const FLAGS = {
   "backbone-layers": { type: "string", default: "1" },
   "backbone-dropout": { type: "string" },
   activation: { type: "string" },
+  variant: { type: "string" },
   "ode-unfolds": { type: "string" },
   solver: { type: "string" },
   rtol: { type: "string" },
@@ -138,6 +141,12 @@ export function modelConfigFromFlags(flags: Record<string, string | boolean | un
     wiring = { kind: "AutoNCP", args: { units: Number(m[1]), output_size: outputSize, sparsity_level: m[2] !== undefined ? Number(m[2]) : 0.5 } };
     if (kind in BASELINES || kind in ODE_BASELINES) throw new CliError(`--wiring applies to cfc and ltc models, not ${kind}`, 2, usage);
   }
+  const variant = flags.variant;
+  if (typeof variant === "string") {
+    if (!kind.startsWith("cfc")) throw new CliError(`--variant applies to the cfc models, not ${kind}`, 2, usage);
+    if (!(CFC_VARIANTS as readonly string[]).includes(variant)) throw new CliError(`--variant must be one of ${CFC_VARIANTS.join(", ")}, got '${variant}'`, 2, usage);
+    if (variant === "paper" && wiring) throw new CliError("--variant paper has no wired form (the paper's tf_cfc.py has none); use torch or keras with --wiring", 2, usage);
+  }
   const solverArgs = solverArgsFromFlags(flags, kind, usage);
   if (kind in ODE_BASELINES) {
     const { model, size } = ODE_BASELINES[kind];
@@ -157,6 +166,7 @@ export function modelConfigFromFlags(flags: Record<string, string | boolean | un
   if (kind === "cfc-no_gate") args.mode = "no_gate";
   if (kind === "cfc-pure") args.mode = "pure";
   if (kind === "cfc-mixed") args.mixed_memory = true;
+  if (typeof variant === "string") args.variant = variant;
   if (!wiring) {
     args.proj_size = outputSize;
     args.backbone_units = intFlag(flags, "backbone-units", usage, 1);

@@ -2,7 +2,8 @@
  * `ncps verify MODEL.safetensors`: runs the probe stored by tools/export_ncps.py (an example input and
  * PyTorch's output for it) in this library; exit 1 when the largest error exceeds 1e-5, naming it.
  */
-import { applyCheckpoint, readCheckpoint } from "../train/checkpoint.js";
+import { applyCheckpoint } from "../train/checkpoint.js";
+import { readCheckpoint } from "../train/checkpoint-file.js";
 import { buildModel } from "../models/build.js";
 import { describeProbe, runProbe } from "../train/probe.js";
 import { CliError, type CliIO, parseArgs } from "./util.js";

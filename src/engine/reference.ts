@@ -2,8 +2,8 @@
  * The float64 reference engine: every kernel of engine.ts as plain loops. It is the oracle for tests and
  * finite-difference gradient checks, and the fallback where WebAssembly SIMD is unavailable.
  */
-import { CfcMode, type Engine } from "./engine.js";
-import { activate, activateGrad, sigmoid } from "./math.js";
+import { Act, CfcMode, type Engine } from "./engine.js";
+import { activate, activateGrad, activateGradFromOutput, sigmoid } from "./math.js";
 
 /** torch Softplus: above this input it returns x itself. */
 const SOFTPLUS_THRESHOLD = 20;
@@ -130,15 +130,15 @@ export class ReferenceEngine implements Engine {
     }
   }
 
-  cfcForward(mode: number, rows: number, hidden: number, heads: number, bias: number, ts: number, hOut: number, ldh: number): void {
+  cfcForward(mode: number, rows: number, hidden: number, heads: number, bias: number, ts: number, hOut: number, ldh: number, headAct: number = Act.tanh, gateSign = 1): void {
     const h = this.h;
     const H = hidden;
     for (let r = 0; r < rows; r++) {
       const row = heads + r * 4 * H;
-      const t = h[ts + r];
+      const t = gateSign * h[ts + r];
       for (let j = 0; j < H; j++) {
-        const ff1 = Math.tanh(h[row + j] + h[bias + j]);
-        const ff2 = Math.tanh(h[row + H + j] + h[bias + H + j]);
+        const ff1 = activate(headAct, h[row + j] + h[bias + j]);
+        const ff2 = activate(headAct, h[row + H + j] + h[bias + H + j]);
         const ta = h[row + 2 * H + j] + h[bias + 2 * H + j];
         const tb = h[row + 3 * H + j] + h[bias + 3 * H + j];
         const s = sigmoid(ta * t + tb);
@@ -151,13 +151,13 @@ export class ReferenceEngine implements Engine {
     }
   }
 
-  cfcBackward(mode: number, rows: number, hidden: number, heads: number, ts: number, dh: number, ldDh: number, dHeads: number, dts: number): void {
+  cfcBackward(mode: number, rows: number, hidden: number, heads: number, ts: number, dh: number, ldDh: number, dHeads: number, dts: number, headAct: number = Act.tanh, gateSign = 1): void {
     const h = this.h;
     const H = hidden;
     for (let r = 0; r < rows; r++) {
       const row = heads + r * 4 * H;
       const drow = dHeads + r * 4 * H;
-      const t = h[ts + r];
+      const t = gateSign * h[ts + r];
       let dt = 0;
       for (let j = 0; j < H; j++) {
         const ff1 = h[row + j];
@@ -169,13 +169,13 @@ export class ReferenceEngine implements Engine {
         const dff2 = g * s;
         const ds = mode === CfcMode.default ? g * (ff2 - ff1) : g * ff2;
         const dpre = ds * s * (1 - s);
-        h[drow + j] = dff1 * (1 - ff1 * ff1);
-        h[drow + H + j] = dff2 * (1 - ff2 * ff2);
+        h[drow + j] = dff1 * activateGradFromOutput(headAct, ff1);
+        h[drow + H + j] = dff2 * activateGradFromOutput(headAct, ff2);
         h[drow + 2 * H + j] = dpre * t;
         h[drow + 3 * H + j] = dpre;
         dt += dpre * ta;
       }
-      h[dts + r] = dt;
+      h[dts + r] = gateSign * dt;
     }
   }
 
@@ -217,7 +217,7 @@ export class ReferenceEngine implements Engine {
     }
   }
 
-  lstmForward(rows: number, hidden: number, gates: number, c: number, ldc: number, cOut: number, hOut: number, ldh: number): void {
+  lstmForward(rows: number, hidden: number, gates: number, c: number, ldc: number, cOut: number, hOut: number, ldh: number, forgetBias = 1): void {
     const h = this.h;
     const H = hidden;
     for (let r = 0; r < rows; r++) {
@@ -225,7 +225,7 @@ export class ReferenceEngine implements Engine {
       for (let j = 0; j < H; j++) {
         const ia = Math.tanh(h[g + j]);
         const ig = sigmoid(h[g + H + j]);
-        const fg = sigmoid(h[g + 2 * H + j] + 1);
+        const fg = sigmoid(h[g + 2 * H + j] + forgetBias);
         const og = sigmoid(h[g + 3 * H + j]);
         h[g + j] = ia;
         h[g + H + j] = ig;

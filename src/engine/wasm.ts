@@ -4,7 +4,7 @@
  * the heap is that memory above the module's static data, handed out by a bump allocator. Kernel
  * methods forward straight to the module's exports, so a call costs one JS-to-WebAssembly transition.
  */
-import type { Engine } from "./engine.js";
+import { Act, type Engine } from "./engine.js";
 import { ENGINE_WASM_BASE64 } from "./wasm-binary.generated.js";
 
 /** The module's exports (src/engine/assembly/index.ts). Offsets are in float32 elements. */
@@ -22,11 +22,11 @@ interface Kernels {
   gemm(m: number, n: number, k: number, a: number, lda: number, b: number, ldb: number, c: number, ldc: number, accumulate: number): void;
   biasAct(rows: number, cols: number, act: number, x: number, ldx: number, bias: number, y: number, ldy: number): void;
   actBackward(rows: number, cols: number, act: number, x: number, ldx: number, dy: number, ldDy: number, dx: number, ldDx: number): void;
-  cfcForward(mode: number, rows: number, hidden: number, heads: number, bias: number, ts: number, h: number, ldh: number): void;
-  cfcBackward(mode: number, rows: number, hidden: number, heads: number, ts: number, dh: number, ldDh: number, dHeads: number, dts: number): void;
+  cfcForward(mode: number, rows: number, hidden: number, heads: number, bias: number, ts: number, h: number, ldh: number, headAct: number, gateSign: number): void;
+  cfcBackward(mode: number, rows: number, hidden: number, heads: number, ts: number, dh: number, ldDh: number, dHeads: number, dts: number, headAct: number, gateSign: number): void;
   cfcPureForward(rows: number, hidden: number, ff1: number, bias: number, ts: number, wTau: number, a: number, h: number, ldh: number): void;
   cfcPureBackward(rows: number, hidden: number, ff1: number, ts: number, wTau: number, a: number, dh: number, ldDh: number, dff1: number, dts: number, dWTau: number, dA: number): void;
-  lstmForward(rows: number, hidden: number, gates: number, c: number, ldc: number, cOut: number, hOut: number, ldh: number): void;
+  lstmForward(rows: number, hidden: number, gates: number, c: number, ldc: number, cOut: number, hOut: number, ldh: number, forgetBias: number): void;
   lstmBackward(rows: number, hidden: number, gates: number, c: number, ldc: number, cOut: number, dh: number, ldDh: number, dc: number, dGates: number): void;
   ltcSoftplus(n: number, x: number, y: number): void;
   ltcSoftplusBackward(n: number, x: number, dy: number, dx: number): void;
@@ -250,12 +250,12 @@ export class WasmEngine implements Engine {
     this.k.actBackward(rows, cols, act, x, ldx, dy, ldDy, dx, ldDx);
   }
 
-  cfcForward(mode: number, rows: number, hidden: number, heads: number, bias: number, ts: number, h: number, ldh: number): void {
-    this.k.cfcForward(mode, rows, hidden, heads, bias, ts, h, ldh);
+  cfcForward(mode: number, rows: number, hidden: number, heads: number, bias: number, ts: number, h: number, ldh: number, headAct: number = Act.tanh, gateSign = 1): void {
+    this.k.cfcForward(mode, rows, hidden, heads, bias, ts, h, ldh, headAct, gateSign);
   }
 
-  cfcBackward(mode: number, rows: number, hidden: number, heads: number, ts: number, dh: number, ldDh: number, dHeads: number, dts: number): void {
-    this.k.cfcBackward(mode, rows, hidden, heads, ts, dh, ldDh, dHeads, dts);
+  cfcBackward(mode: number, rows: number, hidden: number, heads: number, ts: number, dh: number, ldDh: number, dHeads: number, dts: number, headAct: number = Act.tanh, gateSign = 1): void {
+    this.k.cfcBackward(mode, rows, hidden, heads, ts, dh, ldDh, dHeads, dts, headAct, gateSign);
   }
 
   cfcPureForward(rows: number, hidden: number, ff1: number, bias: number, ts: number, wTau: number, a: number, h: number, ldh: number): void {
@@ -266,8 +266,8 @@ export class WasmEngine implements Engine {
     this.k.cfcPureBackward(rows, hidden, ff1, ts, wTau, a, dh, ldDh, dff1, dts, dWTau, dA);
   }
 
-  lstmForward(rows: number, hidden: number, gates: number, c: number, ldc: number, cOut: number, hOut: number, ldh: number): void {
-    this.k.lstmForward(rows, hidden, gates, c, ldc, cOut, hOut, ldh);
+  lstmForward(rows: number, hidden: number, gates: number, c: number, ldc: number, cOut: number, hOut: number, ldh: number, forgetBias = 1): void {
+    this.k.lstmForward(rows, hidden, gates, c, ldc, cOut, hOut, ldh, forgetBias);
   }
 
   lstmBackward(rows: number, hidden: number, gates: number, c: number, ldc: number, cOut: number, dh: number, ldDh: number, dc: number, dGates: number): void {

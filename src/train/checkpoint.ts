@@ -13,11 +13,12 @@
  * "optimizer.<param name>.<buffer>" and, with early stopping, the best weights so far as "best.<name>".
  * A resumed run continues bit for bit when the weights are stored in the model's own dtype (the trainer
  * does that).
+ *
+ * This module works on bytes and runs anywhere (browsers too); checkpoint-file.ts reads and writes files.
  */
 import { type SequenceDataset, type Task, type TargetMode } from "../data/dataset.js";
 import { checkNormalization, type Normalization } from "../data/normalization.js";
 import type { BackendKind, Engine } from "../engine/engine.js";
-import { writeFileAtomic } from "../io/atomic.js";
 import { parseJsonBounded } from "../io/json-limits.js";
 import {
   type DecodedSafetensors,
@@ -26,7 +27,6 @@ import {
   checkTensorShapes,
   decodeSafetensors,
   encodeSafetensors,
-  loadSafetensors,
   toFloatTensor,
 } from "../io/safetensors.js";
 import { MODEL_KINDS, buildModel, type ModelConfig } from "../models/build.js";
@@ -153,11 +153,6 @@ export function encodeCheckpoint(model: RecurrentModel, extras: CheckpointExtras
     }
   }
   return encodeSafetensors(tensors, metadata);
-}
-
-/** Writes a checkpoint atomically: the previous file at `path` survives any failure. */
-export function saveCheckpoint(path: string, model: RecurrentModel, extras: CheckpointExtras = {}, options: SaveCheckpointOptions = {}): void {
-  writeFileAtomic(path, encodeCheckpoint(model, extras, options));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -333,11 +328,6 @@ export function decodeCheckpoint(bytes: Uint8Array, file = "<buffer>"): DecodedC
   return checkpointFromSafetensors(decodeSafetensors(bytes, file), file);
 }
 
-/** Reads and validates a checkpoint file (see checkpointFromSafetensors). */
-export function readCheckpoint(path: string): DecodedCheckpoint {
-  return checkpointFromSafetensors(loadSafetensors(path), path);
-}
-
 /** Expected tensors of a model: every state_dict entry with its shape. */
 function expectedTensors(model: RecurrentModel): Array<{ name: string; shape: readonly number[] }> {
   return [...model.stateDict()].map(([name, t]) => ({ name, shape: t.shape }));
@@ -388,19 +378,21 @@ export interface LoadedCheckpoint {
   metadata: Record<string, string>;
 }
 
-/** Builds the model a checkpoint describes and loads its weights. */
-export function loadCheckpoint(path: string, options: LoadCheckpointOptions = {}): LoadedCheckpoint {
-  const ckpt = readCheckpoint(path);
+/**
+ * Builds the model a validated checkpoint describes and loads its weights (checkpoint bytes from a
+ * file, a download or a page: see decodeCheckpoint).
+ */
+export function modelFromCheckpoint(ckpt: DecodedCheckpoint, options: LoadCheckpointOptions = {}): LoadedCheckpoint {
   let model: RecurrentModel;
   try {
     model = buildModel(ckpt.config, { backend: options.backend, engine: options.engine });
   } catch (e) {
-    throw new Error(`${path}: cannot build the model described by its config: ${(e as Error).message}`);
+    throw new Error(`${ckpt.file}: cannot build the model described by its config: ${(e as Error).message}`);
   }
   applyCheckpoint(model, ckpt);
   if (options.verify) {
     const result = runProbe(model, ckpt);
-    if (!result.passed) throw new Error(`${path}: ${describeProbe(result)}`);
+    if (!result.passed) throw new Error(`${ckpt.file}: ${describeProbe(result)}`);
   }
   return { model, extras: ckpt.extras, config: ckpt.config, training: ckpt.training, metadata: ckpt.metadata };
 }

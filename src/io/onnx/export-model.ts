@@ -42,7 +42,7 @@ export function onnxUnsupportedReason(model: RecurrentModel): string | null {
     return `ONNX export covers CfC and LTC; this model is a ${model.toConfig().model}`;
   }
   const variant = (model.toConfig().constructor_args as Record<string, unknown>).variant;
-  if (variant !== undefined && variant !== "torch") return `ONNX export follows ncps torch's CfC; variant "${String(variant)}" is not exported`;
+  if (variant !== undefined && variant !== "torch") return `ONNX export follows ncps torch's CfC (variant "torch"); variant "${String(variant)}" (its head activation and gate sign) is not exported`;
   return null;
 }
 
@@ -73,8 +73,8 @@ function mapValues(t: Tensor, f: (v: number, i: number) => number): Float64Array
   return Float64Array.from(t.data, f);
 }
 
-/** ncps LSTMCell (mixed memory): gates [input, input gate, forget gate (+1), output gate]. */
-function lstmStep(outer: GraphBuilder, weights: Map<string, Tensor>, hidden: number) {
+/** ncps LSTMCell (mixed memory): gates [input, input gate, forget gate (+ forgetBias, ncps: 1), output gate]. */
+function lstmStep(outer: GraphBuilder, weights: Map<string, Tensor>, hidden: number, forgetBias: number) {
   const wi = tensorOf(weights, "lstm.input_map.weight");
   const bi = tensorOf(weights, "lstm.input_map.bias");
   const wr = tensorOf(weights, "lstm.recurrent_map.weight");
@@ -87,7 +87,7 @@ function lstmStep(outer: GraphBuilder, weights: Map<string, Tensor>, hidden: num
     const z = g.add(g.linear(x, names.wi, names.bi), g.linear(h, names.wr, null));
     const H = hidden;
     const [i, ig, fg, og] = [0, 1, 2, 3].map((k) => g.columns(z, k * H, (k + 1) * H));
-    const cNew = g.add(g.mul(c, g.sigmoid(g.add(fg, g.constant([1])))), g.mul(g.tanh(i), g.sigmoid(ig)));
+    const cNew = g.add(g.mul(c, g.sigmoid(g.add(fg, g.constant([forgetBias])))), g.mul(g.tanh(i), g.sigmoid(ig)));
     return { h: g.mul(g.tanh(cNew), g.sigmoid(og)), c: cNew };
   };
 }
@@ -225,7 +225,8 @@ function ltcCore(model: LTC, outer: GraphBuilder, weights: Map<string, Tensor>) 
 function modelStep(model: CfC | LTC, outer: GraphBuilder): Step {
   const weights = model.stateDict();
   const core = model instanceof CfC ? cfcCore(model, outer, weights) : ltcCore(model, outer, weights);
-  const lstm = model.mixedMemory ? lstmStep(outer, weights, model.stateSize) : null;
+  const forgetBias = (model.toConfig().constructor_args.forget_bias as number | undefined) ?? 1;
+  const lstm = model.mixedMemory ? lstmStep(outer, weights, model.stateSize, forgetBias) : null;
   const fc = model.projSize !== null
     ? { w: outer.weight("fc.weight", tensorOf(weights, "fc.weight").data, [...tensorOf(weights, "fc.weight").shape]), b: outer.weight("fc.bias", tensorOf(weights, "fc.bias").data, [model.projSize]) }
     : null;
