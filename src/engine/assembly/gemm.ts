@@ -521,7 +521,108 @@ function gemmBlock5x8(m: i32, n: i32, k: i32, pa: usize, sa: usize, pb: usize, s
 // @ts-ignore: decorator
 @inline const KC: i32 = 256;
 
+// ---- cache blocking with a packed B ----------------------------------------------------------------
+//
+// Unpacked, a 5x8 tile reads its eight columns of B one row at a time, ldb floats apart: for a wide B
+// (the 256/512 CfC heads: 512 x 1024, rows 4 KB apart) every k step lands on a new page, the hardware
+// prefetcher (which stops at page boundaries) cannot follow, and the whole k x n panel of B, too big
+// for L2, is streamed again from L3 for every five rows of A. Packing copies a KC x NC block of B
+// once into a static buffer as consecutive 8-column panels (row p of panel t at PACK + (t KC + p) 8),
+// so every tile streams 32 contiguous bytes per k step from a block that stays in L2 while all the
+// row groups of A pass over it. The copy costs one read and one write of the block, repaid once A has
+// a few row groups (see PACK_MIN_ROWS).
+
+/** Columns of B per packed block: KC x NC floats = 256 KB, half of this CPU's per-core L2. */
+// @ts-ignore: decorator
+@inline const NC: i32 = 256;
+/** The packed block (static, so no allocator is involved; each engine instance has its own). */
+const PACK: usize = memory.data(KC * NC * 4, 64);
+
+/** Below this many rows of A the copy is not repaid (see bench/gemm.ts). */
+// @ts-ignore: decorator
+@inline const PACK_MIN_ROWS: i32 = 16;
+/**
+ * Below this many floats in B (k x n) unpacked tiles were as fast (64 x 128 x 256 ran ~20% slower
+ * packed at 64 rows, 2048 x 128 x 256 ~30% faster: with many rows the copy costs nothing).
+ */
+// @ts-ignore: decorator
+@inline const PACK_MIN_B: i32 = 65536;
+// @ts-ignore: decorator
+@inline const PACK_MIN_B_MANY_ROWS: i32 = 16384;
+// @ts-ignore: decorator
+@inline const MANY_ROWS: i32 = 256;
+
+/** Copies the n8 (a multiple of 8) columns of B's kk rows into PACK as 8-column panels. */
+function packB(kk: i32, n8: i32, pb: usize, sb: usize): void {
+  const panelBytes = (<usize>kk) << 5;
+  for (let p = 0; p < kk; p++) {
+    const src = pb + (<usize>p) * sb;
+    let dst = PACK + ((<usize>p) << 5);
+    for (let j = 0; j < n8; j += 8) {
+      v128.store(dst, v128.load(src + ((<usize>j) << 2)));
+      v128.store(dst, v128.load(src + ((<usize>j) << 2), 16), 16);
+      dst += panelBytes;
+    }
+  }
+}
+
+/** C[0..m, 0..n8) (+)= A . packed B for one KC block: 5x8 tiles, then 2x8 and 1x8 for the last rows. */
+function gemmPackedBlock(m: i32, n8: i32, kk: i32, pa: usize, sa: usize, pc: usize, sc: usize, acc: bool): void {
+  const panelBytes = (<usize>kk) << 5;
+  const panels = n8 >> 3;
+  let i = 0;
+  for (; i + 5 <= m; i += 5) {
+    const a = pa + (<usize>i) * sa;
+    const c = pc + (<usize>i) * sc;
+    for (let t = 0; t < panels; t++) TILE_5X8(kk, a, sa, PACK + (<usize>t) * panelBytes, 32, c + ((<usize>t) << 5), sc, acc);
+  }
+  for (; i + 2 <= m; i += 2) {
+    const a = pa + (<usize>i) * sa;
+    const c = pc + (<usize>i) * sc;
+    for (let t = 0; t < panels; t++) TILE_2X8(kk, a, sa, PACK + (<usize>t) * panelBytes, 32, c + ((<usize>t) << 5), sc, acc);
+  }
+  if (i < m) {
+    const a = pa + (<usize>i) * sa;
+    const c = pc + (<usize>i) * sc;
+    for (let t = 0; t < panels; t++) TILE_1X8(kk, a, PACK + (<usize>t) * panelBytes, 32, c + ((<usize>t) << 5), acc);
+  }
+}
+
+/**
+ * gemm with B packed block by block (k in panels of KC, n in blocks of NC); the last n mod 8 columns
+ * go through the unpacked tiles. Each C element still sums in k order from its initial value.
+ */
+function gemmPacked(m: i32, n: i32, k: i32, a: i32, lda: i32, b: i32, ldb: i32, c: i32, ldc: i32, accumulate: bool): void {
+  const sa = (<usize>lda) << 2;
+  const sb = (<usize>ldb) << 2;
+  const sc = (<usize>ldc) << 2;
+  const n8 = n & ~7;
+  for (let p0 = 0; p0 < k; p0 += KC) {
+    const kk = min(KC, k - p0);
+    const pa = at(a + p0);
+    const pb = at(b + p0 * ldb);
+    const acc = accumulate || p0 > 0;
+    for (let j0 = 0; j0 < n8; j0 += NC) {
+      const nn = min(NC, n8 - j0);
+      packB(kk, nn, pb + ((<usize>j0) << 2), sb);
+      gemmPackedBlock(m, nn, kk, pa, sa, at(c + j0), sc, acc);
+    }
+    if (n8 < n) gemmBlock5x8(m, n - n8, kk, pa, sa, pb + ((<usize>n8) << 2), sb, at(c + n8), sc, acc);
+  }
+}
+
 export function gemm(m: i32, n: i32, k: i32, a: i32, lda: i32, b: i32, ldb: i32, c: i32, ldc: i32, accumulate: bool): void {
+  if (m >= PACK_MIN_ROWS && n >= 8 && k * n >= (m >= MANY_ROWS ? PACK_MIN_B_MANY_ROWS : PACK_MIN_B)) gemmPacked(m, n, k, a, lda, b, ldb, c, ldc, accumulate);
+  else gemmWith(m >= 5 ? 2 : 1, KC, m, n, k, a, lda, b, ldb, c, ldc, accumulate);
+}
+
+/** The packed path whatever the size (for bench/gemm.ts and the tests). */
+export function gemmPackedAlways(m: i32, n: i32, k: i32, a: i32, lda: i32, b: i32, ldb: i32, c: i32, ldc: i32, accumulate: bool): void {
+  gemmPacked(m, n, k, a, lda, b, ldb, c, ldc, accumulate);
+}
+
+/** The unpacked path whatever the size (for bench/gemm.ts and the tests). */
+export function gemmUnpacked(m: i32, n: i32, k: i32, a: i32, lda: i32, b: i32, ldb: i32, c: i32, ldc: i32, accumulate: bool): void {
   gemmWith(m >= 5 ? 2 : 1, KC, m, n, k, a, lda, b, ldb, c, ldc, accumulate);
 }
 
