@@ -1,6 +1,7 @@
 /** `ncps bench`, run in-process through the CLI dispatcher: the report's shape, never its timings. */
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { availableParallelism } from "node:os";
 import { main } from "../src/cli/main.js";
 import { benchModelConfig, benchModelKind, modelKindAvailable } from "../src/cli/bench-models.js";
 import { suiteDefaults } from "../src/cli/bench-suite.js";
@@ -53,6 +54,12 @@ describe("ncps bench --json", () => {
     const stream = await runBench(["--what", "stream", "--threads", "2"]);
     assert.equal(stream.code, 2);
     assert.match(stream.err, /--threads applies to --what train and infer/);
+    const cores = availableParallelism();
+    for (const threads of ["0", "-1", String(cores + 1), "1.5"]) {
+      const refused = await runBench(["--what", "train", "--threads", threads]);
+      assert.equal(refused.code, 2, `--threads ${threads}`);
+      assert.ok(refused.err.includes(`--threads must be an integer from 1 to ${cores} (this machine has ${cores} core`), refused.err);
+    }
     const what = await runBench(["--what", "fly"]);
     assert.equal(what.code, 2);
     assert.match(what.err, /--what must be train, infer or stream/);

@@ -35,7 +35,7 @@ import { median } from "./bench-stats.js";
 import { defaultPytorchPaths, PYTORCH_MODES, PytorchUnavailable, type PytorchMode } from "./bench-pytorch.js";
 import { paperEntries, runSuite, SUITES, suiteDefaults, type SuiteName, type SuiteOptions } from "./bench-suite.js";
 import { countRunWork, prepareWorkload, randomTensor, type BenchWhat } from "./bench-workload.js";
-import { CliError, type CliIO, intFlag, numFlag, parseArgs, type ParsedArgs } from "./util.js";
+import { CliError, type CliIO, intFlag, numFlag, parseArgs, type ParsedArgs, threadsFlag } from "./util.js";
 
 const USAGE = `usage: ncps bench [--model ${BENCH_MODEL_NAMES.join("|")}] [--what train|infer|stream]
                   [--batch 64] [--seq-len 32] [--input-size 16] [--units 64]
@@ -50,7 +50,7 @@ const USAGE = `usage: ncps bench [--model ${BENCH_MODEL_NAMES.join("|")}] [--wha
 train:  one training step (zero grads, forward over the sequence, MSE on every step's output,
         backward through time, Adam step); default batch 64.
 infer:  batched inference without gradients; default batch 256; reports sequences/s too.
---threads N (train, infer): the batch split across N threads (N - 1 workers and this one).
+--threads N (train, infer): the batch split across N threads (N - 1 workers and this one), N at most the core count.
 stream: one sample, one step per call, state carried; reports us per step.
 --solver (ct-rnn, ode-rnn, gru-ode, ode-lstm): the ODE solver; default dopri5 at rtol 1e-3, atol 1e-4;
         euler and rk4 take --steps-per-gap steps per observation (default 1). The JSON report gives
@@ -288,7 +288,7 @@ async function runSingle(flags: ParsedArgs["flags"], backend: BackendKind, io: C
     batch: intFlag(flags, "batch", USAGE, 1) ?? (what === "infer" ? 256 : what === "stream" ? 1 : 64),
     seqLen: intFlag(flags, "seq-len", USAGE, 1) ?? d.seqLen,
     streamSteps: intFlag(flags, "stream-steps", USAGE, 1) ?? d.streamSteps,
-    threads: intFlag(flags, "threads", USAGE, 1) ?? 1,
+    threads: threadsFlag(flags, USAGE) ?? 1,
     repeats: intFlag(flags, "repeats", USAGE, 1) ?? (what === "stream" ? 30 : 20),
     warmup: intFlag(flags, "warmup", USAGE, 0) ?? 3,
     backend,

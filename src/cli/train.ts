@@ -6,7 +6,7 @@ import { buildModel } from "../models/build.js";
 import { ODE_SOLVERS, type OdeSolverName } from "../models/ode-solver.js";
 import type { RecurrentModel } from "../models/recurrent.js";
 import { fit, type BatchInfo, type EpochInfo } from "../train/trainer.js";
-import { CliError, type CliIO, intFlag, numFlag, parseArgs } from "./util.js";
+import { CliError, type CliIO, intFlag, numFlag, parseArgs, threadsFlag } from "./util.js";
 import { DATA_FLAGS, DATA_USAGE, dataFlagOptions, readData } from "./data-args.js";
 import { StagedOutput } from "./staged-output.js";
 import { checkTrainable, checkTrainFlags, describeSplit, longSequenceWarning } from "./train-checks.js";
@@ -33,7 +33,7 @@ training:
   --epochs N (20) --batch N (32) --lr X (0.005) --optimizer adam|adamw|rmsprop|sgd --weight-decay X
   --schedule SPEC (e.g. exp:0.95, warmup:2,cosine:50)  --clip X  --patience N (early stopping; needs validation data)
   --on-nan error|skip-batch (default error: a NaN/infinite loss or gradient stops the run, exit 1)
-  --threads N (worker threads, default 1)  --seed N  --resume CHECKPOINT
+  --threads N (threads, default 1, at most the core count)  --seed N  --resume CHECKPOINT
   --log RUN.jsonl (one JSON line per epoch; appended to with --resume; an existing log needs --overwrite-log)
   --backend wasm|reference  --quiet`;
 
@@ -270,7 +270,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     restoreBest: data.valid ? true : undefined,
     seed,
     onNonFinite: onNan,
-    threads: intFlag(flags, "threads", USAGE, 1),
+    threads: threadsFlag(flags, USAGE),
     resumeFrom: (flags.resume as string | undefined) ?? null,
     checkpointPath: outFile.partial,
     checkpointEvery: 1,
