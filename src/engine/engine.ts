@@ -231,6 +231,40 @@ export interface Engine {
    * dh (ld ldDh).
    */
   gruOdeGatesBackward(rows: number, hidden: number, gates: number, h: number, ldh: number, dGates: number, dh: number, ldDh: number): void;
+
+  // ---- optimizer updates over a parameter block (train/optimizers.ts) ---------------------------------
+
+  /**
+   * One torch.optim.Adam / AdamW step over n parameters, in place: value, m (exp_avg) and v (exp_avg_sq)
+   * from grad, with the step's scalars (see AdamStepScalars). Per element, with p = value * shrink
+   * (when shrink != 1) and g = grad + l2 * p:
+   *   m = lerp(m, g, w1) (torch.lerp: m + w1 (g - m) when w1 < 0.5, else g - (g - m) keep1)
+   *   v = b2 v + c2 g^2        value = p - stepSize m / (sqrt(v) / bias2Sqrt + eps)
+   * The float32 engine rounds every operation to float32 as torch's float32 kernel does, except the
+   * product with w1, which is taken in double and rounded (the same bits as the float32 path of
+   * train/optimizers.ts). tail: 16 elements of scratch (contents undefined before and after).
+   */
+  adamUpdate(n: number, value: number, grad: number, m: number, v: number, s: AdamStepScalars, tail: number): void;
+}
+
+/** The scalars of one Adam / AdamW step (Engine.adamUpdate); all but w1 are float32 values. */
+export interface AdamStepScalars {
+  /** AdamW's decoupled decay factor 1 - lr weightDecay (1: none) */
+  shrink: number;
+  /** Adam's L2 penalty (0: none) */
+  l2: number;
+  /** 1 - beta1, in double */
+  w1: number;
+  /** 1 - w1 */
+  keep1: number;
+  /** beta2 and 1 - beta2 */
+  b2: number;
+  c2: number;
+  /** sqrt(1 - beta2^step) */
+  bias2Sqrt: number;
+  eps: number;
+  /** lr / (1 - beta1^step) */
+  stepSize: number;
 }
 
 /**

@@ -2,7 +2,7 @@
  * The float64 reference engine: every kernel of engine.ts as plain loops. It is the oracle for tests and
  * finite-difference gradient checks, and the fallback where WebAssembly SIMD is unavailable.
  */
-import { CfcMode, type Engine } from "./engine.js";
+import { type AdamStepScalars, CfcMode, type Engine } from "./engine.js";
 import { activate, activateGrad, sigmoid } from "./math.js";
 
 /** torch Softplus: above this input it returns x itself. */
@@ -615,6 +615,22 @@ export class ReferenceEngine implements Engine {
         m[d + j] = dProduct * m[h + r * ldh + j] * reset * (1 - reset);
         m[dh + r * ldDh + j] += dProduct * reset;
       }
+    }
+  }
+
+  // ---- optimizer updates --------------------------------------------------------------------------------
+
+  adamUpdate(n: number, value: number, grad: number, m: number, v: number, s: AdamStepScalars, _tail: number): void {
+    const h = this.h;
+    for (let i = 0; i < n; i++) {
+      const p = s.shrink !== 1 ? h[value + i] * s.shrink : h[value + i];
+      const g = h[grad + i] + s.l2 * p;
+      const diff = g - h[m + i];
+      const mi = s.w1 < 0.5 ? h[m + i] + s.w1 * diff : g - diff * s.keep1;
+      const vi = s.b2 * h[v + i] + s.c2 * g * g;
+      h[m + i] = mi;
+      h[v + i] = vi;
+      h[value + i] = p - (s.stepSize * mi) / (Math.sqrt(vi) / s.bias2Sqrt + s.eps);
     }
   }
 }

@@ -4,7 +4,7 @@
  * the heap is that memory above the module's static data, handed out by a bump allocator. Kernel
  * methods forward straight to the module's exports, so a call costs one JS-to-WebAssembly transition.
  */
-import type { Engine } from "./engine.js";
+import type { AdamStepScalars, Engine } from "./engine.js";
 import { ENGINE_WASM_BASE64 } from "./wasm-binary.generated.js";
 
 /** The module's exports (src/engine/assembly/index.ts). Offsets are in float32 elements. */
@@ -48,6 +48,7 @@ interface Kernels {
   gruOdeForward(rows: number, hidden: number, gates: number, h: number, ldh: number, dhdt: number, ldDhdt: number): void;
   gruOdeBackward(rows: number, hidden: number, gates: number, h: number, ldh: number, dDhdt: number, ldDDhdt: number, dGates: number, dh: number, ldDh: number): void;
   gruOdeGatesBackward(rows: number, hidden: number, gates: number, h: number, ldh: number, dGates: number, dh: number, ldDh: number): void;
+  adamUpdate(n: number, value: number, grad: number, m: number, v: number, shrink: number, l2: number, w1: number, keep1: number, b2: number, c2: number, bias2Sqrt: number, eps: number, stepSize: number, tail: number): void;
 }
 
 const REQUIRED_EXPORTS = [
@@ -56,6 +57,7 @@ const REQUIRED_EXPORTS = [
   "gruForward", "gruBackward",
   "rowAxpy", "rowDot", "rowErrorNorm", "copyRowsWhere", "nonFiniteIndex",
   "gruOdeGatesForward", "gruOdeForward", "gruOdeBackward", "gruOdeGatesBackward",
+  "adamUpdate",
 ] as const;
 
 /**
@@ -352,5 +354,11 @@ export class WasmEngine implements Engine {
 
   gruOdeGatesBackward(rows: number, hidden: number, gates: number, h: number, ldh: number, dGates: number, dh: number, ldDh: number): void {
     this.k.gruOdeGatesBackward(rows, hidden, gates, h, ldh, dGates, dh, ldDh);
+  }
+
+  // ---- optimizer updates ----------------------------------------------------------------------------
+
+  adamUpdate(n: number, value: number, grad: number, m: number, v: number, s: AdamStepScalars, tail: number): void {
+    this.k.adamUpdate(n, value, grad, m, v, s.shrink, s.l2, s.w1, s.keep1, s.b2, s.c2, s.bias2Sqrt, s.eps, s.stepSize, tail);
   }
 }

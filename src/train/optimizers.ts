@@ -1,5 +1,6 @@
 import type { FloatArray } from "../tensor.js";
 import { assertParamRefs, zeroGrads, type ParamRef } from "../nn/param-ref.js";
+import { updateKernels } from "./update-kernels.js";
 
 /**
  * First-order optimizers with PyTorch's update rules (torch.optim, single-tensor CPU path, no amsgrad,
@@ -330,6 +331,12 @@ class AdamFamily extends BaseOptimizer {
     const bias1 = 1 - Math.pow(this.beta1, slot.step);
     const bias2Sqrt = r(Math.sqrt(1 - Math.pow(this.beta2, slot.step)));
     const stepSize = r(lr / bias1);
+    const kernels = value instanceof Float32Array ? updateKernels() : null;
+    if (kernels) {
+      const keep1 = r(1 - w1);
+      kernels.adam(value as Float32Array, grad as Float32Array, m as Float32Array, v as Float32Array, { shrink, l2, w1, keep1, b2, c2, bias2Sqrt, eps, stepSize });
+      return;
+    }
     for (let i = 0; i < value.length; i++) {
       let p0 = value[i];
       if (shrink !== 1) p0 = r(p0 * shrink);
