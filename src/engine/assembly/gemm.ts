@@ -566,15 +566,29 @@ function packB(kk: i32, n8: i32, pb: usize, sb: usize): void {
   }
 }
 
-/** C[0..m, 0..n8) (+)= A . packed B for one KC block: 5x8 tiles, then 2x8 and 1x8 for the last rows. */
+/**
+ * C[0..m, 0..n8) (+)= A . packed B for one KC block. Rows go five at a time (5x8 tiles) and, so that no
+ * rows are left for the narrow 2x8 tile (a third of the 5x8 tile's rate), the last m mod 5 groups of
+ * five become groups of four (4x8 tiles): m = 64 is 12 x 5 + 4, m = 63 is 11 x 5 + 2 x 4. Only m below
+ * 16 (or 7, 11) leaves one to three rows for 2x8 and 1x8 tiles.
+ */
 function gemmPackedBlock(m: i32, n8: i32, kk: i32, pa: usize, sa: usize, pc: usize, sc: usize, acc: bool): void {
   const panelBytes = (<usize>kk) << 5;
   const panels = n8 >> 3;
+  // 4 fours = m (mod 5): 0, 4, 3, 2, 1 groups of four for m mod 5 = 0, 1, 2, 3, 4
+  let fours = (4 * (m % 5)) % 5;
+  if (4 * fours > m) fours = 0;
+  const fives = (m - 4 * fours) / 5;
   let i = 0;
-  for (; i + 5 <= m; i += 5) {
+  for (let g = 0; g < fives; g++, i += 5) {
     const a = pa + (<usize>i) * sa;
     const c = pc + (<usize>i) * sc;
     for (let t = 0; t < panels; t++) TILE_5X8(kk, a, sa, PACK + (<usize>t) * panelBytes, 32, c + ((<usize>t) << 5), sc, acc);
+  }
+  for (let g = 0; g < fours; g++, i += 4) {
+    const a = pa + (<usize>i) * sa;
+    const c = pc + (<usize>i) * sc;
+    for (let t = 0; t < panels; t++) TILE_4X8(kk, a, sa, PACK + (<usize>t) * panelBytes, 32, c + ((<usize>t) << 5), sc, acc);
   }
   for (; i + 2 <= m; i += 2) {
     const a = pa + (<usize>i) * sa;
