@@ -7,7 +7,7 @@
  */
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { Act, CfcMode, createEngine, initWasm, ReferenceEngine, wasmSimdSupported, WasmEngine } from "../src/engine/index.js";
+import { Act, CfcMode, createEngine, initWasm, packedSize, ReferenceEngine, wasmSimdSupported, WasmEngine } from "../src/engine/index.js";
 import type { Engine } from "../src/engine/index.js";
 
 /** mulberry32: a tiny seeded generator, so failures reproduce. */
@@ -259,6 +259,24 @@ describe("WasmEngine", () => {
       for (const accumulate of [false, true]) {
         t.run((e, o) => e.gemm(m, n, k, o(a), k, o(b), n, o(c), n, accumulate));
         t.expectClose(c, `gemm ${m}x${n}x${k} accumulate ${accumulate}`);
+      }
+    }
+  });
+
+  test("packB + gemmPrepacked: every block and tile edge, strides, accumulate, against the reference gemm", () => {
+    const t = new Twin(13);
+    for (const [m, n, k] of [[1, 9, 3], [3, 16, 7], [4, 8, 1], [5, 263, 301], [13, 520, 257], [16, 31, 600], [64, 7, 40], [9, 300, 12]]) {
+      const lda = k + 1;
+      const ldb = n + 3;
+      const ldc = n + 2;
+      const a = t.buf(m * lda + 1);
+      const b = t.buf(k * ldb + 1);
+      const c = t.buf(m * ldc + 1);
+      const packed = t.buf(packedSize(k, n) + 1);
+      t.run((e, o) => e.packB(k, n, o(b, 1), ldb, o(packed)));
+      for (const accumulate of [false, true]) {
+        t.run((e, o) => e.gemmPrepacked(m, n, k, o(a), lda, o(packed), o(b, 1), ldb, o(c, 1), ldc, accumulate));
+        t.expectClose(c, `gemmPrepacked ${m}x${n}x${k} accumulate ${accumulate}`);
       }
     }
   });

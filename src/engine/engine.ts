@@ -245,6 +245,20 @@ export interface Engine {
    * train/optimizers.ts). tail: 16 elements of scratch (contents undefined before and after).
    */
   adamUpdate(n: number, value: number, grad: number, m: number, v: number, s: AdamStepScalars, tail: number): void;
+
+  // ---- matrix products with B packed ahead of time ----------------------------------------------------
+  // A layer's weights are the B of the same product at every time step of a pass: packing them once
+  // per pass into the engine's cache-blocked layout spares gemm the copy at every step.
+
+  /** Writes B (k x n, ld ldb) into `packed` (packedSize(k, n) elements) in the engine's own layout. */
+  packB(k: number, n: number, b: number, ldb: number, packed: number): void;
+  /** gemm(m, n, k, a, lda, b, ldb, c, ldc, accumulate), given `packed` = packB(k, n, b, ldb) of the current B. */
+  gemmPrepacked(m: number, n: number, k: number, a: number, lda: number, packed: number, b: number, ldb: number, c: number, ldc: number, accumulate: boolean): void;
+}
+
+/** Elements that Engine.packB writes for a k x n matrix (its 8-column panels; the rest is read from B). */
+export function packedSize(k: number, n: number): number {
+  return k * (n & ~7);
 }
 
 /** The scalars of one Adam / AdamW step (Engine.adamUpdate); all but w1 are float32 values. */

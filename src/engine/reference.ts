@@ -633,4 +633,12 @@ export class ReferenceEngine implements Engine {
       h[value + i] = p - (s.stepSize * mi) / (Math.sqrt(vi) / s.bias2Sqrt + s.eps);
     }
   }
+
+  // ---- matrix products with B packed ahead of time: float64 has no packed layout; B is read as it is -------
+
+  packB(_k: number, _n: number, _b: number, _ldb: number, _packed: number): void {}
+
+  gemmPrepacked(m: number, n: number, k: number, a: number, lda: number, _packed: number, b: number, ldb: number, c: number, ldc: number, accumulate: boolean): void {
+    this.gemm(m, n, k, a, lda, b, ldb, c, ldc, accumulate);
+  }
 }

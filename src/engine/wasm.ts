@@ -49,6 +49,8 @@ interface Kernels {
   gruOdeBackward(rows: number, hidden: number, gates: number, h: number, ldh: number, dDhdt: number, ldDDhdt: number, dGates: number, dh: number, ldDh: number): void;
   gruOdeGatesBackward(rows: number, hidden: number, gates: number, h: number, ldh: number, dGates: number, dh: number, ldDh: number): void;
   adamUpdate(n: number, value: number, grad: number, m: number, v: number, shrink: number, l2: number, w1: number, keep1: number, b2: number, c2: number, bias2Sqrt: number, eps: number, stepSize: number, tail: number): void;
+  packMatrix(k: number, n: number, b: number, ldb: number, packed: number): void;
+  gemmPrepacked(m: number, n: number, k: number, a: number, lda: number, packed: number, b: number, ldb: number, c: number, ldc: number, acc: number): void;
 }
 
 const REQUIRED_EXPORTS = [
@@ -57,7 +59,7 @@ const REQUIRED_EXPORTS = [
   "gruForward", "gruBackward",
   "rowAxpy", "rowDot", "rowErrorNorm", "copyRowsWhere", "nonFiniteIndex",
   "gruOdeGatesForward", "gruOdeForward", "gruOdeBackward", "gruOdeGatesBackward",
-  "adamUpdate",
+  "adamUpdate", "packMatrix", "gemmPrepacked",
 ] as const;
 
 /**
@@ -360,5 +362,15 @@ export class WasmEngine implements Engine {
 
   adamUpdate(n: number, value: number, grad: number, m: number, v: number, s: AdamStepScalars, tail: number): void {
     this.k.adamUpdate(n, value, grad, m, v, s.shrink, s.l2, s.w1, s.keep1, s.b2, s.c2, s.bias2Sqrt, s.eps, s.stepSize, tail);
+  }
+
+  // ---- matrix products with B packed ahead of time ----------------------------------------------------
+
+  packB(k: number, n: number, b: number, ldb: number, packed: number): void {
+    this.k.packMatrix(k, n, b, ldb, packed);
+  }
+
+  gemmPrepacked(m: number, n: number, k: number, a: number, lda: number, packed: number, b: number, ldb: number, c: number, ldc: number, accumulate: boolean): void {
+    this.k.gemmPrepacked(m, n, k, a, lda, packed, b, ldb, c, ldc, accumulate ? 1 : 0);
   }
 }

@@ -5,7 +5,7 @@
  * llm.c: the input gradient of each step as it comes (it feeds the step before), the weight and bias
  * gradients of every row at once, one matmul for a whole sequence.
  */
-import { Act, type Engine } from "../engine/engine.js";
+import { Act, type Engine, packedSize } from "../engine/engine.js";
 import type { ParamOffsets, ParameterSet } from "./parameters.js";
 
 export interface Linear {
@@ -19,6 +19,8 @@ export interface Linear {
   readonly effectiveWeight: number;
   /** [in, out]: transpose of effectiveWeight for the forward matmul (linearPrepare refreshes it) */
   readonly weightT: number;
+  /** weightT in the engine's packed layout (engine.packB), which the forward matmul of every step reads */
+  readonly weightPacked: number;
 }
 
 /**
@@ -26,7 +28,8 @@ export interface Linear {
  * allocates the transposed copy.
  */
 export function createLinear(engine: Engine, inFeatures: number, outFeatures: number, weight: ParamOffsets, bias: ParamOffsets | null, effectiveWeight = weight.value): Linear {
-  return { inFeatures, outFeatures, weight, bias, effectiveWeight, weightT: engine.alloc(inFeatures * outFeatures) };
+  const weightT = engine.alloc(inFeatures * outFeatures);
+  return { inFeatures, outFeatures, weight, bias, effectiveWeight, weightT, weightPacked: engine.alloc(packedSize(inFeatures, outFeatures)) };
 }
 
 /** Allocates and registers `${name}.weight` [out, in] and `${name}.bias` [out] (torch names and order). */
@@ -41,14 +44,15 @@ export function addLinear(params: ParameterSet, name: string, inFeatures: number
   return createLinear(params.engine, inFeatures, outFeatures, w, b);
 }
 
-/** Refreshes the transposed copy from effectiveWeight; call after the weights changed. */
+/** Refreshes the transposed and packed copies from effectiveWeight; call after the weights changed. */
 export function linearPrepare(e: Engine, layer: Linear): void {
   e.transpose(layer.outFeatures, layer.inFeatures, layer.effectiveWeight, layer.inFeatures, layer.weightT, layer.outFeatures);
+  e.packB(layer.inFeatures, layer.outFeatures, layer.weightT, layer.outFeatures, layer.weightPacked);
 }
 
 /** y = x W^T (y += x W^T when accumulating), no bias: x is rows x in (ld ldx), y rows x out (ld ldy). */
 export function linearMatmul(e: Engine, layer: Linear, rows: number, x: number, ldx: number, y: number, ldy: number, accumulate: boolean): void {
-  e.gemm(rows, layer.outFeatures, layer.inFeatures, x, ldx, layer.weightT, layer.outFeatures, y, ldy, accumulate);
+  e.gemmPrepacked(rows, layer.outFeatures, layer.inFeatures, x, ldx, layer.weightPacked, layer.weightT, layer.outFeatures, y, ldy, accumulate);
 }
 
 /**

@@ -552,12 +552,12 @@ const PACK: usize = memory.data(KC * NC * 4, 64);
 // @ts-ignore: decorator
 @inline const MANY_ROWS: i32 = 256;
 
-/** Copies the n8 (a multiple of 8) columns of B's kk rows into PACK as 8-column panels. */
-function packB(kk: i32, n8: i32, pb: usize, sb: usize): void {
+/** Copies the n8 (a multiple of 8) columns of B's kk rows to `to` as 8-column panels. */
+function packB(kk: i32, n8: i32, pb: usize, sb: usize, to: usize): void {
   const panelBytes = (<usize>kk) << 5;
   for (let p = 0; p < kk; p++) {
     const src = pb + (<usize>p) * sb;
-    let dst = PACK + ((<usize>p) << 5);
+    let dst = to + ((<usize>p) << 5);
     for (let j = 0; j < n8; j += 8) {
       v128.store(dst, v128.load(src + ((<usize>j) << 2)));
       v128.store(dst, v128.load(src + ((<usize>j) << 2), 16), 16);
@@ -567,12 +567,12 @@ function packB(kk: i32, n8: i32, pb: usize, sb: usize): void {
 }
 
 /**
- * C[0..m, 0..n8) (+)= A . packed B for one KC block. Rows go five at a time (5x8 tiles) and, so that no
+ * C[0..m, 0..n8) (+)= A . packed B (its panels from panels0) for one KC block. Rows go five at a time (5x8 tiles) and, so that no
  * rows are left for the narrow 2x8 tile (a third of the 5x8 tile's rate), the last m mod 5 groups of
  * five become groups of four (4x8 tiles): m = 64 is 12 x 5 + 4, m = 63 is 11 x 5 + 2 x 4. Only m below
  * 16 (or 7, 11) leaves one to three rows for 2x8 and 1x8 tiles.
  */
-function gemmPackedBlock(m: i32, n8: i32, kk: i32, pa: usize, sa: usize, pc: usize, sc: usize, acc: bool): void {
+function gemmPackedBlock(m: i32, n8: i32, kk: i32, pa: usize, sa: usize, panels0: usize, pc: usize, sc: usize, acc: bool): void {
   const panelBytes = (<usize>kk) << 5;
   const panels = n8 >> 3;
   // 4 fours = m (mod 5): 0, 4, 3, 2, 1 groups of four for m mod 5 = 0, 1, 2, 3, 4
@@ -583,22 +583,22 @@ function gemmPackedBlock(m: i32, n8: i32, kk: i32, pa: usize, sa: usize, pc: usi
   for (let g = 0; g < fives; g++, i += 5) {
     const a = pa + (<usize>i) * sa;
     const c = pc + (<usize>i) * sc;
-    for (let t = 0; t < panels; t++) TILE_5X8(kk, a, sa, PACK + (<usize>t) * panelBytes, 32, c + ((<usize>t) << 5), sc, acc);
+    for (let t = 0; t < panels; t++) TILE_5X8(kk, a, sa, panels0 + (<usize>t) * panelBytes, 32, c + ((<usize>t) << 5), sc, acc);
   }
   for (let g = 0; g < fours; g++, i += 4) {
     const a = pa + (<usize>i) * sa;
     const c = pc + (<usize>i) * sc;
-    for (let t = 0; t < panels; t++) TILE_4X8(kk, a, sa, PACK + (<usize>t) * panelBytes, 32, c + ((<usize>t) << 5), sc, acc);
+    for (let t = 0; t < panels; t++) TILE_4X8(kk, a, sa, panels0 + (<usize>t) * panelBytes, 32, c + ((<usize>t) << 5), sc, acc);
   }
   for (; i + 2 <= m; i += 2) {
     const a = pa + (<usize>i) * sa;
     const c = pc + (<usize>i) * sc;
-    for (let t = 0; t < panels; t++) TILE_2X8(kk, a, sa, PACK + (<usize>t) * panelBytes, 32, c + ((<usize>t) << 5), sc, acc);
+    for (let t = 0; t < panels; t++) TILE_2X8(kk, a, sa, panels0 + (<usize>t) * panelBytes, 32, c + ((<usize>t) << 5), sc, acc);
   }
   if (i < m) {
     const a = pa + (<usize>i) * sa;
     const c = pc + (<usize>i) * sc;
-    for (let t = 0; t < panels; t++) TILE_1X8(kk, a, PACK + (<usize>t) * panelBytes, 32, c + ((<usize>t) << 5), acc);
+    for (let t = 0; t < panels; t++) TILE_1X8(kk, a, panels0 + (<usize>t) * panelBytes, 32, c + ((<usize>t) << 5), acc);
   }
 }
 
@@ -618,8 +618,8 @@ function gemmPacked(m: i32, n: i32, k: i32, a: i32, lda: i32, b: i32, ldb: i32, 
     const acc = accumulate || p0 > 0;
     for (let j0 = 0; j0 < n8; j0 += NC) {
       const nn = min(NC, n8 - j0);
-      packB(kk, nn, pb + ((<usize>j0) << 2), sb);
-      gemmPackedBlock(m, nn, kk, pa, sa, at(c + j0), sc, acc);
+      packB(kk, nn, pb + ((<usize>j0) << 2), sb, PACK);
+      gemmPackedBlock(m, nn, kk, pa, sa, PACK, at(c + j0), sc, acc);
     }
     if (n8 < n) gemmBlock5x8(m, n - n8, kk, pa, sa, pb + ((<usize>n8) << 2), sb, at(c + n8), sc, acc);
   }
@@ -628,6 +628,49 @@ function gemmPacked(m: i32, n: i32, k: i32, a: i32, lda: i32, b: i32, ldb: i32, 
 export function gemm(m: i32, n: i32, k: i32, a: i32, lda: i32, b: i32, ldb: i32, c: i32, ldc: i32, accumulate: bool): void {
   if (m >= PACK_MIN_ROWS && n >= 8 && k * n >= (m >= MANY_ROWS ? PACK_MIN_B_MANY_ROWS : PACK_MIN_B)) gemmPacked(m, n, k, a, lda, b, ldb, c, ldc, accumulate);
   else gemmWith(m >= 5 ? 2 : 1, KC, m, n, k, a, lda, b, ldb, c, ldc, accumulate);
+}
+
+// ---- B packed ahead of time (a layer's weights, packed once per pass, used at every time step) -------
+//
+// The whole of B in the packed layout, block after block as gemmPacked copies them: the block of rows
+// [p0, p0 + KC) and columns [j0, j0 + NC) starts at p0 n8 + j0 kk floats (kk its number of rows), so
+// k x n8 floats in all; the last n mod 8 columns are read from B itself.
+
+/** Packs B (k x n, ld ldb) into `packed` (k x (n & ~7) floats): see Engine.packB. */
+export function packMatrix(k: i32, n: i32, b: i32, ldb: i32, packed: i32): void {
+  const sb = (<usize>ldb) << 2;
+  const n8 = n & ~7;
+  for (let p0 = 0; p0 < k; p0 += KC) {
+    const kk = min(KC, k - p0);
+    for (let j0 = 0; j0 < n8; j0 += NC) {
+      packB(kk, min(NC, n8 - j0), at(b + p0 * ldb + j0), sb, at(packed + p0 * n8 + j0 * kk));
+    }
+  }
+}
+
+/** Rows of A from which the packed panels beat the row tiles that stream B itself (a few rows: always). */
+// @ts-ignore: decorator
+@inline const PREPACKED_MIN_ROWS: i32 = 4;
+
+/** gemm with B given also in packMatrix's layout: see Engine.gemmPrepacked. */
+export function gemmPrepacked(m: i32, n: i32, k: i32, a: i32, lda: i32, packed: i32, b: i32, ldb: i32, c: i32, ldc: i32, accumulate: bool): void {
+  if (m < PREPACKED_MIN_ROWS || n < 8) {
+    gemmWith(m >= 5 ? 2 : 1, KC, m, n, k, a, lda, b, ldb, c, ldc, accumulate);
+    return;
+  }
+  const sa = (<usize>lda) << 2;
+  const sb = (<usize>ldb) << 2;
+  const sc = (<usize>ldc) << 2;
+  const n8 = n & ~7;
+  for (let p0 = 0; p0 < k; p0 += KC) {
+    const kk = min(KC, k - p0);
+    const pa = at(a + p0);
+    const acc = accumulate || p0 > 0;
+    for (let j0 = 0; j0 < n8; j0 += NC) {
+      gemmPackedBlock(m, min(NC, n8 - j0), kk, pa, sa, at(packed + p0 * n8 + j0 * kk), at(c + j0), sc, acc);
+    }
+    if (n8 < n) gemmBlock5x8(m, n - n8, kk, pa, sa, at(b + p0 * ldb + n8), sb, at(c + n8), sc, acc);
+  }
 }
 
 /** The packed path whatever the size (for bench/gemm.ts and the tests). */
