@@ -21,6 +21,8 @@ export interface Linear {
   readonly weightT: number;
   /** weightT in the engine's packed layout (engine.packB), which the forward matmul of every step reads */
   readonly weightPacked: number;
+  /** effectiveWeight in the packed layout, for the input gradient of every step (all input columns) */
+  readonly effectivePacked: number;
 }
 
 /**
@@ -29,7 +31,8 @@ export interface Linear {
  */
 export function createLinear(engine: Engine, inFeatures: number, outFeatures: number, weight: ParamOffsets, bias: ParamOffsets | null, effectiveWeight = weight.value): Linear {
   const weightT = engine.alloc(inFeatures * outFeatures);
-  return { inFeatures, outFeatures, weight, bias, effectiveWeight, weightT, weightPacked: engine.alloc(packedSize(inFeatures, outFeatures)) };
+  const weightPacked = engine.alloc(packedSize(inFeatures, outFeatures));
+  return { inFeatures, outFeatures, weight, bias, effectiveWeight, weightT, weightPacked, effectivePacked: engine.alloc(packedSize(outFeatures, inFeatures)) };
 }
 
 /** Allocates and registers `${name}.weight` [out, in] and `${name}.bias` [out] (torch names and order). */
@@ -48,6 +51,7 @@ export function addLinear(params: ParameterSet, name: string, inFeatures: number
 export function linearPrepare(e: Engine, layer: Linear): void {
   e.transpose(layer.outFeatures, layer.inFeatures, layer.effectiveWeight, layer.inFeatures, layer.weightT, layer.outFeatures);
   e.packB(layer.inFeatures, layer.outFeatures, layer.weightT, layer.outFeatures, layer.weightPacked);
+  e.packB(layer.outFeatures, layer.inFeatures, layer.effectiveWeight, layer.inFeatures, layer.effectivePacked);
 }
 
 /** y = x W^T (y += x W^T when accumulating), no bias: x is rows x in (ld ldx), y rows x out (ld ldy). */
@@ -78,7 +82,11 @@ export function linearForward(e: Engine, layer: Linear, rows: number, x: number,
  * state]) sends each part's gradient straight to its own buffer.
  */
 export function linearBackwardInput(e: Engine, layer: Linear, rows: number, dy: number, ldDy: number, dx: number, ldDx: number, accumulate: boolean, first = 0, count = layer.inFeatures): void {
-  e.gemm(rows, count, layer.outFeatures, dy, ldDy, layer.effectiveWeight + first, layer.inFeatures, dx, ldDx, accumulate);
+  if (first === 0 && count === layer.inFeatures) {
+    e.gemmPrepacked(rows, count, layer.outFeatures, dy, ldDy, layer.effectivePacked, layer.effectiveWeight, layer.inFeatures, dx, ldDx, accumulate);
+  } else {
+    e.gemm(rows, count, layer.outFeatures, dy, ldDy, layer.effectiveWeight + first, layer.inFeatures, dx, ldDx, accumulate);
+  }
 }
 
 /**
