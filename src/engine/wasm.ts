@@ -5,7 +5,7 @@
  * methods forward straight to the module's exports, so a call costs one JS-to-WebAssembly transition.
  */
 import type { AdamStepScalars, Engine } from "./engine.js";
-import { ENGINE_WASM_BASE64 } from "./wasm-binary.generated.js";
+import { ENGINE_WASM_BASE64, ENGINE_WASM_RELAXED_BASE64 } from "./wasm-binary.generated.js";
 
 /** The module's exports (src/engine/assembly/index.ts). Offsets are in float32 elements. */
 interface Kernels {
@@ -79,6 +79,44 @@ const MAX_PAGES = 65536;
 let compiled: WebAssembly.Module | undefined;
 let compiling: Promise<WebAssembly.Module> | undefined;
 
+/** The engine's two builds: plain SIMD, and the same kernels with relaxed SIMD's fused multiply-add. */
+export type WasmVariant = "simd" | "relaxed-simd";
+let variantWanted: WasmVariant | "auto" = "auto";
+let variantChosen: { variant: WasmVariant; bytes: Uint8Array } | undefined;
+
+/** The build to load: relaxed SIMD where the runtime validates it (browsers, Node >= 22), else plain SIMD. */
+function moduleToLoad(): { variant: WasmVariant; bytes: Uint8Array } {
+  if (variantChosen) return variantChosen;
+  if (variantWanted !== "simd") {
+    const relaxed = decodeBase64(ENGINE_WASM_RELAXED_BASE64);
+    let valid = false;
+    try {
+      valid = WebAssembly.validate(relaxed as Uint8Array<ArrayBuffer>);
+    } catch {
+      valid = false;
+    }
+    if (valid) return (variantChosen = { variant: "relaxed-simd", bytes: relaxed });
+    if (variantWanted === "relaxed-simd") throw new Error("WasmEngine: this runtime does not support WebAssembly relaxed SIMD (Node 20 needs --experimental-wasm-relaxed-simd)");
+  }
+  return (variantChosen = { variant: "simd", bytes: decodeBase64(ENGINE_WASM_BASE64) });
+}
+
+/** Which build WasmEngines load (and have loaded, once one was created). */
+export function wasmVariant(): WasmVariant {
+  return moduleToLoad().variant;
+}
+
+/**
+ * Chooses the build for the WasmEngines created from now on ("auto": relaxed SIMD where supported);
+ * for tests and benchmarks that compare the two. Engines already created keep theirs.
+ */
+export function selectWasmVariant(variant: WasmVariant | "auto"): void {
+  variantWanted = variant;
+  variantChosen = undefined;
+  compiled = undefined;
+  compiling = undefined;
+}
+
 function decodeBase64(text: string): Uint8Array {
   const binary = atob(text);
   const bytes = new Uint8Array(binary.length);
@@ -94,7 +132,7 @@ function decodeBase64(text: string): Uint8Array {
  */
 export async function initWasm(): Promise<void> {
   if (compiled) return;
-  compiling ??= WebAssembly.compile(decodeBase64(ENGINE_WASM_BASE64) as Uint8Array<ArrayBuffer>);
+  compiling ??= WebAssembly.compile(moduleToLoad().bytes as Uint8Array<ArrayBuffer>);
   try {
     compiled = await compiling;
   } finally {
@@ -105,7 +143,7 @@ export async function initWasm(): Promise<void> {
 function compiledModule(): WebAssembly.Module {
   if (compiled) return compiled;
   try {
-    compiled = new WebAssembly.Module(decodeBase64(ENGINE_WASM_BASE64) as Uint8Array<ArrayBuffer>);
+    compiled = new WebAssembly.Module(moduleToLoad().bytes as Uint8Array<ArrayBuffer>);
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);
     throw new Error(

@@ -21,6 +21,17 @@
 // Each C element is accumulated in k order from its initial value, exactly as the reference does.
 import { at } from "./memory";
 
+/**
+ * c + a b. The relaxed-SIMD build (scripts/build-wasm.mjs; chosen at load time where the runtime has
+ * relaxed SIMD) fuses it into one instruction, rounding once, where the CPU has fused multiply-add; the
+ * plain SIMD build multiplies and adds, rounding twice.
+ */
+// @ts-ignore: decorator
+@inline function madd(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
+  return f32x4.add(c, f32x4.mul(a, b));
+}
+
 /** Signature of the multi-row tiles: byte strides sa, sb, sc. */
 type Tile = (k: i32, pa: usize, sa: usize, pb: usize, sb: usize, pc: usize, sc: usize, acc: bool) => void;
 /** Signature of the 1-row tiles. */
@@ -47,15 +58,15 @@ function tile5x8(k: i32, pa: usize, sa: usize, pb: usize, sb: usize, pc: usize, 
     const b0 = v128.load(pb);
     const b1 = v128.load(pb, 16);
     let av = v128.load32_splat(pa);
-    c00 = f32x4.add(c00, f32x4.mul(av, b0)); c01 = f32x4.add(c01, f32x4.mul(av, b1));
+    c00 = madd(av, b0, c00); c01 = madd(av, b1, c01);
     av = v128.load32_splat(pa + d1);
-    c10 = f32x4.add(c10, f32x4.mul(av, b0)); c11 = f32x4.add(c11, f32x4.mul(av, b1));
+    c10 = madd(av, b0, c10); c11 = madd(av, b1, c11);
     av = v128.load32_splat(pa + d2);
-    c20 = f32x4.add(c20, f32x4.mul(av, b0)); c21 = f32x4.add(c21, f32x4.mul(av, b1));
+    c20 = madd(av, b0, c20); c21 = madd(av, b1, c21);
     av = v128.load32_splat(pa + d3);
-    c30 = f32x4.add(c30, f32x4.mul(av, b0)); c31 = f32x4.add(c31, f32x4.mul(av, b1));
+    c30 = madd(av, b0, c30); c31 = madd(av, b1, c31);
     av = v128.load32_splat(pa + d4);
-    c40 = f32x4.add(c40, f32x4.mul(av, b0)); c41 = f32x4.add(c41, f32x4.mul(av, b1));
+    c40 = madd(av, b0, c40); c41 = madd(av, b1, c41);
     pb += sb;
   }
   v128.store(pc, c00); v128.store(pc, c01, 16);
@@ -83,15 +94,15 @@ function tile5x4(k: i32, pa: usize, sa: usize, pb: usize, sb: usize, pc: usize, 
   for (const end = pa + ((<usize>k) << 2); pa < end; pa += 4) {
     const b0 = v128.load(pb);
     let av = v128.load32_splat(pa);
-    c00 = f32x4.add(c00, f32x4.mul(av, b0));
+    c00 = madd(av, b0, c00);
     av = v128.load32_splat(pa + d1);
-    c10 = f32x4.add(c10, f32x4.mul(av, b0));
+    c10 = madd(av, b0, c10);
     av = v128.load32_splat(pa + d2);
-    c20 = f32x4.add(c20, f32x4.mul(av, b0));
+    c20 = madd(av, b0, c20);
     av = v128.load32_splat(pa + d3);
-    c30 = f32x4.add(c30, f32x4.mul(av, b0));
+    c30 = madd(av, b0, c30);
     av = v128.load32_splat(pa + d4);
-    c40 = f32x4.add(c40, f32x4.mul(av, b0));
+    c40 = madd(av, b0, c40);
     pb += sb;
   }
   v128.store(pc, c00);
@@ -120,13 +131,13 @@ function tile4x8(k: i32, pa: usize, sa: usize, pb: usize, sb: usize, pc: usize, 
     const b0 = v128.load(pb);
     const b1 = v128.load(pb, 16);
     let av = v128.load32_splat(pa);
-    c00 = f32x4.add(c00, f32x4.mul(av, b0)); c01 = f32x4.add(c01, f32x4.mul(av, b1));
+    c00 = madd(av, b0, c00); c01 = madd(av, b1, c01);
     av = v128.load32_splat(pa + d1);
-    c10 = f32x4.add(c10, f32x4.mul(av, b0)); c11 = f32x4.add(c11, f32x4.mul(av, b1));
+    c10 = madd(av, b0, c10); c11 = madd(av, b1, c11);
     av = v128.load32_splat(pa + d2);
-    c20 = f32x4.add(c20, f32x4.mul(av, b0)); c21 = f32x4.add(c21, f32x4.mul(av, b1));
+    c20 = madd(av, b0, c20); c21 = madd(av, b1, c21);
     av = v128.load32_splat(pa + d3);
-    c30 = f32x4.add(c30, f32x4.mul(av, b0)); c31 = f32x4.add(c31, f32x4.mul(av, b1));
+    c30 = madd(av, b0, c30); c31 = madd(av, b1, c31);
     pb += sb;
   }
   v128.store(pc, c00); v128.store(pc, c01, 16);
@@ -151,13 +162,13 @@ function tile4x4(k: i32, pa: usize, sa: usize, pb: usize, sb: usize, pc: usize, 
   for (const end = pa + ((<usize>k) << 2); pa < end; pa += 4) {
     const b0 = v128.load(pb);
     let av = v128.load32_splat(pa);
-    c00 = f32x4.add(c00, f32x4.mul(av, b0));
+    c00 = madd(av, b0, c00);
     av = v128.load32_splat(pa + d1);
-    c10 = f32x4.add(c10, f32x4.mul(av, b0));
+    c10 = madd(av, b0, c10);
     av = v128.load32_splat(pa + d2);
-    c20 = f32x4.add(c20, f32x4.mul(av, b0));
+    c20 = madd(av, b0, c20);
     av = v128.load32_splat(pa + d3);
-    c30 = f32x4.add(c30, f32x4.mul(av, b0));
+    c30 = madd(av, b0, c30);
     pb += sb;
   }
   v128.store(pc, c00);
@@ -183,9 +194,9 @@ function tile2x16(k: i32, pa: usize, sa: usize, pb: usize, sb: usize, pc: usize,
     const b2 = v128.load(pb, 32);
     const b3 = v128.load(pb, 48);
     let av = v128.load32_splat(pa);
-    c00 = f32x4.add(c00, f32x4.mul(av, b0)); c01 = f32x4.add(c01, f32x4.mul(av, b1)); c02 = f32x4.add(c02, f32x4.mul(av, b2)); c03 = f32x4.add(c03, f32x4.mul(av, b3));
+    c00 = madd(av, b0, c00); c01 = madd(av, b1, c01); c02 = madd(av, b2, c02); c03 = madd(av, b3, c03);
     av = v128.load32_splat(pa + d1);
-    c10 = f32x4.add(c10, f32x4.mul(av, b0)); c11 = f32x4.add(c11, f32x4.mul(av, b1)); c12 = f32x4.add(c12, f32x4.mul(av, b2)); c13 = f32x4.add(c13, f32x4.mul(av, b3));
+    c10 = madd(av, b0, c10); c11 = madd(av, b1, c11); c12 = madd(av, b2, c12); c13 = madd(av, b3, c13);
     pb += sb;
   }
   v128.store(pc, c00); v128.store(pc, c01, 16); v128.store(pc, c02, 32); v128.store(pc, c03, 48);
@@ -205,9 +216,9 @@ function tile2x8(k: i32, pa: usize, sa: usize, pb: usize, sb: usize, pc: usize, 
     const b0 = v128.load(pb);
     const b1 = v128.load(pb, 16);
     let av = v128.load32_splat(pa);
-    c00 = f32x4.add(c00, f32x4.mul(av, b0)); c01 = f32x4.add(c01, f32x4.mul(av, b1));
+    c00 = madd(av, b0, c00); c01 = madd(av, b1, c01);
     av = v128.load32_splat(pa + d1);
-    c10 = f32x4.add(c10, f32x4.mul(av, b0)); c11 = f32x4.add(c11, f32x4.mul(av, b1));
+    c10 = madd(av, b0, c10); c11 = madd(av, b1, c11);
     pb += sb;
   }
   v128.store(pc, c00); v128.store(pc, c01, 16);
@@ -226,9 +237,9 @@ function tile2x4(k: i32, pa: usize, sa: usize, pb: usize, sb: usize, pc: usize, 
   for (const end = pa + ((<usize>k) << 2); pa < end; pa += 4) {
     const b0 = v128.load(pb);
     let av = v128.load32_splat(pa);
-    c00 = f32x4.add(c00, f32x4.mul(av, b0));
+    c00 = madd(av, b0, c00);
     av = v128.load32_splat(pa + d1);
-    c10 = f32x4.add(c10, f32x4.mul(av, b0));
+    c10 = madd(av, b0, c10);
     pb += sb;
   }
   v128.store(pc, c00);
@@ -250,22 +261,22 @@ function tile1x64(k: i32, pa: usize, pb: usize, sb: usize, pc: usize, acc: bool)
   }
   for (const end = pa + ((<usize>k) << 2); pa < end; pa += 4) {
     const av = v128.load32_splat(pa);
-    c0 = f32x4.add(c0, f32x4.mul(av, v128.load(pb)));
-    c1 = f32x4.add(c1, f32x4.mul(av, v128.load(pb, 16)));
-    c2 = f32x4.add(c2, f32x4.mul(av, v128.load(pb, 32)));
-    c3 = f32x4.add(c3, f32x4.mul(av, v128.load(pb, 48)));
-    c4 = f32x4.add(c4, f32x4.mul(av, v128.load(pb, 64)));
-    c5 = f32x4.add(c5, f32x4.mul(av, v128.load(pb, 80)));
-    c6 = f32x4.add(c6, f32x4.mul(av, v128.load(pb, 96)));
-    c7 = f32x4.add(c7, f32x4.mul(av, v128.load(pb, 112)));
-    c8 = f32x4.add(c8, f32x4.mul(av, v128.load(pb, 128)));
-    c9 = f32x4.add(c9, f32x4.mul(av, v128.load(pb, 144)));
-    c10 = f32x4.add(c10, f32x4.mul(av, v128.load(pb, 160)));
-    c11 = f32x4.add(c11, f32x4.mul(av, v128.load(pb, 176)));
-    c12 = f32x4.add(c12, f32x4.mul(av, v128.load(pb, 192)));
-    c13 = f32x4.add(c13, f32x4.mul(av, v128.load(pb, 208)));
-    c14 = f32x4.add(c14, f32x4.mul(av, v128.load(pb, 224)));
-    c15 = f32x4.add(c15, f32x4.mul(av, v128.load(pb, 240)));
+    c0 = madd(av, v128.load(pb), c0);
+    c1 = madd(av, v128.load(pb, 16), c1);
+    c2 = madd(av, v128.load(pb, 32), c2);
+    c3 = madd(av, v128.load(pb, 48), c3);
+    c4 = madd(av, v128.load(pb, 64), c4);
+    c5 = madd(av, v128.load(pb, 80), c5);
+    c6 = madd(av, v128.load(pb, 96), c6);
+    c7 = madd(av, v128.load(pb, 112), c7);
+    c8 = madd(av, v128.load(pb, 128), c8);
+    c9 = madd(av, v128.load(pb, 144), c9);
+    c10 = madd(av, v128.load(pb, 160), c10);
+    c11 = madd(av, v128.load(pb, 176), c11);
+    c12 = madd(av, v128.load(pb, 192), c12);
+    c13 = madd(av, v128.load(pb, 208), c13);
+    c14 = madd(av, v128.load(pb, 224), c14);
+    c15 = madd(av, v128.load(pb, 240), c15);
     pb += sb;
   }
   v128.store(pc, c0); v128.store(pc, c1, 16); v128.store(pc, c2, 32); v128.store(pc, c3, 48);
@@ -285,18 +296,18 @@ function tile1x48(k: i32, pa: usize, pb: usize, sb: usize, pc: usize, acc: bool)
   }
   for (const end = pa + ((<usize>k) << 2); pa < end; pa += 4) {
     const av = v128.load32_splat(pa);
-    c0 = f32x4.add(c0, f32x4.mul(av, v128.load(pb)));
-    c1 = f32x4.add(c1, f32x4.mul(av, v128.load(pb, 16)));
-    c2 = f32x4.add(c2, f32x4.mul(av, v128.load(pb, 32)));
-    c3 = f32x4.add(c3, f32x4.mul(av, v128.load(pb, 48)));
-    c4 = f32x4.add(c4, f32x4.mul(av, v128.load(pb, 64)));
-    c5 = f32x4.add(c5, f32x4.mul(av, v128.load(pb, 80)));
-    c6 = f32x4.add(c6, f32x4.mul(av, v128.load(pb, 96)));
-    c7 = f32x4.add(c7, f32x4.mul(av, v128.load(pb, 112)));
-    c8 = f32x4.add(c8, f32x4.mul(av, v128.load(pb, 128)));
-    c9 = f32x4.add(c9, f32x4.mul(av, v128.load(pb, 144)));
-    c10 = f32x4.add(c10, f32x4.mul(av, v128.load(pb, 160)));
-    c11 = f32x4.add(c11, f32x4.mul(av, v128.load(pb, 176)));
+    c0 = madd(av, v128.load(pb), c0);
+    c1 = madd(av, v128.load(pb, 16), c1);
+    c2 = madd(av, v128.load(pb, 32), c2);
+    c3 = madd(av, v128.load(pb, 48), c3);
+    c4 = madd(av, v128.load(pb, 64), c4);
+    c5 = madd(av, v128.load(pb, 80), c5);
+    c6 = madd(av, v128.load(pb, 96), c6);
+    c7 = madd(av, v128.load(pb, 112), c7);
+    c8 = madd(av, v128.load(pb, 128), c8);
+    c9 = madd(av, v128.load(pb, 144), c9);
+    c10 = madd(av, v128.load(pb, 160), c10);
+    c11 = madd(av, v128.load(pb, 176), c11);
     pb += sb;
   }
   v128.store(pc, c0); v128.store(pc, c1, 16); v128.store(pc, c2, 32); v128.store(pc, c3, 48);
@@ -313,14 +324,14 @@ function tile1x32(k: i32, pa: usize, pb: usize, sb: usize, pc: usize, acc: bool)
   }
   for (const end = pa + ((<usize>k) << 2); pa < end; pa += 4) {
     const av = v128.load32_splat(pa);
-    c0 = f32x4.add(c0, f32x4.mul(av, v128.load(pb)));
-    c1 = f32x4.add(c1, f32x4.mul(av, v128.load(pb, 16)));
-    c2 = f32x4.add(c2, f32x4.mul(av, v128.load(pb, 32)));
-    c3 = f32x4.add(c3, f32x4.mul(av, v128.load(pb, 48)));
-    c4 = f32x4.add(c4, f32x4.mul(av, v128.load(pb, 64)));
-    c5 = f32x4.add(c5, f32x4.mul(av, v128.load(pb, 80)));
-    c6 = f32x4.add(c6, f32x4.mul(av, v128.load(pb, 96)));
-    c7 = f32x4.add(c7, f32x4.mul(av, v128.load(pb, 112)));
+    c0 = madd(av, v128.load(pb), c0);
+    c1 = madd(av, v128.load(pb, 16), c1);
+    c2 = madd(av, v128.load(pb, 32), c2);
+    c3 = madd(av, v128.load(pb, 48), c3);
+    c4 = madd(av, v128.load(pb, 64), c4);
+    c5 = madd(av, v128.load(pb, 80), c5);
+    c6 = madd(av, v128.load(pb, 96), c6);
+    c7 = madd(av, v128.load(pb, 112), c7);
     pb += sb;
   }
   v128.store(pc, c0); v128.store(pc, c1, 16); v128.store(pc, c2, 32); v128.store(pc, c3, 48);
@@ -334,10 +345,10 @@ function tile1x16(k: i32, pa: usize, pb: usize, sb: usize, pc: usize, acc: bool)
   }
   for (const end = pa + ((<usize>k) << 2); pa < end; pa += 4) {
     const av = v128.load32_splat(pa);
-    c0 = f32x4.add(c0, f32x4.mul(av, v128.load(pb)));
-    c1 = f32x4.add(c1, f32x4.mul(av, v128.load(pb, 16)));
-    c2 = f32x4.add(c2, f32x4.mul(av, v128.load(pb, 32)));
-    c3 = f32x4.add(c3, f32x4.mul(av, v128.load(pb, 48)));
+    c0 = madd(av, v128.load(pb), c0);
+    c1 = madd(av, v128.load(pb, 16), c1);
+    c2 = madd(av, v128.load(pb, 32), c2);
+    c3 = madd(av, v128.load(pb, 48), c3);
     pb += sb;
   }
   v128.store(pc, c0); v128.store(pc, c1, 16); v128.store(pc, c2, 32); v128.store(pc, c3, 48);
@@ -350,8 +361,8 @@ function tile1x8(k: i32, pa: usize, pb: usize, sb: usize, pc: usize, acc: bool):
   }
   for (const end = pa + ((<usize>k) << 2); pa < end; pa += 4) {
     const av = v128.load32_splat(pa);
-    c0 = f32x4.add(c0, f32x4.mul(av, v128.load(pb)));
-    c1 = f32x4.add(c1, f32x4.mul(av, v128.load(pb, 16)));
+    c0 = madd(av, v128.load(pb), c0);
+    c1 = madd(av, v128.load(pb, 16), c1);
     pb += sb;
   }
   v128.store(pc, c0); v128.store(pc, c1, 16);
@@ -364,7 +375,7 @@ function tile1x4(k: i32, pa: usize, pb: usize, sb: usize, pc: usize, acc: bool):
   }
   for (const end = pa + ((<usize>k) << 2); pa < end; pa += 4) {
     const av = v128.load32_splat(pa);
-    c0 = f32x4.add(c0, f32x4.mul(av, v128.load(pb)));
+    c0 = madd(av, v128.load(pb), c0);
     pb += sb;
   }
   v128.store(pc, c0);
