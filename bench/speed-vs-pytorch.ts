@@ -5,7 +5,8 @@
  *
  *   npx tsx bench/speed-vs-pytorch.ts [--rounds 5] [--quick] [--out bench/results/speed.json] [--into BENCHMARKS.md]
  *
- * Models: ncps-ts CfC and ncps.torch.CfC, default mode, 16 inputs, units / backbone units 32/64, 64/128,
+ * The engine loads its relaxed-SIMD build as the CLI does (enableRelaxedSimd: Node 20 has relaxed SIMD
+ * behind a V8 flag, which the CLI sets). Models: ncps-ts CfC and ncps.torch.CfC, default mode, 16 inputs, units / backbone units 32/64, 64/128,
  * 128/256 and 256/512 (one backbone layer), float32, sequence length 32. Workloads as `ncps bench`
  * (src/cli/bench-workload.ts, bench/pytorch_suite.py): a training step (zero grads, forward, MSE on every
  * step's output, backward through time, Adam step) and batched inference, at batch 1, 8, 64 and 256, on
@@ -35,6 +36,8 @@ import { createOptimizer } from "../src/train/optimizers.js";
 import { BatchAssembler, modelShape, predictShard } from "../src/train/shard.js";
 import { trainStep, type TrainStepContext } from "../src/train/train-step.js";
 import { WorkerPool } from "../src/train/workers.js";
+import { enableRelaxedSimd } from "../src/cli/relaxed-simd.js";
+import { wasmVariant } from "../src/engine/wasm.js";
 
 const BEGIN = "<!-- speed:begin -->";
 const END = "<!-- speed:end -->";
@@ -96,6 +99,7 @@ function dataset(model: RecurrentModel, batch: number): SequenceDataset {
 }
 
 async function main(): Promise<void> {
+  enableRelaxedSimd(); // as the CLI does
   const paths = defaultPytorchPaths();
   let torch: PytorchServer;
   try {
@@ -176,6 +180,7 @@ async function main(): Promise<void> {
     date: started.toISOString(),
     command: `npx tsx bench/speed-vs-pytorch.ts ${process.argv.slice(2).join(" ")}`.trim(),
     machine: { cpu: cpus()[0]?.model ?? "unknown", cores: availableParallelism(), memory_gib: totalmem() / 2 ** 30, node: process.version },
+    wasm_variant: wasmVariant(),
     pytorch: torch.info,
     load_average_before: loadBefore,
     load_average_after: loadavg(),
@@ -207,7 +212,7 @@ async function main(): Promise<void> {
 }
 
 type Result = {
-  date: string; command: string; machine: { cpu: string; cores: number; memory_gib: number; node: string };
+  date: string; command: string; machine: { cpu: string; cores: number; memory_gib: number; node: string }; wasm_variant: string;
   pytorch: PytorchServer["info"]; load_average_before: number[]; load_average_after: number[]; rounds: number; seq_len: number; stream_steps: number;
   workloads: Array<{ size: string; what: BenchWhat; batch: number; threads: number; ncps_ts_ms: number; pytorch_ms: number; ratio: { median: number; min: number; max: number } }>;
 };
@@ -226,7 +231,7 @@ function markdown(r: Result): string {
   out.push(`### CfC against PyTorch ncps at four sizes, ${r.date.slice(0, 10)}`, "");
   out.push("```sh", r.command, "```", "");
   out.push(
-    `Machine: ${r.machine.cpu}, ${r.machine.cores} cores, ${r.machine.memory_gib.toFixed(1)} GiB; Node ${r.machine.node}; PyTorch ${r.pytorch?.torch} (Python ${r.pytorch?.python}), ncps 1.0.1 from ${r.pytorch?.ncps ? "../shared/reference/ncps-1.0.1" : "?"}. ` +
+    `Machine: ${r.machine.cpu}, ${r.machine.cores} cores, ${r.machine.memory_gib.toFixed(1)} GiB; Node ${r.machine.node}, engine wasm (${r.wasm_variant} build, as the CLI loads it); PyTorch ${r.pytorch?.torch} (Python ${r.pytorch?.python}), ncps 1.0.1 from ${r.pytorch?.ncps ? "../shared/reference/ncps-1.0.1" : "?"}. ` +
       `Started ${r.date}; load average (1, 5, 15 min) ${r.load_average_before.map((x) => x.toFixed(1)).join(", ")} before and ${r.load_average_after.map((x) => x.toFixed(1)).join(", ")} after: ` +
       `the machine was shared with other jobs, so absolute times are inflated and noisy; the ratios, taken within each round, are the figures to read.`,
     "",

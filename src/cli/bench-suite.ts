@@ -29,6 +29,7 @@
  */
 import { cpus, platform, arch, totalmem, availableParallelism } from "node:os";
 import type { BackendKind } from "../engine/engine.js";
+import { type WasmVariant, wasmVariant } from "../engine/wasm.js";
 import type { ModelConfig } from "../models/build.js";
 import type { OdeStepStats } from "../models/ode-solver.js";
 import { GEMM_PROBE_SIZES, gemmProbes, QUICK_GEMM_PROBE_SIZES, type GemmProbe } from "./bench-gemm-probe.js";
@@ -249,6 +250,8 @@ export interface SuiteResult {
   command: string;
   machine: MachineInfo;
   backend: BackendKind;
+  /** the WebAssembly build that ran (wasm backend): plain SIMD or relaxed SIMD (fused multiply-add) */
+  wasm_variant?: WasmVariant;
   config: {
     batch: number;
     seq_len: number;
@@ -720,6 +723,7 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
     command: o.command,
     machine: machineInfo(),
     backend: o.backend,
+    ...(o.backend === "wasm" ? { wasm_variant: wasmVariant() } : {}),
     config: {
       batch: o.batch,
       seq_len: o.seqLen,

@@ -9,6 +9,7 @@ import { mkdirSync } from "node:fs";
 import path from "node:path";
 import type { SequenceDataset } from "../data/dataset.js";
 import type { BackendKind } from "../engine/engine.js";
+import { wasmVariant } from "../engine/wasm.js";
 import { writeFileAtomic } from "../io/atomic.js";
 import type { RecurrentModel } from "../models/recurrent.js";
 import type { Tensor } from "../tensor.js";
@@ -304,7 +305,7 @@ async function runSingle(flags: ParsedArgs["flags"], backend: BackendKind, io: C
   const s = c.choice.sizes;
   const meta = {
     model: modelName, what, batch: c.batch, seq_len: c.seqLen, input_size: s.inputSize, units: s.units, backbone_units: s.backboneUnits, backbone_layers: s.backboneLayers,
-    wiring: (flags.wiring as string | undefined) ?? null, threads: c.threads, backend: c.backend, ...(c.choice.solver ? { solver: c.choice.solver } : {}), model_config: benchModelConfig(c.choice),
+    wiring: (flags.wiring as string | undefined) ?? null, threads: c.threads, backend: c.backend, ...(c.backend === "wasm" ? { wasm_variant: wasmVariant() } : {}), ...(c.choice.solver ? { solver: c.choice.solver } : {}), model_config: benchModelConfig(c.choice),
   };
   if (flags.json) io.out(JSON.stringify({ ...result, config: meta }) + "\n");
   else {
