@@ -18,7 +18,10 @@
 // out with register moves at every loop back edge or spilled accumulators, and a driver looping over
 // the tiles itself got its B loads hoisted and spilled (10-35% slower); the indirect call keeps
 // binaryen from inlining. A call costs a few ns against k loop iterations.
-// Each C element is accumulated in k order from its initial value, exactly as the reference does.
+// Large products (and every layer's forward and input-gradient product, on weights packed once per
+// pass: packMatrix, gemmPrepacked) read B from packed 8-column panels, cache-blocked (see "cache
+// blocking" below). Each C element is accumulated in k order from its initial value, exactly as the
+// reference does; the relaxed-SIMD build fuses each multiply-add (madd) and so rounds once per step.
 import { at } from "./memory";
 
 /**
@@ -538,7 +541,7 @@ function gemmBlock5x8(m: i32, n: i32, k: i32, pa: usize, sa: usize, pb: usize, s
 // (the 256/512 CfC heads: 512 x 1024, rows 4 KB apart) every k step lands on a new page, the hardware
 // prefetcher (which stops at page boundaries) cannot follow, and the whole k x n panel of B, too big
 // for L2, is streamed again from L3 for every five rows of A. Packing copies a KC x NC block of B
-// once into a static buffer as consecutive 8-column panels (row p of panel t at PACK + (t KC + p) 8),
+// once into a static buffer as consecutive 8-column panels (row p of panel t at PACK + (t kk + p) 8),
 // so every tile streams 32 contiguous bytes per k step from a block that stays in L2 while all the
 // row groups of A pass over it. The copy costs one read and one write of the block, repaid once A has
 // a few row groups (see PACK_MIN_ROWS).
