@@ -6,7 +6,7 @@
  */
 export * from "./tensor.js";
 export { createEngine, initWasm, wasmSimdSupported, ReferenceEngine, WasmEngine, Act, CfcMode, BACKBONE_ACTIVATIONS } from "./engine/index.js";
-export type { Engine, AdamStepScalars, BackendKind, BackboneActivation, CfcModeName } from "./engine/index.js";
+export type { Engine, AdamStepScalars, RmspropStepScalars, SgdStepScalars, BackendKind, BackboneActivation, CfcModeName } from "./engine/index.js";
 export { CfC, type CfCOptions } from "./models/cfc.js";
 export { CfCCell, type CfCCellOptions } from "./models/cfc-cell.js";
 export { WiredCfCCell, type WiredCfCCellOptions } from "./models/wired-cfc-cell.js";

@@ -160,7 +160,7 @@ describe("Adam / AdamW", () => {
   });
 });
 
-describe("Adam / AdamW WebAssembly update kernel", () => {
+describe("optimizer update kernels (WebAssembly)", () => {
   /** Seeded values in [-scale, scale) (xorshift32), rounded to float32. */
   function values(n: number, seed: number, scale: number): number[] {
     let s = seed >>> 0 || 1;
@@ -195,6 +195,12 @@ describe("Adam / AdamW WebAssembly update kernel", () => {
     ["Adam", () => new Adam({ lr: 0.01 })],
     ["Adam L2, betas (0.3, 0.9)", () => new Adam({ lr: 0.003, betas: [0.3, 0.9], eps: 1e-6, weightDecay: 0.05 })],
     ["AdamW", () => new AdamW({ lr: 0.02, weightDecay: 0.1 })],
+    ["RMSprop", () => new RMSprop({ lr: 0.01 })],
+    ["RMSprop centered, momentum, weight decay", () => new RMSprop({ lr: 0.005, alpha: 0.9, momentum: 0.8, centered: true, weightDecay: 0.01 })],
+    ["RMSprop centered, alpha 0.3 (the other lerp branch)", () => new RMSprop({ lr: 0.005, alpha: 0.3, centered: true })],
+    ["SGD", () => new SGD({ lr: 0.1 })],
+    ["SGD momentum, dampening, weight decay", () => new SGD({ lr: 0.05, momentum: 0.9, dampening: 0.1, weightDecay: 0.01 })],
+    ["SGD nesterov", () => new SGD({ lr: 0.05, momentum: 0.7, nesterov: true })],
   ];
   for (const [label, make] of settings) {
     test(`${label}: the kernel gives the same bits as the JavaScript float32 path (n = 1, 3, 4, 37, 1031)`, () => {
@@ -202,7 +208,8 @@ describe("Adam / AdamW WebAssembly update kernel", () => {
         const a = run(true, make, n, 12);
         const b = run(false, make, n, 12);
         assert.deepEqual([...a.value], [...b.value], `${label} n=${n}: values`);
-        for (const key of ["w/exp_avg", "w/exp_avg_sq"]) assert.deepEqual([...a.state.buffers[key]], [...b.state.buffers[key]], `${label} n=${n}: ${key}`);
+        assert.deepEqual(Object.keys(a.state.buffers).sort(), Object.keys(b.state.buffers).sort());
+        for (const key of Object.keys(b.state.buffers)) assert.deepEqual([...a.state.buffers[key]], [...b.state.buffers[key]], `${label} n=${n}: ${key}`);
       }
     });
   }
@@ -231,6 +238,43 @@ describe("Adam / AdamW WebAssembly update kernel", () => {
       }
       // the grad block is read only
       assert.deepEqual(out[0].slice(n, 2 * n), grad);
+    }
+  });
+
+  test("engine rmspropUpdate and sgdUpdate: wasm against the float64 reference at n = 1..7 and 45, every option", () => {
+    const rms = [
+      { wd: 0, alpha: 0.99, momentum: 0, centered: false },
+      { wd: 0.01, alpha: 0.9, momentum: 0.8, centered: true },
+      { wd: 0, alpha: 0.3, momentum: 0, centered: true },
+    ];
+    const sgd = [
+      { wd: 0, momentum: 0, keep: 1, first: false, nesterov: false },
+      { wd: 0.01, momentum: 0.9, keep: 0.9, first: true, nesterov: false },
+      { wd: 0, momentum: 0.7, keep: 1, first: false, nesterov: true },
+    ];
+    for (const n of [1, 2, 3, 4, 5, 7, 45]) {
+      const blocks = [values(n, 11, 1), values(n, 12, 0.5), values(n, 13, 0.2).map(Math.abs), values(n, 14, 0.01), values(n, 15, 0.1)];
+      for (const [kind, o] of [...rms.map((o) => ["rmsprop", o] as const), ...sgd.map((o) => ["sgd", o] as const)]) {
+        const out = [new WasmEngine(), new ReferenceEngine()].map((e) => {
+          const at = e.alloc(5 * n);
+          blocks.forEach((b, i) => e.heap().set(b, at + i * n));
+          if (kind === "rmsprop") {
+            const r = o as (typeof rms)[number];
+            const w = 1 - r.alpha;
+            e.rmspropUpdate(n, at, at + n, at + 2 * n, r.centered ? at + 3 * n : -1, r.momentum > 0 ? at + 4 * n : -1, {
+              wd: Math.fround(r.wd), alpha: Math.fround(r.alpha), c: Math.fround(1 - r.alpha), w, keepW: Math.fround(1 - w), eps: Math.fround(1e-8), momentum: Math.fround(r.momentum), lr: Math.fround(0.01),
+            });
+          } else {
+            const g = o as (typeof sgd)[number];
+            e.sgdUpdate(n, at, at + n, g.momentum > 0 ? at + 2 * n : -1, { ...g, wd: Math.fround(g.wd), momentum: Math.fround(g.momentum), keep: Math.fround(g.keep), lr: Math.fround(0.05) });
+          }
+          return [...e.heap().subarray(at, at + 5 * n)];
+        });
+        for (let i = 0; i < 5 * n; i++) {
+          const [w, r] = [out[0][i], out[1][i]];
+          assert.ok(Math.abs(w - r) <= 2e-6 * Math.max(1, Math.abs(r)), `${kind} ${JSON.stringify(o)} n=${n} element ${i}: wasm ${w}, reference ${r}`);
+        }
+      }
     }
   });
 });

@@ -245,6 +245,19 @@ export interface Engine {
    * train/optimizers.ts). tail: 16 elements of scratch (contents undefined before and after).
    */
   adamUpdate(n: number, value: number, grad: number, m: number, v: number, s: AdamStepScalars, tail: number): void;
+  /**
+   * One torch.optim.RMSprop step over n parameters, in place, rounded as adamUpdate. With g = grad +
+   * wd value: sq = alpha sq + c g^2; centered (gAvg >= 0): gAvg = lerp(gAvg, g, w) (keepW = 1 - w),
+   * avg = sqrt(sq - gAvg^2), else avg = sqrt(sq); avg += eps; with momentum (buf >= 0): buf = mom buf +
+   * g / avg, value -= lr buf; else value -= lr (g / avg).
+   */
+  rmspropUpdate(n: number, value: number, grad: number, sq: number, gAvg: number, buf: number, s: RmspropStepScalars): void;
+  /**
+   * One torch.optim.SGD step over n parameters, in place, rounded as adamUpdate. With g = grad + wd value:
+   * with momentum (buf >= 0), buf = g on the first step, else mom buf + keep g, and g = g + mom buf
+   * (nesterov) or buf; then value -= lr g.
+   */
+  sgdUpdate(n: number, value: number, grad: number, buf: number, s: SgdStepScalars): void;
 
   // ---- matrix products with B packed ahead of time ----------------------------------------------------
   // A layer's weights are the B of the same product at every time step of a pass: packing them once
@@ -254,6 +267,32 @@ export interface Engine {
   packB(k: number, n: number, b: number, ldb: number, packed: number): void;
   /** gemm(m, n, k, a, lda, b, ldb, c, ldc, accumulate), given `packed` = packB(k, n, b, ldb) of the current B. */
   gemmPrepacked(m: number, n: number, k: number, a: number, lda: number, packed: number, b: number, ldb: number, c: number, ldc: number, accumulate: boolean): void;
+}
+
+/** The scalars of one RMSprop step (Engine.rmspropUpdate); all but w are float32 values. */
+export interface RmspropStepScalars {
+  wd: number;
+  alpha: number;
+  /** 1 - alpha */
+  c: number;
+  /** 1 - alpha in double (the centered average's lerp weight), and 1 - w */
+  w: number;
+  keepW: number;
+  eps: number;
+  momentum: number;
+  lr: number;
+}
+
+/** The scalars of one SGD step (Engine.sgdUpdate), float32 values. */
+export interface SgdStepScalars {
+  wd: number;
+  momentum: number;
+  /** 1 - dampening */
+  keep: number;
+  lr: number;
+  /** the first step (the momentum buffer starts as the gradient) */
+  first: boolean;
+  nesterov: boolean;
 }
 
 /** Elements that Engine.packB writes for a k x n matrix (its 8-column panels; the rest is read from B). */

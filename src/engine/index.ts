@@ -4,7 +4,7 @@ import { ReferenceEngine } from "./reference.js";
 import { WasmEngine, wasmSimdSupported } from "./wasm.js";
 
 export { Act, BACKBONE_ACTIVATIONS, CfcMode, packedSize } from "./engine.js";
-export type { ActivationName, AdamStepScalars, BackboneActivation, BackendKind, CfcModeName, Engine } from "./engine.js";
+export type { ActivationName, AdamStepScalars, RmspropStepScalars, SgdStepScalars, BackboneActivation, BackendKind, CfcModeName, Engine } from "./engine.js";
 export { ReferenceEngine } from "./reference.js";
 export { WasmEngine, initWasm, wasmSimdSupported } from "./wasm.js";
 

@@ -4,7 +4,7 @@
  * the heap is that memory above the module's static data, handed out by a bump allocator. Kernel
  * methods forward straight to the module's exports, so a call costs one JS-to-WebAssembly transition.
  */
-import type { AdamStepScalars, Engine } from "./engine.js";
+import type { AdamStepScalars, Engine, RmspropStepScalars, SgdStepScalars } from "./engine.js";
 import { ENGINE_WASM_BASE64, ENGINE_WASM_RELAXED_BASE64 } from "./wasm-binary.generated.js";
 
 /** The module's exports (src/engine/assembly/index.ts). Offsets are in float32 elements. */
@@ -50,6 +50,8 @@ interface Kernels {
   gruOdeGatesBackward(rows: number, hidden: number, gates: number, h: number, ldh: number, dGates: number, dh: number, ldDh: number): void;
   adamUpdate(n: number, value: number, grad: number, m: number, v: number, shrink: number, l2: number, w1: number, keep1: number, b2: number, c2: number, bias2Sqrt: number, eps: number, stepSize: number, tail: number): void;
   packMatrix(k: number, n: number, b: number, ldb: number, packed: number): void;
+  rmspropUpdate(n: number, value: number, grad: number, sq: number, gAvg: number, buf: number, wd: number, alpha: number, c: number, w: number, keepW: number, eps: number, mom: number, lr: number): void;
+  sgdUpdate(n: number, value: number, grad: number, buf: number, wd: number, mom: number, keep: number, lr: number, first: number, nesterov: number): void;
   gemmPrepacked(m: number, n: number, k: number, a: number, lda: number, packed: number, b: number, ldb: number, c: number, ldc: number, acc: number): void;
 }
 
@@ -59,7 +61,7 @@ const REQUIRED_EXPORTS = [
   "gruForward", "gruBackward",
   "rowAxpy", "rowDot", "rowErrorNorm", "copyRowsWhere", "nonFiniteIndex",
   "gruOdeGatesForward", "gruOdeForward", "gruOdeBackward", "gruOdeGatesBackward",
-  "adamUpdate", "packMatrix", "gemmPrepacked",
+  "adamUpdate", "rmspropUpdate", "sgdUpdate", "packMatrix", "gemmPrepacked",
 ] as const;
 
 /**
@@ -400,6 +402,14 @@ export class WasmEngine implements Engine {
 
   adamUpdate(n: number, value: number, grad: number, m: number, v: number, s: AdamStepScalars, tail: number): void {
     this.k.adamUpdate(n, value, grad, m, v, s.shrink, s.l2, s.w1, s.keep1, s.b2, s.c2, s.bias2Sqrt, s.eps, s.stepSize, tail);
+  }
+
+  rmspropUpdate(n: number, value: number, grad: number, sq: number, gAvg: number, buf: number, s: RmspropStepScalars): void {
+    this.k.rmspropUpdate(n, value, grad, sq, gAvg, buf, s.wd, s.alpha, s.c, s.w, s.keepW, s.eps, s.momentum, s.lr);
+  }
+
+  sgdUpdate(n: number, value: number, grad: number, buf: number, s: SgdStepScalars): void {
+    this.k.sgdUpdate(n, value, grad, buf, s.wd, s.momentum, s.keep, s.lr, s.first ? 1 : 0, s.nesterov ? 1 : 0);
   }
 
   // ---- matrix products with B packed ahead of time ----------------------------------------------------

@@ -422,6 +422,13 @@ export class RMSprop extends BaseOptimizer {
     const eps = r(this.eps);
     const mom = r(this.momentum);
     const lr = r(this.lr);
+    const kernels = value instanceof Float32Array ? updateKernels() : null;
+    if (kernels) {
+      const w = 1 - this.alpha;
+      const f32 = (a: FloatArray | undefined): Float32Array | null => (a ? (a as Float32Array) : null);
+      kernels.rmsprop(value as Float32Array, grad as Float32Array, sq as Float32Array, f32(gAvg), f32(buf), { wd, alpha, c, w, keepW: r(1 - w), eps, momentum: mom, lr });
+      return;
+    }
     for (let i = 0; i < value.length; i++) {
       const p0 = value[i];
       let g = grad[i];
@@ -499,6 +506,11 @@ export class SGD extends BaseOptimizer {
     const mom = r(this.momentum);
     const keep = r(1 - this.dampening);
     const lr = r(this.lr);
+    const kernels = value instanceof Float32Array ? updateKernels() : null;
+    if (kernels) {
+      kernels.sgd(value as Float32Array, grad as Float32Array, buf ? (buf as Float32Array) : null, { wd, momentum: mom, keep, lr, first, nesterov: this.nesterov });
+      return;
+    }
     for (let i = 0; i < value.length; i++) {
       const p0 = value[i];
       let g = grad[i];

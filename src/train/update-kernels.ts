@@ -1,5 +1,6 @@
 /**
- * The WebAssembly kernels that run the optimizers' float32 updates (engine adamUpdate). They work on a
+ * The WebAssembly kernels that run the optimizers' float32 updates (engine adamUpdate, rmspropUpdate,
+ * sgdUpdate). They work on a
  * private engine heap: each parameter's arrays are copied in (one memcpy each), updated there by SIMD
  * code, and copied back, so they serve any Float32Array parameters whoever holds them (a model's engine
  * heap, a worker's, plain arrays), and the optimizer's buffers stay ordinary arrays that its state and
@@ -8,7 +9,7 @@
  * step spent ~60 ms in Adam). The kernels compute the same bits as the JavaScript float32 path, which
  * stays the fallback where WebAssembly SIMD (or a synchronous compile, in a browser) is not available.
  */
-import type { AdamStepScalars } from "../engine/engine.js";
+import type { AdamStepScalars, RmspropStepScalars, SgdStepScalars } from "../engine/engine.js";
 import { WasmEngine, wasmSimdSupported } from "../engine/wasm.js";
 
 class UpdateKernels {
@@ -43,6 +44,42 @@ class UpdateKernels {
     value.set(h.subarray(off, off + n));
     m.set(h.subarray(off + 2 * stride, off + 2 * stride + n));
     v.set(h.subarray(off + 3 * stride, off + 3 * stride + n));
+  }
+
+  /** Copies `arrays` (null: absent) into consecutive blocks; returns their offsets (-1 for absent ones). */
+  private stage(n: number, arrays: Array<Float32Array | null>): number[] {
+    const stride = Math.ceil(n / 4) * 4;
+    const off = this.scratch(arrays.length * stride);
+    const h = this.engine.heap();
+    return arrays.map((a, i) => {
+      if (!a) return -1;
+      h.set(a, off + i * stride);
+      return off + i * stride;
+    });
+  }
+
+  /** Copies blocks back into the arrays (skipping absent ones and `skip`). */
+  private unstage(n: number, offsets: number[], arrays: Array<Float32Array | null>, skip: number): void {
+    const h = this.engine.heap();
+    arrays.forEach((a, i) => {
+      if (a && i !== skip) a.set(h.subarray(offsets[i], offsets[i] + n));
+    });
+  }
+
+  rmsprop(value: Float32Array, grad: Float32Array, sq: Float32Array, gAvg: Float32Array | null, buf: Float32Array | null, s: RmspropStepScalars): void {
+    const n = value.length;
+    const arrays = [value, grad, sq, gAvg, buf];
+    const o = this.stage(n, arrays);
+    this.engine.rmspropUpdate(n, o[0], o[1], o[2], o[3], o[4], s);
+    this.unstage(n, o, arrays, 1);
+  }
+
+  sgd(value: Float32Array, grad: Float32Array, buf: Float32Array | null, s: SgdStepScalars): void {
+    const n = value.length;
+    const arrays = [value, grad, buf];
+    const o = this.stage(n, arrays);
+    this.engine.sgdUpdate(n, o[0], o[1], o[2], s);
+    this.unstage(n, o, arrays, 1);
   }
 }
 

@@ -9,4 +9,4 @@ export { ltcSoftplus, ltcSoftplusBackward, ltcMap, ltcMapBackward, ltcSensory, l
 export { gruForward, gruBackward } from "./gru";
 export { rowAxpy, rowDot, rowErrorNorm, copyRowsWhere, nonFiniteIndex } from "./rows";
 export { gruOdeGatesForward, gruOdeForward, gruOdeBackward, gruOdeGatesBackward } from "./gru-ode";
-export { adamUpdate } from "./optimizers";
+export { adamUpdate, rmspropUpdate, sgdUpdate } from "./optimizers";

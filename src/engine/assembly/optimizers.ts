@@ -4,7 +4,7 @@
 // writes as Math.fround of a double operation on float32 values (for +, -, *, / and sqrt the two agree
 // exactly); the one product with a double scalar (torch.lerp's weight, 1 - beta1, kept in double there)
 // is done in f64 and rounded.
-import { at } from "./memory";
+import { at, loadN, storeN } from "./memory";
 
 /** Two f64x2 products of the four lanes of `d` with `w`, rounded back to four f32 lanes. */
 // @ts-ignore: decorator
@@ -63,4 +63,72 @@ export function adamUpdate(n: i32, value: i32, grad: i32, m: i32, v: i32, shrink
     store<f32>(at(m + body + j), load<f32>(t + o, 32));
     store<f32>(at(v + body + j), load<f32>(t + o, 48));
   }
+}
+
+// ---- RMSprop and SGD: same rule as Adam's kernel (the float32 path's operations and roundings) ----------
+
+/** torch.lerp(a, b, w) with w in double, as the float32 path of train/optimizers.ts computes it. */
+// @ts-ignore: decorator
+@inline function lerpLanes(a: v128, b: v128, w: f64, keep: f32): v128 {
+  const diff = f32x4.sub(b, a);
+  if (w < 0.5) return f32x4.add(a, mulDouble(diff, f64x2.splat(w)));
+  return f32x4.sub(b, f32x4.mul(diff, f32x4.splat(keep)));
+}
+
+// @ts-ignore: decorator
+@inline function rmspropLanes(i: i32, count: i32, value: i32, grad: i32, sq: i32, gAvg: i32, buf: i32, wd: f32, alpha: f32, c: f32, w: f64, keepW: f32, eps: f32, mom: f32, lr: f32): void {
+  const pvalue = at(value + i);
+  const psq = at(sq + i);
+  const p0 = loadN(pvalue, count);
+  let g = loadN(at(grad + i), count);
+  if (wd != 0) g = f32x4.add(g, f32x4.mul(f32x4.splat(wd), p0));
+  const s = f32x4.add(f32x4.mul(f32x4.splat(alpha), loadN(psq, count)), f32x4.mul(f32x4.splat(c), f32x4.mul(g, g)));
+  storeN(psq, s, count);
+  let avg: v128;
+  if (gAvg >= 0) {
+    const pga = at(gAvg + i);
+    const ga = lerpLanes(loadN(pga, count), g, w, keepW);
+    storeN(pga, ga, count);
+    avg = f32x4.sqrt(f32x4.sub(s, f32x4.mul(ga, ga)));
+  } else {
+    avg = f32x4.sqrt(s);
+  }
+  avg = f32x4.add(avg, f32x4.splat(eps));
+  if (buf >= 0) {
+    const pbuf = at(buf + i);
+    const b = f32x4.add(f32x4.mul(f32x4.splat(mom), loadN(pbuf, count)), f32x4.div(g, avg));
+    storeN(pbuf, b, count);
+    storeN(pvalue, f32x4.sub(p0, f32x4.mul(f32x4.splat(lr), b)), count);
+  } else {
+    storeN(pvalue, f32x4.sub(p0, f32x4.mul(f32x4.splat(lr), f32x4.div(g, avg))), count);
+  }
+}
+
+/** torch.optim.RMSprop over n parameters: see Engine.rmspropUpdate (gAvg, buf < 0: not used). */
+export function rmspropUpdate(n: i32, value: i32, grad: i32, sq: i32, gAvg: i32, buf: i32, wd: f32, alpha: f32, c: f32, w: f64, keepW: f32, eps: f32, mom: f32, lr: f32): void {
+  const body = n & ~3;
+  for (let i = 0; i < body; i += 4) rmspropLanes(i, 4, value, grad, sq, gAvg, buf, wd, alpha, c, w, keepW, eps, mom, lr);
+  if (body < n) rmspropLanes(body, n - body, value, grad, sq, gAvg, buf, wd, alpha, c, w, keepW, eps, mom, lr);
+}
+
+// @ts-ignore: decorator
+@inline function sgdLanes(i: i32, count: i32, value: i32, grad: i32, buf: i32, wd: f32, mom: f32, keep: f32, lr: f32, first: bool, nesterov: bool): void {
+  const pvalue = at(value + i);
+  const p0 = loadN(pvalue, count);
+  let g = loadN(at(grad + i), count);
+  if (wd != 0) g = f32x4.add(g, f32x4.mul(f32x4.splat(wd), p0));
+  if (buf >= 0) {
+    const pbuf = at(buf + i);
+    const b = first ? g : f32x4.add(f32x4.mul(f32x4.splat(mom), loadN(pbuf, count)), f32x4.mul(f32x4.splat(keep), g));
+    storeN(pbuf, b, count);
+    g = nesterov ? f32x4.add(g, f32x4.mul(f32x4.splat(mom), b)) : b;
+  }
+  storeN(pvalue, f32x4.sub(p0, f32x4.mul(f32x4.splat(lr), g)), count);
+}
+
+/** torch.optim.SGD over n parameters: see Engine.sgdUpdate (buf < 0: no momentum). */
+export function sgdUpdate(n: i32, value: i32, grad: i32, buf: i32, wd: f32, mom: f32, keep: f32, lr: f32, first: bool, nesterov: bool): void {
+  const body = n & ~3;
+  for (let i = 0; i < body; i += 4) sgdLanes(i, 4, value, grad, buf, wd, mom, keep, lr, first, nesterov);
+  if (body < n) sgdLanes(body, n - body, value, grad, buf, wd, mom, keep, lr, first, nesterov);
 }
