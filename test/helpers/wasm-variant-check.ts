@@ -1,8 +1,9 @@
 /**
  * Run in a child process by test/wasm-variants.test.ts (so that the module choice and V8 flags are its
- * own): loads the build named by argv[2] ("simd" or "relaxed-simd"), checks which one loaded, and checks
- * the matrix products (the kernels that differ between the builds) and one CfC training step against
- * the float64 reference. Prints one JSON line: { variant, worst } with the worst relative error.
+ * own): loads the build named by argv[2] ("simd" or "relaxed-simd"), reports which one loaded, and runs
+ * the matrix products (the kernels that differ between the builds; gemm and gemmPrepacked, every tile
+ * path) against the float64 reference. Prints one JSON line: { variant, worst }, the worst error
+ * relative to the largest reference magnitude.
  */
 import { ReferenceEngine } from "../../src/engine/reference.js";
 import { packedSize } from "../../src/engine/engine.js";
