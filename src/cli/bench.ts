@@ -10,6 +10,7 @@ import path from "node:path";
 import type { SequenceDataset } from "../data/dataset.js";
 import type { BackendKind } from "../engine/engine.js";
 import { wasmVariant } from "../engine/wasm.js";
+import { gemmProbes } from "./bench-gemm-probe.js";
 import { writeFileAtomic } from "../io/atomic.js";
 import type { RecurrentModel } from "../models/recurrent.js";
 import type { Tensor } from "../tensor.js";
@@ -229,6 +230,11 @@ export interface BenchResult {
   repeats: number;
   median_us_per_step?: number;
   seq_per_s?: number;
+  /** matrix-product GFLOP/s of the run at the median time (one thread; engine.gemm and gemmPrepacked, 2 m n k per call) */
+  gflops?: number;
+  /** the engine's own gemm rate measured in the same run (64 x 128 x 256; streams: 1 x 128 x 256), and gflops over it */
+  gemm_gflops?: number;
+  gemm_fraction?: number;
 }
 
 function summarize(times: number[]): BenchResult {
@@ -313,6 +319,7 @@ async function runSingle(flags: ParsedArgs["flags"], backend: BackendKind, io: C
     const lines = [`${modelName} ${what} (${JSON.stringify(shown)})`, `  median ${(result.median_ms as number).toFixed(3)} ms  min ${(result.min_ms as number).toFixed(3)}  max ${(result.max_ms as number).toFixed(3)}  (${result.repeats} runs)`];
     if (result.median_us_per_step !== undefined) lines.push(`  ${(result.median_us_per_step as number).toFixed(2)} us per step`);
     if (result.seq_per_s !== undefined) lines.push(`  ${Math.round(result.seq_per_s as number)} sequences/s`);
+    if (result.gflops !== undefined) lines.push(`  matrix products ${(result.gflops as number).toFixed(1)} GFLOP/s, ${Math.round(100 * (result.gemm_fraction as number))}% of the engine's gemm (${(result.gemm_gflops as number).toFixed(1)} GFLOP/s) in this run`);
     const solver = result.solver as { accepted_per_observation: number; rejected_per_observation: number; evaluations_per_observation: number } | undefined;
     if (solver) lines.push(`  solver per observation: ${solver.accepted_per_observation.toFixed(2)} accepted, ${solver.rejected_per_observation.toFixed(2)} rejected steps, ${solver.evaluations_per_observation.toFixed(1)} evaluations`);
     if (result.speedup !== undefined) lines.push(`  CfC same units: ${(result.cfc_median_ms as number).toFixed(3)} ms; closed-form speed-up ${(result.speedup as number).toFixed(1)}x`);
@@ -340,6 +347,13 @@ async function benchOne(c: SingleConfig): Promise<BenchResult & { solver?: unkno
   if (c.what === "stream") r.median_us_per_step = (r.median_ms * 1000) / c.streamSteps;
   if (c.what === "infer") r.seq_per_s = c.batch / (r.median_ms / 1000);
   const work = countRunWork(w);
+  if (work.gemmFlop > 0) {
+    r.gflops = work.gemmFlop / (r.median_ms * 1e6);
+    const [probe] = gemmProbes(c.backend, [c.what === "stream" ? { kind: "row", m: 1, k: 128, n: 256 } : { kind: "batched", m: 64, k: 128, n: 256 }], 2e7);
+    const probeTimes = await timeRuns(() => probe.run(), 9, 2);
+    r.gemm_gflops = probe.flop / (median(probeTimes) * 1e6);
+    r.gemm_fraction = r.gflops / r.gemm_gflops;
+  }
   if (work.solver) {
     const n = w.observations;
     r.solver = { accepted_per_observation: work.solver.accepted / n, rejected_per_observation: work.solver.rejected / n, evaluations_per_observation: work.solver.rowEvaluations / n, run: work.solver };
