@@ -255,8 +255,14 @@ def serve():
                 reply({"ok": True, "id": req.get("id"), **build(req, workloads)})
             elif cmd == "run":
                 reply({"ok": True, "id": req.get("id"), **run_timed(req, workloads)})
+            elif cmd == "threads":
+                n = req.get("n")
+                if not isinstance(n, int) or n < 1:
+                    raise ValueError(f"threads: n must be a positive integer, got {n!r}")
+                torch.set_num_threads(n)  # intra-op threads; BLAS stays single-threaded (environment)
+                reply({"ok": True, "threads": torch.get_num_threads()})
             else:
-                raise ValueError(f"cmd must be build, run or quit, got {cmd!r}")
+                raise ValueError(f"cmd must be build, run, threads or quit, got {cmd!r}")
         except Exception as e:
             detail = traceback.format_exc(limit=3).strip().splitlines()[-1]
             reply({"ok": False, "error": f"{type(e).__name__}: {e}" if str(e) else detail})

@@ -7,7 +7,7 @@
  */
 export * from "./tensor.js";
 export { createEngine, initWasm, wasmSimdSupported, ReferenceEngine, WasmEngine, Act, CfcMode, BACKBONE_ACTIVATIONS } from "./engine/index.js";
-export type { Engine, BackendKind, BackboneActivation, CfcModeName } from "./engine/index.js";
+export type { Engine, AdamStepScalars, RmspropStepScalars, SgdStepScalars, BackendKind, BackboneActivation, CfcModeName } from "./engine/index.js";
 export { CfC, type CfCOptions } from "./models/cfc.js";
 export { CFC_VARIANTS, CFC_VARIANT_FORMS, type CfcVariant, type CfcVariantForm } from "./models/cfc-variant.js";
 export { CfCCell, type CfCCellOptions } from "./models/cfc-cell.js";

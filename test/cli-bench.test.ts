@@ -1,6 +1,7 @@
 /** `ncps bench`, run in-process through the CLI dispatcher: the report's shape, never its timings. */
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { availableParallelism } from "node:os";
 import { main } from "../src/cli/main.js";
 import { benchModelConfig, benchModelKind, modelKindAvailable } from "../src/cli/bench-models.js";
 import { suiteDefaults } from "../src/cli/bench-suite.js";
@@ -27,6 +28,11 @@ describe("ncps bench --json", () => {
       const r = JSON.parse(out);
       checkTimes(r);
       assert.deepEqual([r.config.what, r.config.threads, r.config.batch], ["train", Number(threads), 6]);
+      if (threads === "1") {
+        // the step's matrix-product rate against the engine's gemm measured in the same run
+        assert.ok(r.gflops > 0 && r.gemm_gflops > 0, JSON.stringify(r));
+        assert.ok(Math.abs(r.gemm_fraction - r.gflops / r.gemm_gflops) < 1e-12);
+      }
     });
 
     test(`batched inference, ${threads} thread(s), reports sequences per second`, async () => {
@@ -49,10 +55,16 @@ describe("ncps bench --json", () => {
   test("text report and usage errors", async () => {
     const text = await runBench(["--what", "train"]);
     assert.equal(text.code, 0, text.err);
-    assert.match(text.out, /^cfc train \(.*\)\n {2}median [\d.]+ ms {2}min [\d.]+ {2}max [\d.]+ {2}\(2 runs\)\n$/);
+    assert.match(text.out, /^cfc train \(.*\)\n {2}median [\d.]+ ms {2}min [\d.]+ {2}max [\d.]+ {2}\(2 runs\)\n {2}matrix products [\d.]+ GFLOP\/s, \d+% of the engine's gemm \([\d.]+ GFLOP\/s\) in this run\n$/);
     const stream = await runBench(["--what", "stream", "--threads", "2"]);
     assert.equal(stream.code, 2);
     assert.match(stream.err, /--threads applies to --what train and infer/);
+    const cores = availableParallelism();
+    for (const threads of ["0", "-1", String(cores + 1), "1.5"]) {
+      const refused = await runBench(["--what", "train", "--threads", threads]);
+      assert.equal(refused.code, 2, `--threads ${threads}`);
+      assert.ok(refused.err.includes(`--threads must be an integer from 1 to ${cores} (this machine has ${cores} core`), refused.err);
+    }
     const what = await runBench(["--what", "fly"]);
     assert.equal(what.code, 2);
     assert.match(what.err, /--what must be train, infer or stream/);

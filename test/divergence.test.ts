@@ -169,3 +169,26 @@ describe("normalisation statistics near the float64 limit", () => {
     assert.equal(p.out.trim().split("\n").length, 41);
   });
 });
+
+describe("firstNonFinite on a model's heap (the engine's scan kernel)", () => {
+  for (const backend of ["wasm", "reference"] as const) {
+    test(`${backend}: finds the parameter holding a NaN or an infinity in its values or gradients, as the plain loop does`, async () => {
+      const { firstNonFinite } = await import("../src/train/train-step.js");
+      const model = buildModel({ model: "CfC", constructor_args: { input_size: 3, units: 5, backbone_units: 7 } }, { backend, seed: 1 });
+      const params = model.parameters();
+      for (const field of ["value", "grad"] as const) {
+        assert.equal(firstNonFinite(params, field, model.engine), null);
+        for (const [k, bad] of [[1, NaN], [params.length - 1, -Infinity]] as const) {
+          const a = model.parameters()[k][field];
+          const at = a.length - 1; // the last element: a tail past the vector body for odd sizes
+          const keep = a[at];
+          a[at] = bad;
+          const fresh = model.parameters();
+          assert.equal(firstNonFinite(fresh, field, model.engine), params[k].name, `${field} ${bad} in ${params[k].name}`);
+          assert.equal(firstNonFinite(fresh, field), params[k].name);
+          a[at] = keep;
+        }
+      }
+    });
+  }
+});

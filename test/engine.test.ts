@@ -7,7 +7,7 @@
  */
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { Act, CfcMode, createEngine, initWasm, ReferenceEngine, wasmSimdSupported, WasmEngine } from "../src/engine/index.js";
+import { Act, CfcMode, createEngine, initWasm, packedSize, ReferenceEngine, wasmSimdSupported, WasmEngine } from "../src/engine/index.js";
 import type { Engine } from "../src/engine/index.js";
 
 /** mulberry32: a tiny seeded generator, so failures reproduce. */
@@ -229,6 +229,54 @@ describe("WasmEngine", () => {
           t.ref.gemm(m, n, k, a.r + 1, k + 1, b.r, n + 2, c.r + 1, n + 3, accumulate);
           t.expectClose(c, `${family} ${m}x${n}x${k} accumulate ${accumulate}`);
         }
+      }
+    }
+  });
+
+  test("gemm: the packed (cache-blocked) path at shapes off every block and tile edge, and engine.gemm above its threshold", () => {
+    type Product = (m: number, n: number, k: number, a: number, lda: number, b: number, ldb: number, c: number, ldc: number, acc: number) => void;
+    const t = new Twin(12);
+    const exportsOf = (t.wasm as unknown as { k: Record<string, Product> }).k;
+    // k above the 256-deep panels, n above the 256-wide packed blocks and off multiples of 8, m off 5 and 2
+    for (const [m, n, k] of [[1, 9, 3], [2, 8, 1], [4, 17, 5], [7, 263, 301], [13, 520, 257], [16, 31, 600], [23, 7, 40]]) {
+      const lda = k + 3;
+      const ldb = n + 5;
+      const ldc = n + 1;
+      const a = t.buf(m * lda + 2);
+      const b = t.buf(k * ldb + 2);
+      const c = t.buf(m * ldc + 2);
+      for (const accumulate of [false, true]) {
+        exportsOf.gemmPackedAlways(m, n, k, a.w + 1, lda, b.w + 2, ldb, c.w, ldc, accumulate ? 1 : 0);
+        t.ref.gemm(m, n, k, a.r + 1, lda, b.r + 2, ldb, c.r, ldc, accumulate);
+        t.expectClose(c, `gemmPackedAlways ${m}x${n}x${k} accumulate ${accumulate}`);
+      }
+    }
+    // engine.gemm takes the packed path here (many rows, B over the size threshold)
+    for (const [m, n, k] of [[37, 300, 230], [261, 67, 250]]) {
+      const a = t.buf(m * k);
+      const b = t.buf(k * n);
+      const c = t.buf(m * n);
+      for (const accumulate of [false, true]) {
+        t.run((e, o) => e.gemm(m, n, k, o(a), k, o(b), n, o(c), n, accumulate));
+        t.expectClose(c, `gemm ${m}x${n}x${k} accumulate ${accumulate}`);
+      }
+    }
+  });
+
+  test("packB + gemmPrepacked: every block and tile edge, strides, accumulate, against the reference gemm", () => {
+    const t = new Twin(13);
+    for (const [m, n, k] of [[1, 9, 3], [3, 16, 7], [4, 8, 1], [5, 263, 301], [13, 520, 257], [16, 31, 600], [64, 7, 40], [9, 300, 12]]) {
+      const lda = k + 1;
+      const ldb = n + 3;
+      const ldc = n + 2;
+      const a = t.buf(m * lda + 1);
+      const b = t.buf(k * ldb + 1);
+      const c = t.buf(m * ldc + 1);
+      const packed = t.buf(packedSize(k, n) + 1);
+      t.run((e, o) => e.packB(k, n, o(b, 1), ldb, o(packed)));
+      for (const accumulate of [false, true]) {
+        t.run((e, o) => e.gemmPrepacked(m, n, k, o(a), lda, o(packed), o(b, 1), ldb, o(c, 1), ldc, accumulate));
+        t.expectClose(c, `gemmPrepacked ${m}x${n}x${k} accumulate ${accumulate}`);
       }
     }
   });

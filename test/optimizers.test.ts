@@ -3,6 +3,8 @@ import assert from "node:assert/strict";
 import { Adam, AdamW, RMSprop, SGD, createOptimizer, type Optimizer } from "../src/train/optimizers.js";
 import { clipGradNorm, gradNorm } from "../src/train/clip.js";
 import type { ParamRef } from "../src/nn/param-ref.js";
+import { useUpdateKernels } from "../src/train/update-kernels.js";
+import { ReferenceEngine, WasmEngine } from "../src/engine/index.js";
 
 // A tiny quadratic: loss = sum k_i (p_i - c_i)^2, so grad_i = 2 k_i (p_i - c_i) depends on the current
 // values and weight decay / momentum interactions show up over a few steps.
@@ -155,6 +157,125 @@ describe("Adam / AdamW", () => {
     const p64 = makeParam(P0);
     runSteps(new Adam({ lr: 0.05, weightDecay: 0.01 }), p64, 50);
     assertClose(p32.value, p64.value, 1e-5, "float32 vs float64");
+  });
+});
+
+describe("optimizer update kernels (WebAssembly)", () => {
+  /** Seeded values in [-scale, scale) (xorshift32), rounded to float32. */
+  function values(n: number, seed: number, scale: number): number[] {
+    let s = seed >>> 0 || 1;
+    return Array.from({ length: n }, () => {
+      s ^= s << 13;
+      s >>>= 0;
+      s ^= s >>> 17;
+      s ^= s << 5;
+      s >>>= 0;
+      return Math.fround(((s / 4294967296) * 2 - 1) * scale);
+    });
+  }
+
+  /** Runs `steps` steps with gradients from `gradAt` on float32 parameters of n values, kernels on or off. */
+  function run(kernels: boolean, make: () => Optimizer, n: number, steps: number): { value: Float32Array; state: ReturnType<Optimizer["state"]> } {
+    useUpdateKernels(kernels);
+    try {
+      const p: ParamRef = { name: "w", value: Float32Array.from(values(n, 3, 1)), grad: new Float32Array(n) };
+      const opt = make();
+      for (let s = 0; s < steps; s++) {
+        // gradients spanning many magnitudes, some exactly zero
+        p.grad.set(values(n, 100 + s, 10 ** ((s % 5) - 2)).map((g, i) => (i % 7 === 3 ? 0 : g)));
+        opt.step([p]);
+      }
+      return { value: p.value as Float32Array, state: opt.state() };
+    } finally {
+      useUpdateKernels(true);
+    }
+  }
+
+  const settings: Array<[string, () => Optimizer]> = [
+    ["Adam", () => new Adam({ lr: 0.01 })],
+    ["Adam L2, betas (0.3, 0.9)", () => new Adam({ lr: 0.003, betas: [0.3, 0.9], eps: 1e-6, weightDecay: 0.05 })],
+    ["AdamW", () => new AdamW({ lr: 0.02, weightDecay: 0.1 })],
+    ["RMSprop", () => new RMSprop({ lr: 0.01 })],
+    ["RMSprop centered, momentum, weight decay", () => new RMSprop({ lr: 0.005, alpha: 0.9, momentum: 0.8, centered: true, weightDecay: 0.01 })],
+    ["RMSprop centered, alpha 0.3 (the other lerp branch)", () => new RMSprop({ lr: 0.005, alpha: 0.3, centered: true })],
+    ["SGD", () => new SGD({ lr: 0.1 })],
+    ["SGD momentum, dampening, weight decay", () => new SGD({ lr: 0.05, momentum: 0.9, dampening: 0.1, weightDecay: 0.01 })],
+    ["SGD nesterov", () => new SGD({ lr: 0.05, momentum: 0.7, nesterov: true })],
+  ];
+  for (const [label, make] of settings) {
+    test(`${label}: the kernel gives the same bits as the JavaScript float32 path (n = 1, 3, 4, 37, 1031)`, () => {
+      for (const n of [1, 3, 4, 37, 1031]) {
+        const a = run(true, make, n, 12);
+        const b = run(false, make, n, 12);
+        assert.deepEqual([...a.value], [...b.value], `${label} n=${n}: values`);
+        assert.deepEqual(Object.keys(a.state.buffers).sort(), Object.keys(b.state.buffers).sort());
+        for (const key of Object.keys(b.state.buffers)) assert.deepEqual([...a.state.buffers[key]], [...b.state.buffers[key]], `${label} n=${n}: ${key}`);
+      }
+    });
+  }
+
+  test("engine adamUpdate: wasm against the float64 reference at n = 1..9 and 45, both lerp branches", () => {
+    for (const [n, w1, shrink, l2] of [[1, 0.1, 1, 0], [3, 0.1, 0.999, 0], [5, 0.7, 1, 0.01], [8, 0.5, 1, 0], [9, 0.1, 1, 0.2], [45, 0.1, 0.98, 0]] as const) {
+      const engines = [new WasmEngine(), new ReferenceEngine()];
+      const value = values(n, 5, 1);
+      const grad = values(n, 6, 0.5);
+      const m = values(n, 7, 0.1);
+      const v = values(n, 8, 0.2).map(Math.abs);
+      const s = { shrink, l2, w1, keep1: Math.fround(1 - w1), b2: Math.fround(0.999), c2: Math.fround(0.001), bias2Sqrt: Math.fround(Math.sqrt(1 - 0.999 ** 3)), eps: Math.fround(1e-8), stepSize: Math.fround(0.01 / (1 - 0.9 ** 3)) };
+      const out = engines.map((e) => {
+        const at = e.alloc(4 * n + 16);
+        const h = e.heap();
+        h.set(value, at);
+        h.set(grad, at + n);
+        h.set(m, at + 2 * n);
+        h.set(v, at + 3 * n);
+        e.adamUpdate(n, at, at + n, at + 2 * n, at + 3 * n, s, at + 4 * n);
+        return [...e.heap().subarray(at, at + 4 * n)];
+      });
+      for (let i = 0; i < 4 * n; i++) {
+        const [w, r] = [out[0][i], out[1][i]];
+        assert.ok(Math.abs(w - r) <= 1e-6 * Math.max(1, Math.abs(r)), `n=${n} element ${i}: wasm ${w}, reference ${r}`);
+      }
+      // the grad block is read only
+      assert.deepEqual(out[0].slice(n, 2 * n), grad);
+    }
+  });
+
+  test("engine rmspropUpdate and sgdUpdate: wasm against the float64 reference at n = 1..7 and 45, every option", () => {
+    const rms = [
+      { wd: 0, alpha: 0.99, momentum: 0, centered: false },
+      { wd: 0.01, alpha: 0.9, momentum: 0.8, centered: true },
+      { wd: 0, alpha: 0.3, momentum: 0, centered: true },
+    ];
+    const sgd = [
+      { wd: 0, momentum: 0, keep: 1, first: false, nesterov: false },
+      { wd: 0.01, momentum: 0.9, keep: 0.9, first: true, nesterov: false },
+      { wd: 0, momentum: 0.7, keep: 1, first: false, nesterov: true },
+    ];
+    for (const n of [1, 2, 3, 4, 5, 7, 45]) {
+      const blocks = [values(n, 11, 1), values(n, 12, 0.5), values(n, 13, 0.2).map(Math.abs), values(n, 14, 0.01), values(n, 15, 0.1)];
+      for (const [kind, o] of [...rms.map((o) => ["rmsprop", o] as const), ...sgd.map((o) => ["sgd", o] as const)]) {
+        const out = [new WasmEngine(), new ReferenceEngine()].map((e) => {
+          const at = e.alloc(5 * n);
+          blocks.forEach((b, i) => e.heap().set(b, at + i * n));
+          if (kind === "rmsprop") {
+            const r = o as (typeof rms)[number];
+            const w = 1 - r.alpha;
+            e.rmspropUpdate(n, at, at + n, at + 2 * n, r.centered ? at + 3 * n : -1, r.momentum > 0 ? at + 4 * n : -1, {
+              wd: Math.fround(r.wd), alpha: Math.fround(r.alpha), c: Math.fround(1 - r.alpha), w, keepW: Math.fround(1 - w), eps: Math.fround(1e-8), momentum: Math.fround(r.momentum), lr: Math.fround(0.01),
+            });
+          } else {
+            const g = o as (typeof sgd)[number];
+            e.sgdUpdate(n, at, at + n, g.momentum > 0 ? at + 2 * n : -1, { ...g, wd: Math.fround(g.wd), momentum: Math.fround(g.momentum), keep: Math.fround(g.keep), lr: Math.fround(0.05) });
+          }
+          return [...e.heap().subarray(at, at + 5 * n)];
+        });
+        for (let i = 0; i < 5 * n; i++) {
+          const [w, r] = [out[0][i], out[1][i]];
+          assert.ok(Math.abs(w - r) <= 2e-6 * Math.max(1, Math.abs(r)), `${kind} ${JSON.stringify(o)} n=${n} element ${i}: wasm ${w}, reference ${r}`);
+        }
+      }
+    }
   });
 });
 

@@ -153,6 +153,11 @@ export class PytorchServer {
     return times as number[];
   }
 
+  /** Sets torch's intra-op thread count (torch.set_num_threads) for the runs that follow; returns it. */
+  async setThreads(n: number): Promise<number> {
+    const r = await this.request({ cmd: "threads", n });
+    return Number(r.threads);
+  }
   /** Asks the process to quit and kills it; safe to call more than once. */
   close(): void {
     process.off("exit", this.killOnExit);

@@ -125,7 +125,7 @@ export function suiteMarkdown(result: SuiteResult, options: ReportOptions = {}):
     result.command,
     "```",
     "",
-    `Machine: ${m.cpu}, ${m.cores} cores, ${m.memory_gib} GiB; Node ${m.node} (${m.platform}); engine ${result.backend}. ` +
+    `Machine: ${m.cpu}, ${m.cores} cores, ${m.memory_gib} GiB; Node ${m.node} (${m.platform}); engine ${result.backend}${result.wasm_variant ? ` (${result.wasm_variant})` : ""}. ` +
       `Run: ${result.runtime_s.toFixed(0)} s, ${c.rounds} rounds after a counted run and ${c.warmup} warm-up run(s) per workload, peak memory ${result.peak_rss_mib} MiB.`,
     "",
     `Sizes: batch ${c.batch}, sequence length ${c.seq_len}, ${c.input_size} inputs, ${c.hidden} hidden units, CfC backbone ${c.backbone_units} x ${c.backbone_layers}, LTC ${c.ode_unfolds} unfolds, streams of ${c.stream_steps} steps. ` +

@@ -20,7 +20,7 @@
  *    PyTorch workload is timed right before or after its ncps-ts counterpart in every round (which goes
  *    first alternates), and their ratio is taken per round, then the median;
  *  - the engine's gemm is timed among the workloads (bench-gemm-probe.ts), and each model's achieved
- *    matrix-product rate is set against it: FLOPs are counted over one extra run by wrapping engine.gemm
+ *    matrix-product rate is set against it: FLOPs are counted over one extra run by wrapping engine.gemm and gemmPrepacked
  *    (2 m n k per call), so the count is exact for what ran, adaptive solver steps included. Elementwise
  *    kernels (gates, activations, the solvers' vector arithmetic, LTC's fused synapse kernels) are not
  *    counted: for LTC, whose work is mostly in those kernels, the figure says little.
@@ -29,6 +29,7 @@
  */
 import { cpus, platform, arch, totalmem, availableParallelism } from "node:os";
 import type { BackendKind } from "../engine/engine.js";
+import { type WasmVariant, wasmVariant } from "../engine/wasm.js";
 import type { ModelConfig } from "../models/build.js";
 import type { OdeStepStats } from "../models/ode-solver.js";
 import { GEMM_PROBE_SIZES, gemmProbes, QUICK_GEMM_PROBE_SIZES, type GemmProbe } from "./bench-gemm-probe.js";
@@ -146,7 +147,7 @@ export interface WorkloadResult extends TimingStats {
   seq_per_s?: number;
   /** stream: microseconds per step at the median, quartiles and extremes */
   us_per_step?: { median: number; q1: number; q3: number; min: number; max: number };
-  /** matrix-product FLOPs of one run (engine.gemm calls, 2 m n k each) */
+  /** matrix-product FLOPs of one run (engine.gemm and gemmPrepacked calls, 2 m n k each) */
   gemm_gflop_per_run: number;
   /** matrix-product GFLOP/s at the median time, and as a fraction of the engine's gemm probe */
   gemm_gflops: number;
@@ -249,6 +250,8 @@ export interface SuiteResult {
   command: string;
   machine: MachineInfo;
   backend: BackendKind;
+  /** the WebAssembly build that ran (wasm backend): plain SIMD or relaxed SIMD (fused multiply-add) */
+  wasm_variant?: WasmVariant;
   config: {
     batch: number;
     seq_len: number;
@@ -693,7 +696,7 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
   const notes = [
     "Times are medians over rounds of each round's median; q1/q3 and min/max are over all timed runs. Ratios are taken per round, then their median.",
     "Training step: zero grads, forward, MSE on every step's output, backward through time, Adam step; one thread. Inference: the same batch without gradients. Streaming: one sample, one step per call, elapsed time 1.",
-    "Matrix-product FLOPs are counted by wrapping engine.gemm over one run (2 m n k per call); elementwise work (gates, activations, solver arithmetic, LTC's fused synapse kernels) is not counted.",
+    "Matrix-product FLOPs are counted by wrapping engine.gemm and gemmPrepacked over one run (2 m n k per call); elementwise work (gates, activations, solver arithmetic, LTC's fused synapse kernels) is not counted.",
     `Scaling covers ${SCALING_KEYS.join(", ")} only (to keep the run short); CfC's backbone stays ${o.sizes.backboneUnits} wide as the hidden size varies.`,
     "ODE solver counts are per sample and observation of the forward pass (the backward pass replays the recorded steps).",
   ];
@@ -720,6 +723,7 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
     command: o.command,
     machine: machineInfo(),
     backend: o.backend,
+    ...(o.backend === "wasm" ? { wasm_variant: wasmVariant() } : {}),
     config: {
       batch: o.batch,
       seq_len: o.seqLen,

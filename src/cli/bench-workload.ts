@@ -4,7 +4,7 @@
  * step), batched inference without gradients, or a stream of single-sample steps with the state carried.
  *
  * Besides timing, a workload can count what one run did: the matrix-product FLOPs (2 m n k per
- * engine.gemm call, counted by wrapping the model's engine for that run, so the count follows whatever
+ * engine.gemm or gemmPrepacked call, counted by wrapping the model's engine for that run, so the count follows whatever
  * the model really did, including an adaptive solver's steps) and, for ODE models, the solver's steps
  * and field evaluations (from the model's `solver.stats`).
  */
@@ -110,7 +110,7 @@ export function solverStatsOf(model: RecurrentModel): { readonly stats: OdeStepS
 
 /** What one run of a workload did. */
 export interface RunWork {
-  /** matrix-product FLOPs: 2 m n k summed over engine.gemm calls */
+  /** matrix-product FLOPs: 2 m n k summed over engine.gemm and gemmPrepacked calls */
   gemmFlop: number;
   /** ODE models: solver counters of the run (forward solves; backward replays the recorded steps) */
   solver: OdeStepStats | null;
@@ -118,21 +118,28 @@ export interface RunWork {
 
 /** Runs the workload once more, counting its matrix-product FLOPs and solver steps. */
 export function countRunWork(w: Workload): RunWork {
-  const engine = w.model.engine as Engine & { gemm: Engine["gemm"] };
+  const engine = w.model.engine as Engine & { gemm: Engine["gemm"]; gemmPrepacked: Engine["gemmPrepacked"] };
   const solver = solverStatsOf(w.model);
   let flop = 0;
   const gemm = engine.gemm;
-  // an own property shadows the class method for this run only; deleting it restores the method
+  const gemmPrepacked = engine.gemmPrepacked;
+  // own properties shadow the class methods for this run only; deleting them restores the methods
   engine.gemm = function countedGemm(m, n, k, a, lda, b, ldb, c, ldc, accumulate) {
     flop += 2 * m * n * k;
     gemm.call(engine, m, n, k, a, lda, b, ldb, c, ldc, accumulate);
+  };
+  engine.gemmPrepacked = function countedGemmPrepacked(m, n, k, a, lda, packed, b, ldb, c, ldc, accumulate) {
+    flop += 2 * m * n * k;
+    gemmPrepacked.call(engine, m, n, k, a, lda, packed, b, ldb, c, ldc, accumulate);
   };
   solver?.resetStats();
   try {
     w.run();
   } finally {
     delete (engine as Partial<Engine>).gemm;
+    delete (engine as Partial<Engine>).gemmPrepacked;
     if (engine.gemm !== gemm) engine.gemm = gemm;
+    if (engine.gemmPrepacked !== gemmPrepacked) engine.gemmPrepacked = gemmPrepacked;
   }
   return { gemmFlop: flop, solver: solver ? { ...solver.stats } : null };
 }

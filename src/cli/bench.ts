@@ -9,6 +9,8 @@ import { mkdirSync } from "node:fs";
 import path from "node:path";
 import type { SequenceDataset } from "../data/dataset.js";
 import type { BackendKind } from "../engine/engine.js";
+import { wasmVariant } from "../engine/wasm.js";
+import { gemmProbes } from "./bench-gemm-probe.js";
 import { writeFileAtomic } from "../io/atomic.js";
 import type { RecurrentModel } from "../models/recurrent.js";
 import type { Tensor } from "../tensor.js";
@@ -35,7 +37,7 @@ import { median } from "./bench-stats.js";
 import { defaultPytorchPaths, PYTORCH_MODES, PytorchUnavailable, type PytorchMode } from "./bench-pytorch.js";
 import { paperEntries, runSuite, SUITES, suiteDefaults, type SuiteName, type SuiteOptions } from "./bench-suite.js";
 import { countRunWork, prepareWorkload, randomTensor, type BenchWhat } from "./bench-workload.js";
-import { CliError, type CliIO, intFlag, numFlag, parseArgs, type ParsedArgs } from "./util.js";
+import { CliError, type CliIO, intFlag, numFlag, parseArgs, type ParsedArgs, threadsFlag } from "./util.js";
 
 const USAGE = `usage: ncps bench [--model ${BENCH_MODEL_NAMES.join("|")}] [--what train|infer|stream]
                   [--batch 64] [--seq-len 32] [--input-size 16] [--units 64]
@@ -50,7 +52,7 @@ const USAGE = `usage: ncps bench [--model ${BENCH_MODEL_NAMES.join("|")}] [--wha
 train:  one training step (zero grads, forward over the sequence, MSE on every step's output,
         backward through time, Adam step); default batch 64.
 infer:  batched inference without gradients; default batch 256; reports sequences/s too.
---threads N (train, infer): the batch split across N threads (N - 1 workers and this one).
+--threads N (train, infer): the batch split across N threads (N - 1 workers and this one), N at most the core count.
 stream: one sample, one step per call, state carried; reports us per step.
 --solver (ct-rnn, ode-rnn, gru-ode, ode-lstm): the ODE solver; default dopri5 at rtol 1e-3, atol 1e-4;
         euler and rk4 take --steps-per-gap steps per observation (default 1). The JSON report gives
@@ -228,6 +230,11 @@ export interface BenchResult {
   repeats: number;
   median_us_per_step?: number;
   seq_per_s?: number;
+  /** matrix-product GFLOP/s of the run at the median time (one thread; engine.gemm and gemmPrepacked, 2 m n k per call) */
+  gflops?: number;
+  /** the engine's own gemm rate measured in the same run (64 x 128 x 256; streams: 1 x 128 x 256), and gflops over it */
+  gemm_gflops?: number;
+  gemm_fraction?: number;
 }
 
 function summarize(times: number[]): BenchResult {
@@ -288,7 +295,7 @@ async function runSingle(flags: ParsedArgs["flags"], backend: BackendKind, io: C
     batch: intFlag(flags, "batch", USAGE, 1) ?? (what === "infer" ? 256 : what === "stream" ? 1 : 64),
     seqLen: intFlag(flags, "seq-len", USAGE, 1) ?? d.seqLen,
     streamSteps: intFlag(flags, "stream-steps", USAGE, 1) ?? d.streamSteps,
-    threads: intFlag(flags, "threads", USAGE, 1) ?? 1,
+    threads: threadsFlag(flags, USAGE) ?? 1,
     repeats: intFlag(flags, "repeats", USAGE, 1) ?? (what === "stream" ? 30 : 20),
     warmup: intFlag(flags, "warmup", USAGE, 0) ?? 3,
     backend,
@@ -304,7 +311,7 @@ async function runSingle(flags: ParsedArgs["flags"], backend: BackendKind, io: C
   const s = c.choice.sizes;
   const meta = {
     model: modelName, what, batch: c.batch, seq_len: c.seqLen, input_size: s.inputSize, units: s.units, backbone_units: s.backboneUnits, backbone_layers: s.backboneLayers,
-    wiring: (flags.wiring as string | undefined) ?? null, threads: c.threads, backend: c.backend, ...(c.choice.solver ? { solver: c.choice.solver } : {}), model_config: benchModelConfig(c.choice),
+    wiring: (flags.wiring as string | undefined) ?? null, threads: c.threads, backend: c.backend, ...(c.backend === "wasm" ? { wasm_variant: wasmVariant() } : {}), ...(c.choice.solver ? { solver: c.choice.solver } : {}), model_config: benchModelConfig(c.choice),
   };
   if (flags.json) io.out(JSON.stringify({ ...result, config: meta }) + "\n");
   else {
@@ -312,6 +319,7 @@ async function runSingle(flags: ParsedArgs["flags"], backend: BackendKind, io: C
     const lines = [`${modelName} ${what} (${JSON.stringify(shown)})`, `  median ${(result.median_ms as number).toFixed(3)} ms  min ${(result.min_ms as number).toFixed(3)}  max ${(result.max_ms as number).toFixed(3)}  (${result.repeats} runs)`];
     if (result.median_us_per_step !== undefined) lines.push(`  ${(result.median_us_per_step as number).toFixed(2)} us per step`);
     if (result.seq_per_s !== undefined) lines.push(`  ${Math.round(result.seq_per_s as number)} sequences/s`);
+    if (result.gflops !== undefined) lines.push(`  matrix products ${(result.gflops as number).toFixed(1)} GFLOP/s, ${Math.round(100 * (result.gemm_fraction as number))}% of the engine's gemm (${(result.gemm_gflops as number).toFixed(1)} GFLOP/s) in this run`);
     const solver = result.solver as { accepted_per_observation: number; rejected_per_observation: number; evaluations_per_observation: number } | undefined;
     if (solver) lines.push(`  solver per observation: ${solver.accepted_per_observation.toFixed(2)} accepted, ${solver.rejected_per_observation.toFixed(2)} rejected steps, ${solver.evaluations_per_observation.toFixed(1)} evaluations`);
     if (result.speedup !== undefined) lines.push(`  CfC same units: ${(result.cfc_median_ms as number).toFixed(3)} ms; closed-form speed-up ${(result.speedup as number).toFixed(1)}x`);
@@ -339,6 +347,13 @@ async function benchOne(c: SingleConfig): Promise<BenchResult & { solver?: unkno
   if (c.what === "stream") r.median_us_per_step = (r.median_ms * 1000) / c.streamSteps;
   if (c.what === "infer") r.seq_per_s = c.batch / (r.median_ms / 1000);
   const work = countRunWork(w);
+  if (work.gemmFlop > 0) {
+    r.gflops = work.gemmFlop / (r.median_ms * 1e6);
+    const [probe] = gemmProbes(c.backend, [c.what === "stream" ? { kind: "row", m: 1, k: 128, n: 256 } : { kind: "batched", m: 64, k: 128, n: 256 }], 2e7);
+    const probeTimes = await timeRuns(() => probe.run(), 9, 2);
+    r.gemm_gflops = probe.flop / (median(probeTimes) * 1e6);
+    r.gemm_fraction = r.gflops / r.gemm_gflops;
+  }
   if (work.solver) {
     const n = w.observations;
     r.solver = { accepted_per_observation: work.solver.accepted / n, rejected_per_observation: work.solver.rejected / n, evaluations_per_observation: work.solver.rowEvaluations / n, run: work.solver };

@@ -1,5 +1,6 @@
 /** Subcommand dispatch for the `ncps` command. Each subcommand lives in its own file. */
 import { CliError, type CliIO, defaultIO } from "./util.js";
+import { enableRelaxedSimd } from "./relaxed-simd.js";
 
 type Handler = (argv: string[], io: CliIO) => Promise<number>;
 
@@ -58,6 +59,7 @@ export function endQuietlyOnClosedPipe(): void {
 }
 
 export async function main(argv: string[], io: CliIO = defaultIO()): Promise<number> {
+  enableRelaxedSimd();
   const [cmd, ...rest] = argv;
   const helpFlag = (a: string | undefined) => a === "--help" || a === "-h";
   if (!cmd || helpFlag(cmd) || (cmd === "help" && (rest.length === 0 || helpFlag(rest[0])))) {

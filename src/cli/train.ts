@@ -7,7 +7,7 @@ import { CFC_VARIANTS } from "../models/cfc-variant.js";
 import { ODE_SOLVERS, type OdeSolverName } from "../models/ode-solver.js";
 import type { RecurrentModel } from "../models/recurrent.js";
 import { fit, type BatchInfo, type EpochInfo } from "../train/trainer.js";
-import { CliError, type CliIO, intFlag, numFlag, type ParsedArgs, parseArgs } from "./util.js";
+import { CliError, type CliIO, intFlag, numFlag, type ParsedArgs, parseArgs, threadsFlag } from "./util.js";
 import { DATA_FLAGS, DATA_USAGE, dataFlagOptions, type PreparedData, readData } from "./data-args.js";
 import { StagedOutput } from "./staged-output.js";
 import { checkTrainable, checkTrainFlags, describeSplit, longSequenceWarning } from "./train-checks.js";
@@ -39,7 +39,7 @@ training:
   --epochs N (20) --batch N (32) --lr X (0.005) --optimizer adam|adamw|rmsprop|sgd --weight-decay X
   --schedule SPEC (e.g. exp:0.95, warmup:2,cosine:50)  --clip X  --patience N (early stopping; needs validation data)
   --on-nan error|skip-batch (default error: a NaN/infinite loss or gradient stops the run, exit 1)
-  --threads N (worker threads, default 1)  --seed N
+  --threads N (threads, default 1, at most the core count)  --seed N
   --resume CHECKPOINT    continue its run; data prepared differently (columns, categories, normalisation,
                          time scale) is refused unless --allow-new-normalization
   --checkpoint-every N   write the checkpoint every N epochs (default 1) and at the end; each write is
@@ -311,7 +311,7 @@ async function train({ flags, positionals }: ParsedArgs, io: CliIO): Promise<num
     restoreBest: data.valid ? true : undefined,
     seed,
     onNonFinite: onNan,
-    threads: intFlag(flags, "threads", USAGE, 1),
+    threads: threadsFlag(flags, USAGE),
     resumeFrom: (flags.resume as string | undefined) ?? null,
     checkpointPath: outFile.partial,
     checkpointEvery,

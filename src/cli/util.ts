@@ -1,4 +1,6 @@
 /** Small shared pieces of the CLI: argument parsing, errors with exit codes, output sinks. */
+import { availableParallelism } from "node:os";
+
 export interface CliIO {
   out(s: string): void;
   err(s: string): void;
@@ -71,6 +73,20 @@ export function intFlag(flags: ParsedArgs["flags"], name: string, usageText: str
   if (v === undefined || v === false) return undefined;
   const n = Number(v);
   if (!Number.isInteger(n) || n < min) throw new CliError(`--${name} must be an integer >= ${min}, got '${v}'`, 2, usageText);
+  return n;
+}
+
+/**
+ * --threads: 1 up to the machine's core count. More threads than cores only time-slice the same cores
+ * (each training step then waits for the slowest slice), so it is refused rather than run slowly.
+ */
+export function threadsFlag(flags: ParsedArgs["flags"], usageText: string, cores = availableParallelism()): number | undefined {
+  const v = flags.threads;
+  if (v === undefined || v === false) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > cores) {
+    throw new CliError(`--threads must be an integer from 1 to ${cores} (this machine has ${cores} core${cores === 1 ? "" : "s"}), got '${v}'`, 2, usageText);
+  }
   return n;
 }
 

@@ -245,6 +245,93 @@ export interface Engine {
    * dh (ld ldDh).
    */
   gruOdeGatesBackward(rows: number, hidden: number, gates: number, h: number, ldh: number, dGates: number, dh: number, ldDh: number): void;
+
+  // ---- optimizer updates over a parameter block (train/optimizers.ts) ---------------------------------
+
+  /**
+   * One torch.optim.Adam / AdamW step over n parameters, in place: value, m (exp_avg) and v (exp_avg_sq)
+   * from grad, with the step's scalars (see AdamStepScalars). Per element, with p = value * shrink
+   * (when shrink != 1) and g = grad + l2 * p:
+   *   m = lerp(m, g, w1) (torch.lerp: m + w1 (g - m) when w1 < 0.5, else g - (g - m) keep1)
+   *   v = b2 v + c2 g^2        value = p - stepSize m / (sqrt(v) / bias2Sqrt + eps)
+   * The float32 engine rounds every operation to float32 as torch's float32 kernel does, except the
+   * product with w1, which is taken in double and rounded (the same bits as the float32 path of
+   * train/optimizers.ts). tail: 16 elements of scratch (contents undefined before and after).
+   */
+  adamUpdate(n: number, value: number, grad: number, m: number, v: number, s: AdamStepScalars, tail: number): void;
+  /**
+   * One torch.optim.RMSprop step over n parameters, in place, rounded as adamUpdate. With g = grad +
+   * wd value: sq = alpha sq + c g^2; centered (gAvg >= 0): gAvg = lerp(gAvg, g, w) (keepW = 1 - w),
+   * avg = sqrt(sq - gAvg^2), else avg = sqrt(sq); avg += eps; with momentum (buf >= 0): buf = mom buf +
+   * g / avg, value -= lr buf; else value -= lr (g / avg).
+   */
+  rmspropUpdate(n: number, value: number, grad: number, sq: number, gAvg: number, buf: number, s: RmspropStepScalars): void;
+  /**
+   * One torch.optim.SGD step over n parameters, in place, rounded as adamUpdate. With g = grad + wd value:
+   * with momentum (buf >= 0), buf = g on the first step, else mom buf + keep g, and g = g + mom buf
+   * (nesterov) or buf; then value -= lr g.
+   */
+  sgdUpdate(n: number, value: number, grad: number, buf: number, s: SgdStepScalars): void;
+
+  // ---- matrix products with B packed ahead of time ----------------------------------------------------
+  // A layer's weights are the B of the same product at every time step of a pass: packing them once
+  // per pass into the engine's cache-blocked layout spares gemm the copy at every step.
+
+  /** Writes B (k x n, ld ldb) into `packed` (packedSize(k, n) elements) in the engine's own layout. */
+  packB(k: number, n: number, b: number, ldb: number, packed: number): void;
+  /** gemm(m, n, k, a, lda, b, ldb, c, ldc, accumulate), given `packed` = packB(k, n, b, ldb) of the current B. */
+  gemmPrepacked(m: number, n: number, k: number, a: number, lda: number, packed: number, b: number, ldb: number, c: number, ldc: number, accumulate: boolean): void;
+}
+
+/** The scalars of one RMSprop step (Engine.rmspropUpdate); all but w are float32 values. */
+export interface RmspropStepScalars {
+  wd: number;
+  alpha: number;
+  /** 1 - alpha */
+  c: number;
+  /** 1 - alpha in double (the centered average's lerp weight), and 1 - w */
+  w: number;
+  keepW: number;
+  eps: number;
+  momentum: number;
+  lr: number;
+}
+
+/** The scalars of one SGD step (Engine.sgdUpdate), float32 values. */
+export interface SgdStepScalars {
+  wd: number;
+  momentum: number;
+  /** 1 - dampening */
+  keep: number;
+  lr: number;
+  /** the first step (the momentum buffer starts as the gradient) */
+  first: boolean;
+  nesterov: boolean;
+}
+
+/** Elements that Engine.packB writes for a k x n matrix (its 8-column panels; the rest is read from B). */
+export function packedSize(k: number, n: number): number {
+  return k * (n & ~7);
+}
+
+/** The scalars of one Adam / AdamW step (Engine.adamUpdate); all but w1 are float32 values. */
+export interface AdamStepScalars {
+  /** AdamW's decoupled decay factor 1 - lr weightDecay (1: none) */
+  shrink: number;
+  /** Adam's L2 penalty (0: none) */
+  l2: number;
+  /** 1 - beta1, in double */
+  w1: number;
+  /** 1 - w1 */
+  keep1: number;
+  /** beta2 and 1 - beta2 */
+  b2: number;
+  c2: number;
+  /** sqrt(1 - beta2^step) */
+  bias2Sqrt: number;
+  eps: number;
+  /** lr / (1 - beta1^step) */
+  stepSize: number;
 }
 
 /**

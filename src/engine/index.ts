@@ -3,8 +3,8 @@ import type { BackendKind, Engine } from "./engine.js";
 import { ReferenceEngine } from "./reference.js";
 import { WasmEngine, wasmSimdSupported } from "./wasm.js";
 
-export { Act, BACKBONE_ACTIVATIONS, CfcMode } from "./engine.js";
-export type { ActivationName, BackboneActivation, BackendKind, CfcModeName, Engine } from "./engine.js";
+export { Act, BACKBONE_ACTIVATIONS, CfcMode, packedSize } from "./engine.js";
+export type { ActivationName, AdamStepScalars, RmspropStepScalars, SgdStepScalars, BackboneActivation, BackendKind, CfcModeName, Engine } from "./engine.js";
 export { ReferenceEngine } from "./reference.js";
 export { WasmEngine, initWasm, wasmSimdSupported } from "./wasm.js";
 

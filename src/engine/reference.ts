@@ -2,7 +2,7 @@
  * The float64 reference engine: every kernel of engine.ts as plain loops. It is the oracle for tests and
  * finite-difference gradient checks, and the fallback where WebAssembly SIMD is unavailable.
  */
-import { Act, CfcMode, type Engine } from "./engine.js";
+import { Act, type AdamStepScalars, CfcMode, type Engine, type RmspropStepScalars, type SgdStepScalars } from "./engine.js";
 import { HeapAllocator } from "./heap-allocator.js";
 import { activate, activateGrad, activateGradFromOutput, sigmoid } from "./math.js";
 
@@ -623,5 +623,68 @@ export class ReferenceEngine implements Engine {
         m[dh + r * ldDh + j] += dProduct * reset;
       }
     }
+  }
+
+  // ---- optimizer updates --------------------------------------------------------------------------------
+
+  adamUpdate(n: number, value: number, grad: number, m: number, v: number, s: AdamStepScalars, _tail: number): void {
+    const h = this.h;
+    for (let i = 0; i < n; i++) {
+      const p = s.shrink !== 1 ? h[value + i] * s.shrink : h[value + i];
+      const g = h[grad + i] + s.l2 * p;
+      const diff = g - h[m + i];
+      const mi = s.w1 < 0.5 ? h[m + i] + s.w1 * diff : g - diff * s.keep1;
+      const vi = s.b2 * h[v + i] + s.c2 * g * g;
+      h[m + i] = mi;
+      h[v + i] = vi;
+      h[value + i] = p - (s.stepSize * mi) / (Math.sqrt(vi) / s.bias2Sqrt + s.eps);
+    }
+  }
+
+  rmspropUpdate(n: number, value: number, grad: number, sq: number, gAvg: number, buf: number, s: RmspropStepScalars): void {
+    const h = this.h;
+    for (let i = 0; i < n; i++) {
+      const p = h[value + i];
+      const g = h[grad + i] + s.wd * p;
+      const sqi = s.alpha * h[sq + i] + s.c * g * g;
+      h[sq + i] = sqi;
+      let avg: number;
+      if (gAvg >= 0) {
+        const diff = g - h[gAvg + i];
+        const ga = s.w < 0.5 ? h[gAvg + i] + s.w * diff : g - diff * s.keepW;
+        h[gAvg + i] = ga;
+        avg = Math.sqrt(sqi - ga * ga) + s.eps;
+      } else {
+        avg = Math.sqrt(sqi) + s.eps;
+      }
+      if (buf >= 0) {
+        h[buf + i] = s.momentum * h[buf + i] + g / avg;
+        h[value + i] = p - s.lr * h[buf + i];
+      } else {
+        h[value + i] = p - s.lr * (g / avg);
+      }
+    }
+  }
+
+  sgdUpdate(n: number, value: number, grad: number, buf: number, s: SgdStepScalars): void {
+    const h = this.h;
+    for (let i = 0; i < n; i++) {
+      const p = h[value + i];
+      let g = h[grad + i] + s.wd * p;
+      if (buf >= 0) {
+        const b = s.first ? g : s.momentum * h[buf + i] + s.keep * g;
+        h[buf + i] = b;
+        g = s.nesterov ? g + s.momentum * b : b;
+      }
+      h[value + i] = p - s.lr * g;
+    }
+  }
+
+  // ---- matrix products with B packed ahead of time: float64 has no packed layout; B is read as it is -------
+
+  packB(_k: number, _n: number, _b: number, _ldb: number, _packed: number): void {}
+
+  gemmPrepacked(m: number, n: number, k: number, a: number, lda: number, _packed: number, b: number, ldb: number, c: number, ldc: number, accumulate: boolean): void {
+    this.gemm(m, n, k, a, lda, b, ldb, c, ldc, accumulate);
   }
 }

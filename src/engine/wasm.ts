@@ -4,9 +4,9 @@
  * the heap is that memory above the module's static data, handed out by a bump allocator. Kernel
  * methods forward straight to the module's exports, so a call costs one JS-to-WebAssembly transition.
  */
-import { Act, type Engine } from "./engine.js";
+import { Act, type AdamStepScalars, type Engine, type RmspropStepScalars, type SgdStepScalars } from "./engine.js";
 import { HeapAllocator } from "./heap-allocator.js";
-import { ENGINE_WASM_BASE64 } from "./wasm-binary.generated.js";
+import { ENGINE_WASM_BASE64, ENGINE_WASM_RELAXED_BASE64 } from "./wasm-binary.generated.js";
 
 /** The module's exports (src/engine/assembly/index.ts). Offsets are in float32 elements. */
 interface Kernels {
@@ -49,6 +49,11 @@ interface Kernels {
   gruOdeForward(rows: number, hidden: number, gates: number, h: number, ldh: number, dhdt: number, ldDhdt: number): void;
   gruOdeBackward(rows: number, hidden: number, gates: number, h: number, ldh: number, dDhdt: number, ldDDhdt: number, dGates: number, dh: number, ldDh: number): void;
   gruOdeGatesBackward(rows: number, hidden: number, gates: number, h: number, ldh: number, dGates: number, dh: number, ldDh: number): void;
+  adamUpdate(n: number, value: number, grad: number, m: number, v: number, shrink: number, l2: number, w1: number, keep1: number, b2: number, c2: number, bias2Sqrt: number, eps: number, stepSize: number, tail: number): void;
+  packMatrix(k: number, n: number, b: number, ldb: number, packed: number): void;
+  rmspropUpdate(n: number, value: number, grad: number, sq: number, gAvg: number, buf: number, wd: number, alpha: number, c: number, w: number, keepW: number, eps: number, mom: number, lr: number): void;
+  sgdUpdate(n: number, value: number, grad: number, buf: number, wd: number, mom: number, keep: number, lr: number, first: number, nesterov: number): void;
+  gemmPrepacked(m: number, n: number, k: number, a: number, lda: number, packed: number, b: number, ldb: number, c: number, ldc: number, acc: number): void;
 }
 
 const REQUIRED_EXPORTS = [
@@ -57,6 +62,7 @@ const REQUIRED_EXPORTS = [
   "gruForward", "gruBackward",
   "rowAxpy", "rowDot", "rowErrorNorm", "copyRowsWhere", "nonFiniteIndex",
   "gruOdeGatesForward", "gruOdeForward", "gruOdeBackward", "gruOdeGatesBackward",
+  "adamUpdate", "rmspropUpdate", "sgdUpdate", "packMatrix", "gemmPrepacked",
 ] as const;
 
 /**
@@ -76,6 +82,44 @@ const MAX_PAGES = 65536;
 let compiled: WebAssembly.Module | undefined;
 let compiling: Promise<WebAssembly.Module> | undefined;
 
+/** The engine's two builds: plain SIMD, and the same kernels with relaxed SIMD's fused multiply-add. */
+export type WasmVariant = "simd" | "relaxed-simd";
+let variantWanted: WasmVariant | "auto" = "auto";
+let variantChosen: { variant: WasmVariant; bytes: Uint8Array } | undefined;
+
+/** The build to load: relaxed SIMD where the runtime validates it (browsers, Node >= 22), else plain SIMD. */
+function moduleToLoad(): { variant: WasmVariant; bytes: Uint8Array } {
+  if (variantChosen) return variantChosen;
+  if (variantWanted !== "simd") {
+    const relaxed = decodeBase64(ENGINE_WASM_RELAXED_BASE64);
+    let valid = false;
+    try {
+      valid = WebAssembly.validate(relaxed as Uint8Array<ArrayBuffer>);
+    } catch {
+      valid = false;
+    }
+    if (valid) return (variantChosen = { variant: "relaxed-simd", bytes: relaxed });
+    if (variantWanted === "relaxed-simd") throw new Error("WasmEngine: this runtime does not support WebAssembly relaxed SIMD (Node 20 needs --experimental-wasm-relaxed-simd)");
+  }
+  return (variantChosen = { variant: "simd", bytes: decodeBase64(ENGINE_WASM_BASE64) });
+}
+
+/** Which build WasmEngines load (and have loaded, once one was created). */
+export function wasmVariant(): WasmVariant {
+  return moduleToLoad().variant;
+}
+
+/**
+ * Chooses the build for the WasmEngines created from now on ("auto": relaxed SIMD where supported);
+ * for tests and benchmarks that compare the two. Engines already created keep theirs.
+ */
+export function selectWasmVariant(variant: WasmVariant | "auto"): void {
+  variantWanted = variant;
+  variantChosen = undefined;
+  compiled = undefined;
+  compiling = undefined;
+}
+
 function decodeBase64(text: string): Uint8Array {
   const binary = atob(text);
   const bytes = new Uint8Array(binary.length);
@@ -91,7 +135,7 @@ function decodeBase64(text: string): Uint8Array {
  */
 export async function initWasm(): Promise<void> {
   if (compiled) return;
-  compiling ??= WebAssembly.compile(decodeBase64(ENGINE_WASM_BASE64) as Uint8Array<ArrayBuffer>);
+  compiling ??= WebAssembly.compile(moduleToLoad().bytes as Uint8Array<ArrayBuffer>);
   try {
     compiled = await compiling;
   } finally {
@@ -102,7 +146,7 @@ export async function initWasm(): Promise<void> {
 function compiledModule(): WebAssembly.Module {
   if (compiled) return compiled;
   try {
-    compiled = new WebAssembly.Module(decodeBase64(ENGINE_WASM_BASE64) as Uint8Array<ArrayBuffer>);
+    compiled = new WebAssembly.Module(moduleToLoad().bytes as Uint8Array<ArrayBuffer>);
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);
     throw new Error(
@@ -358,5 +402,29 @@ export class WasmEngine implements Engine {
 
   gruOdeGatesBackward(rows: number, hidden: number, gates: number, h: number, ldh: number, dGates: number, dh: number, ldDh: number): void {
     this.k.gruOdeGatesBackward(rows, hidden, gates, h, ldh, dGates, dh, ldDh);
+  }
+
+  // ---- optimizer updates ----------------------------------------------------------------------------
+
+  adamUpdate(n: number, value: number, grad: number, m: number, v: number, s: AdamStepScalars, tail: number): void {
+    this.k.adamUpdate(n, value, grad, m, v, s.shrink, s.l2, s.w1, s.keep1, s.b2, s.c2, s.bias2Sqrt, s.eps, s.stepSize, tail);
+  }
+
+  rmspropUpdate(n: number, value: number, grad: number, sq: number, gAvg: number, buf: number, s: RmspropStepScalars): void {
+    this.k.rmspropUpdate(n, value, grad, sq, gAvg, buf, s.wd, s.alpha, s.c, s.w, s.keepW, s.eps, s.momentum, s.lr);
+  }
+
+  sgdUpdate(n: number, value: number, grad: number, buf: number, s: SgdStepScalars): void {
+    this.k.sgdUpdate(n, value, grad, buf, s.wd, s.momentum, s.keep, s.lr, s.first ? 1 : 0, s.nesterov ? 1 : 0);
+  }
+
+  // ---- matrix products with B packed ahead of time ----------------------------------------------------
+
+  packB(k: number, n: number, b: number, ldb: number, packed: number): void {
+    this.k.packMatrix(k, n, b, ldb, packed);
+  }
+
+  gemmPrepacked(m: number, n: number, k: number, a: number, lda: number, packed: number, b: number, ldb: number, c: number, ldc: number, accumulate: boolean): void {
+    this.k.gemmPrepacked(m, n, k, a, lda, packed, b, ldb, c, ldc, accumulate ? 1 : 0);
   }
 }

@@ -5,7 +5,7 @@
  * llm.c: the input gradient of each step as it comes (it feeds the step before), the weight and bias
  * gradients of every row at once, one matmul for a whole sequence.
  */
-import { Act, type Engine } from "../engine/engine.js";
+import { Act, type Engine, packedSize } from "../engine/engine.js";
 import type { ParamOffsets, ParameterSet } from "./parameters.js";
 
 export interface Linear {
@@ -19,6 +19,10 @@ export interface Linear {
   readonly effectiveWeight: number;
   /** [in, out]: transpose of effectiveWeight for the forward matmul (linearPrepare refreshes it) */
   readonly weightT: number;
+  /** weightT in the engine's packed layout (engine.packB), which the forward matmul of every step reads */
+  readonly weightPacked: number;
+  /** effectiveWeight in the packed layout, for the input gradient of every step (all input columns) */
+  readonly effectivePacked: number;
 }
 
 /**
@@ -26,7 +30,9 @@ export interface Linear {
  * allocates the transposed copy.
  */
 export function createLinear(engine: Engine, inFeatures: number, outFeatures: number, weight: ParamOffsets, bias: ParamOffsets | null, effectiveWeight = weight.value): Linear {
-  return { inFeatures, outFeatures, weight, bias, effectiveWeight, weightT: engine.alloc(inFeatures * outFeatures) };
+  const weightT = engine.alloc(inFeatures * outFeatures);
+  const weightPacked = engine.alloc(packedSize(inFeatures, outFeatures));
+  return { inFeatures, outFeatures, weight, bias, effectiveWeight, weightT, weightPacked, effectivePacked: engine.alloc(packedSize(outFeatures, inFeatures)) };
 }
 
 /** Allocates and registers `${name}.weight` [out, in] and `${name}.bias` [out] (torch names and order). */
@@ -41,14 +47,16 @@ export function addLinear(params: ParameterSet, name: string, inFeatures: number
   return createLinear(params.engine, inFeatures, outFeatures, w, b);
 }
 
-/** Refreshes the transposed copy from effectiveWeight; call after the weights changed. */
+/** Refreshes the transposed and packed copies from effectiveWeight; call after the weights changed. */
 export function linearPrepare(e: Engine, layer: Linear): void {
   e.transpose(layer.outFeatures, layer.inFeatures, layer.effectiveWeight, layer.inFeatures, layer.weightT, layer.outFeatures);
+  e.packB(layer.inFeatures, layer.outFeatures, layer.weightT, layer.outFeatures, layer.weightPacked);
+  e.packB(layer.outFeatures, layer.inFeatures, layer.effectiveWeight, layer.inFeatures, layer.effectivePacked);
 }
 
 /** y = x W^T (y += x W^T when accumulating), no bias: x is rows x in (ld ldx), y rows x out (ld ldy). */
 export function linearMatmul(e: Engine, layer: Linear, rows: number, x: number, ldx: number, y: number, ldy: number, accumulate: boolean): void {
-  e.gemm(rows, layer.outFeatures, layer.inFeatures, x, ldx, layer.weightT, layer.outFeatures, y, ldy, accumulate);
+  e.gemmPrepacked(rows, layer.outFeatures, layer.inFeatures, x, ldx, layer.weightPacked, layer.weightT, layer.outFeatures, y, ldy, accumulate);
 }
 
 /**
@@ -74,7 +82,11 @@ export function linearForward(e: Engine, layer: Linear, rows: number, x: number,
  * state]) sends each part's gradient straight to its own buffer.
  */
 export function linearBackwardInput(e: Engine, layer: Linear, rows: number, dy: number, ldDy: number, dx: number, ldDx: number, accumulate: boolean, first = 0, count = layer.inFeatures): void {
-  e.gemm(rows, count, layer.outFeatures, dy, ldDy, layer.effectiveWeight + first, layer.inFeatures, dx, ldDx, accumulate);
+  if (first === 0 && count === layer.inFeatures) {
+    e.gemmPrepacked(rows, count, layer.outFeatures, dy, ldDy, layer.effectivePacked, layer.effectiveWeight, layer.inFeatures, dx, ldDx, accumulate);
+  } else {
+    e.gemm(rows, count, layer.outFeatures, dy, ldDy, layer.effectiveWeight + first, layer.inFeatures, dx, ldDx, accumulate);
+  }
 }
 
 /**

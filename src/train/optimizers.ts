@@ -1,5 +1,6 @@
 import type { FloatArray } from "../tensor.js";
 import { assertParamRefs, zeroGrads, type ParamRef } from "../nn/param-ref.js";
+import { updateKernels } from "./update-kernels.js";
 
 /**
  * First-order optimizers with PyTorch's update rules (torch.optim, single-tensor CPU path, no amsgrad,
@@ -330,6 +331,12 @@ class AdamFamily extends BaseOptimizer {
     const bias1 = 1 - Math.pow(this.beta1, slot.step);
     const bias2Sqrt = r(Math.sqrt(1 - Math.pow(this.beta2, slot.step)));
     const stepSize = r(lr / bias1);
+    const kernels = value instanceof Float32Array ? updateKernels() : null;
+    if (kernels) {
+      const keep1 = r(1 - w1);
+      kernels.adam(value as Float32Array, grad as Float32Array, m as Float32Array, v as Float32Array, { shrink, l2, w1, keep1, b2, c2, bias2Sqrt, eps, stepSize });
+      return;
+    }
     for (let i = 0; i < value.length; i++) {
       let p0 = value[i];
       if (shrink !== 1) p0 = r(p0 * shrink);
@@ -415,6 +422,13 @@ export class RMSprop extends BaseOptimizer {
     const eps = r(this.eps);
     const mom = r(this.momentum);
     const lr = r(this.lr);
+    const kernels = value instanceof Float32Array ? updateKernels() : null;
+    if (kernels) {
+      const w = 1 - this.alpha;
+      const f32 = (a: FloatArray | undefined): Float32Array | null => (a ? (a as Float32Array) : null);
+      kernels.rmsprop(value as Float32Array, grad as Float32Array, sq as Float32Array, f32(gAvg), f32(buf), { wd, alpha, c, w, keepW: r(1 - w), eps, momentum: mom, lr });
+      return;
+    }
     for (let i = 0; i < value.length; i++) {
       const p0 = value[i];
       let g = grad[i];
@@ -492,6 +506,11 @@ export class SGD extends BaseOptimizer {
     const mom = r(this.momentum);
     const keep = r(1 - this.dampening);
     const lr = r(this.lr);
+    const kernels = value instanceof Float32Array ? updateKernels() : null;
+    if (kernels) {
+      kernels.sgd(value as Float32Array, grad as Float32Array, buf ? (buf as Float32Array) : null, { wd, momentum: mom, keep, lr, first, nesterov: this.nesterov });
+      return;
+    }
     for (let i = 0; i < value.length; i++) {
       const p0 = value[i];
       let g = grad[i];

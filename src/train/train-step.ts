@@ -5,6 +5,7 @@
  * so the summed gradients are the batch mean's gradient whatever the split.
  */
 import type { SequenceDataset } from "../data/dataset.js";
+import type { Engine } from "../engine/engine.js";
 import type { RecurrentModel } from "../models/recurrent.js";
 import { clipGradNorm } from "./clip.js";
 import type { LossSpec } from "./losses.js";
@@ -43,10 +44,19 @@ export interface TrainStepResult {
   nonFinite: { what: string; updated: boolean } | null;
 }
 
-/** The first parameter whose gradient (or value) holds a NaN or an infinity, or null. */
-export function firstNonFinite(params: readonly ParamRef[], field: "grad" | "value"): string | null {
+/**
+ * The first parameter whose gradient (or value) holds a NaN or an infinity, or null. Arrays that are
+ * views of `engine`'s heap (a model's parameters) are scanned by its nonFiniteIndex kernel (SIMD in the
+ * WebAssembly engine: a scan per step of every value and gradient is then ~20x cheaper than this loop).
+ */
+export function firstNonFinite(params: readonly ParamRef[], field: "grad" | "value", engine?: Engine): string | null {
+  const heap = engine?.heap();
   for (const p of params) {
     const a = p[field];
+    if (engine && heap && a.buffer === heap.buffer && a.constructor === heap.constructor) {
+      if (engine.nonFiniteIndex(a.length, a.byteOffset / a.BYTES_PER_ELEMENT) >= 0) return p.name;
+      continue;
+    }
     for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) return p.name;
   }
   return null;
@@ -86,12 +96,12 @@ export async function trainStep(ctx: TrainStepContext, indices: Int32Array, step
   const params = model.parameters();
   // A non-finite loss or gradient would poison every weight it touches: refuse the update.
   if (!Number.isFinite(sum)) return { sum, weight, gradNorm: null, nonFinite: { what: "the loss", updated: false } };
-  const badGrad = firstNonFinite(params, "grad");
+  const badGrad = firstNonFinite(params, "grad", model.engine);
   if (badGrad !== null) return { sum, weight, gradNorm: null, nonFinite: { what: `the gradient of parameter ${badGrad}`, updated: false } };
   const gradNorm = ctx.clipNorm !== null ? clipGradNorm(params, ctx.clipNorm) : null;
   ctx.optimizer.step(params);
   // finite gradients times a huge learning rate can still overflow the weights
-  const badValue = firstNonFinite(params, "value");
+  const badValue = firstNonFinite(params, "value", model.engine);
   if (badValue !== null) return { sum, weight, gradNorm, nonFinite: { what: `parameter ${badValue} after the update`, updated: true } };
   return { sum, weight, gradNorm, nonFinite: null };
 }

@@ -18,8 +18,22 @@
 // out with register moves at every loop back edge or spilled accumulators, and a driver looping over
 // the tiles itself got its B loads hoisted and spilled (10-35% slower); the indirect call keeps
 // binaryen from inlining. A call costs a few ns against k loop iterations.
-// Each C element is accumulated in k order from its initial value, exactly as the reference does.
+// Large products (and every layer's forward and input-gradient product, on weights packed once per
+// pass: packMatrix, gemmPrepacked) read B from packed 8-column panels, cache-blocked (see "cache
+// blocking" below). Each C element is accumulated in k order from its initial value, exactly as the
+// reference does; the relaxed-SIMD build fuses each multiply-add (madd) and so rounds once per step.
 import { at } from "./memory";
+
+/**
+ * c + a b. The relaxed-SIMD build (scripts/build-wasm.mjs; chosen at load time where the runtime has
+ * relaxed SIMD) fuses it into one instruction, rounding once, where the CPU has fused multiply-add; the
+ * plain SIMD build multiplies and adds, rounding twice.
+ */
+// @ts-ignore: decorator
+@inline function madd(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
+  return f32x4.add(c, f32x4.mul(a, b));
+}
 
 /** Signature of the multi-row tiles: byte strides sa, sb, sc. */
 type Tile = (k: i32, pa: usize, sa: usize, pb: usize, sb: usize, pc: usize, sc: usize, acc: bool) => void;
@@ -47,15 +61,15 @@ function tile5x8(k: i32, pa: usize, sa: usize, pb: usize, sb: usize, pc: usize, 
     const b0 = v128.load(pb);
     const b1 = v128.load(pb, 16);
     let av = v128.load32_splat(pa);
-    c00 = f32x4.add(c00, f32x4.mul(av, b0)); c01 = f32x4.add(c01, f32x4.mul(av, b1));
+    c00 = madd(av, b0, c00); c01 = madd(av, b1, c01);
     av = v128.load32_splat(pa + d1);
-    c10 = f32x4.add(c10, f32x4.mul(av, b0)); c11 = f32x4.add(c11, f32x4.mul(av, b1));
+    c10 = madd(av, b0, c10); c11 = madd(av, b1, c11);
     av = v128.load32_splat(pa + d2);
-    c20 = f32x4.add(c20, f32x4.mul(av, b0)); c21 = f32x4.add(c21, f32x4.mul(av, b1));
+    c20 = madd(av, b0, c20); c21 = madd(av, b1, c21);
     av = v128.load32_splat(pa + d3);
-    c30 = f32x4.add(c30, f32x4.mul(av, b0)); c31 = f32x4.add(c31, f32x4.mul(av, b1));
+    c30 = madd(av, b0, c30); c31 = madd(av, b1, c31);
     av = v128.load32_splat(pa + d4);
-    c40 = f32x4.add(c40, f32x4.mul(av, b0)); c41 = f32x4.add(c41, f32x4.mul(av, b1));
+    c40 = madd(av, b0, c40); c41 = madd(av, b1, c41);
     pb += sb;
   }
   v128.store(pc, c00); v128.store(pc, c01, 16);
@@ -83,15 +97,15 @@ function tile5x4(k: i32, pa: usize, sa: usize, pb: usize, sb: usize, pc: usize, 
   for (const end = pa + ((<usize>k) << 2); pa < end; pa += 4) {
     const b0 = v128.load(pb);
     let av = v128.load32_splat(pa);
-    c00 = f32x4.add(c00, f32x4.mul(av, b0));
+    c00 = madd(av, b0, c00);
     av = v128.load32_splat(pa + d1);
-    c10 = f32x4.add(c10, f32x4.mul(av, b0));
+    c10 = madd(av, b0, c10);
     av = v128.load32_splat(pa + d2);
-    c20 = f32x4.add(c20, f32x4.mul(av, b0));
+    c20 = madd(av, b0, c20);
     av = v128.load32_splat(pa + d3);
-    c30 = f32x4.add(c30, f32x4.mul(av, b0));
+    c30 = madd(av, b0, c30);
     av = v128.load32_splat(pa + d4);
-    c40 = f32x4.add(c40, f32x4.mul(av, b0));
+    c40 = madd(av, b0, c40);
     pb += sb;
   }
   v128.store(pc, c00);
@@ -120,13 +134,13 @@ function tile4x8(k: i32, pa: usize, sa: usize, pb: usize, sb: usize, pc: usize, 
     const b0 = v128.load(pb);
     const b1 = v128.load(pb, 16);
     let av = v128.load32_splat(pa);
-    c00 = f32x4.add(c00, f32x4.mul(av, b0)); c01 = f32x4.add(c01, f32x4.mul(av, b1));
+    c00 = madd(av, b0, c00); c01 = madd(av, b1, c01);
     av = v128.load32_splat(pa + d1);
-    c10 = f32x4.add(c10, f32x4.mul(av, b0)); c11 = f32x4.add(c11, f32x4.mul(av, b1));
+    c10 = madd(av, b0, c10); c11 = madd(av, b1, c11);
     av = v128.load32_splat(pa + d2);
-    c20 = f32x4.add(c20, f32x4.mul(av, b0)); c21 = f32x4.add(c21, f32x4.mul(av, b1));
+    c20 = madd(av, b0, c20); c21 = madd(av, b1, c21);
     av = v128.load32_splat(pa + d3);
-    c30 = f32x4.add(c30, f32x4.mul(av, b0)); c31 = f32x4.add(c31, f32x4.mul(av, b1));
+    c30 = madd(av, b0, c30); c31 = madd(av, b1, c31);
     pb += sb;
   }
   v128.store(pc, c00); v128.store(pc, c01, 16);
@@ -151,13 +165,13 @@ function tile4x4(k: i32, pa: usize, sa: usize, pb: usize, sb: usize, pc: usize, 
   for (const end = pa + ((<usize>k) << 2); pa < end; pa += 4) {
     const b0 = v128.load(pb);
     let av = v128.load32_splat(pa);
-    c00 = f32x4.add(c00, f32x4.mul(av, b0));
+    c00 = madd(av, b0, c00);
     av = v128.load32_splat(pa + d1);
-    c10 = f32x4.add(c10, f32x4.mul(av, b0));
+    c10 = madd(av, b0, c10);
     av = v128.load32_splat(pa + d2);
-    c20 = f32x4.add(c20, f32x4.mul(av, b0));
+    c20 = madd(av, b0, c20);
     av = v128.load32_splat(pa + d3);
-    c30 = f32x4.add(c30, f32x4.mul(av, b0));
+    c30 = madd(av, b0, c30);
     pb += sb;
   }
   v128.store(pc, c00);
@@ -183,9 +197,9 @@ function tile2x16(k: i32, pa: usize, sa: usize, pb: usize, sb: usize, pc: usize,
     const b2 = v128.load(pb, 32);
     const b3 = v128.load(pb, 48);
     let av = v128.load32_splat(pa);
-    c00 = f32x4.add(c00, f32x4.mul(av, b0)); c01 = f32x4.add(c01, f32x4.mul(av, b1)); c02 = f32x4.add(c02, f32x4.mul(av, b2)); c03 = f32x4.add(c03, f32x4.mul(av, b3));
+    c00 = madd(av, b0, c00); c01 = madd(av, b1, c01); c02 = madd(av, b2, c02); c03 = madd(av, b3, c03);
     av = v128.load32_splat(pa + d1);
-    c10 = f32x4.add(c10, f32x4.mul(av, b0)); c11 = f32x4.add(c11, f32x4.mul(av, b1)); c12 = f32x4.add(c12, f32x4.mul(av, b2)); c13 = f32x4.add(c13, f32x4.mul(av, b3));
+    c10 = madd(av, b0, c10); c11 = madd(av, b1, c11); c12 = madd(av, b2, c12); c13 = madd(av, b3, c13);
     pb += sb;
   }
   v128.store(pc, c00); v128.store(pc, c01, 16); v128.store(pc, c02, 32); v128.store(pc, c03, 48);
@@ -205,9 +219,9 @@ function tile2x8(k: i32, pa: usize, sa: usize, pb: usize, sb: usize, pc: usize, 
     const b0 = v128.load(pb);
     const b1 = v128.load(pb, 16);
     let av = v128.load32_splat(pa);
-    c00 = f32x4.add(c00, f32x4.mul(av, b0)); c01 = f32x4.add(c01, f32x4.mul(av, b1));
+    c00 = madd(av, b0, c00); c01 = madd(av, b1, c01);
     av = v128.load32_splat(pa + d1);
-    c10 = f32x4.add(c10, f32x4.mul(av, b0)); c11 = f32x4.add(c11, f32x4.mul(av, b1));
+    c10 = madd(av, b0, c10); c11 = madd(av, b1, c11);
     pb += sb;
   }
   v128.store(pc, c00); v128.store(pc, c01, 16);
@@ -226,9 +240,9 @@ function tile2x4(k: i32, pa: usize, sa: usize, pb: usize, sb: usize, pc: usize, 
   for (const end = pa + ((<usize>k) << 2); pa < end; pa += 4) {
     const b0 = v128.load(pb);
     let av = v128.load32_splat(pa);
-    c00 = f32x4.add(c00, f32x4.mul(av, b0));
+    c00 = madd(av, b0, c00);
     av = v128.load32_splat(pa + d1);
-    c10 = f32x4.add(c10, f32x4.mul(av, b0));
+    c10 = madd(av, b0, c10);
     pb += sb;
   }
   v128.store(pc, c00);
@@ -250,22 +264,22 @@ function tile1x64(k: i32, pa: usize, pb: usize, sb: usize, pc: usize, acc: bool)
   }
   for (const end = pa + ((<usize>k) << 2); pa < end; pa += 4) {
     const av = v128.load32_splat(pa);
-    c0 = f32x4.add(c0, f32x4.mul(av, v128.load(pb)));
-    c1 = f32x4.add(c1, f32x4.mul(av, v128.load(pb, 16)));
-    c2 = f32x4.add(c2, f32x4.mul(av, v128.load(pb, 32)));
-    c3 = f32x4.add(c3, f32x4.mul(av, v128.load(pb, 48)));
-    c4 = f32x4.add(c4, f32x4.mul(av, v128.load(pb, 64)));
-    c5 = f32x4.add(c5, f32x4.mul(av, v128.load(pb, 80)));
-    c6 = f32x4.add(c6, f32x4.mul(av, v128.load(pb, 96)));
-    c7 = f32x4.add(c7, f32x4.mul(av, v128.load(pb, 112)));
-    c8 = f32x4.add(c8, f32x4.mul(av, v128.load(pb, 128)));
-    c9 = f32x4.add(c9, f32x4.mul(av, v128.load(pb, 144)));
-    c10 = f32x4.add(c10, f32x4.mul(av, v128.load(pb, 160)));
-    c11 = f32x4.add(c11, f32x4.mul(av, v128.load(pb, 176)));
-    c12 = f32x4.add(c12, f32x4.mul(av, v128.load(pb, 192)));
-    c13 = f32x4.add(c13, f32x4.mul(av, v128.load(pb, 208)));
-    c14 = f32x4.add(c14, f32x4.mul(av, v128.load(pb, 224)));
-    c15 = f32x4.add(c15, f32x4.mul(av, v128.load(pb, 240)));
+    c0 = madd(av, v128.load(pb), c0);
+    c1 = madd(av, v128.load(pb, 16), c1);
+    c2 = madd(av, v128.load(pb, 32), c2);
+    c3 = madd(av, v128.load(pb, 48), c3);
+    c4 = madd(av, v128.load(pb, 64), c4);
+    c5 = madd(av, v128.load(pb, 80), c5);
+    c6 = madd(av, v128.load(pb, 96), c6);
+    c7 = madd(av, v128.load(pb, 112), c7);
+    c8 = madd(av, v128.load(pb, 128), c8);
+    c9 = madd(av, v128.load(pb, 144), c9);
+    c10 = madd(av, v128.load(pb, 160), c10);
+    c11 = madd(av, v128.load(pb, 176), c11);
+    c12 = madd(av, v128.load(pb, 192), c12);
+    c13 = madd(av, v128.load(pb, 208), c13);
+    c14 = madd(av, v128.load(pb, 224), c14);
+    c15 = madd(av, v128.load(pb, 240), c15);
     pb += sb;
   }
   v128.store(pc, c0); v128.store(pc, c1, 16); v128.store(pc, c2, 32); v128.store(pc, c3, 48);
@@ -285,18 +299,18 @@ function tile1x48(k: i32, pa: usize, pb: usize, sb: usize, pc: usize, acc: bool)
   }
   for (const end = pa + ((<usize>k) << 2); pa < end; pa += 4) {
     const av = v128.load32_splat(pa);
-    c0 = f32x4.add(c0, f32x4.mul(av, v128.load(pb)));
-    c1 = f32x4.add(c1, f32x4.mul(av, v128.load(pb, 16)));
-    c2 = f32x4.add(c2, f32x4.mul(av, v128.load(pb, 32)));
-    c3 = f32x4.add(c3, f32x4.mul(av, v128.load(pb, 48)));
-    c4 = f32x4.add(c4, f32x4.mul(av, v128.load(pb, 64)));
-    c5 = f32x4.add(c5, f32x4.mul(av, v128.load(pb, 80)));
-    c6 = f32x4.add(c6, f32x4.mul(av, v128.load(pb, 96)));
-    c7 = f32x4.add(c7, f32x4.mul(av, v128.load(pb, 112)));
-    c8 = f32x4.add(c8, f32x4.mul(av, v128.load(pb, 128)));
-    c9 = f32x4.add(c9, f32x4.mul(av, v128.load(pb, 144)));
-    c10 = f32x4.add(c10, f32x4.mul(av, v128.load(pb, 160)));
-    c11 = f32x4.add(c11, f32x4.mul(av, v128.load(pb, 176)));
+    c0 = madd(av, v128.load(pb), c0);
+    c1 = madd(av, v128.load(pb, 16), c1);
+    c2 = madd(av, v128.load(pb, 32), c2);
+    c3 = madd(av, v128.load(pb, 48), c3);
+    c4 = madd(av, v128.load(pb, 64), c4);
+    c5 = madd(av, v128.load(pb, 80), c5);
+    c6 = madd(av, v128.load(pb, 96), c6);
+    c7 = madd(av, v128.load(pb, 112), c7);
+    c8 = madd(av, v128.load(pb, 128), c8);
+    c9 = madd(av, v128.load(pb, 144), c9);
+    c10 = madd(av, v128.load(pb, 160), c10);
+    c11 = madd(av, v128.load(pb, 176), c11);
     pb += sb;
   }
   v128.store(pc, c0); v128.store(pc, c1, 16); v128.store(pc, c2, 32); v128.store(pc, c3, 48);
@@ -313,14 +327,14 @@ function tile1x32(k: i32, pa: usize, pb: usize, sb: usize, pc: usize, acc: bool)
   }
   for (const end = pa + ((<usize>k) << 2); pa < end; pa += 4) {
     const av = v128.load32_splat(pa);
-    c0 = f32x4.add(c0, f32x4.mul(av, v128.load(pb)));
-    c1 = f32x4.add(c1, f32x4.mul(av, v128.load(pb, 16)));
-    c2 = f32x4.add(c2, f32x4.mul(av, v128.load(pb, 32)));
-    c3 = f32x4.add(c3, f32x4.mul(av, v128.load(pb, 48)));
-    c4 = f32x4.add(c4, f32x4.mul(av, v128.load(pb, 64)));
-    c5 = f32x4.add(c5, f32x4.mul(av, v128.load(pb, 80)));
-    c6 = f32x4.add(c6, f32x4.mul(av, v128.load(pb, 96)));
-    c7 = f32x4.add(c7, f32x4.mul(av, v128.load(pb, 112)));
+    c0 = madd(av, v128.load(pb), c0);
+    c1 = madd(av, v128.load(pb, 16), c1);
+    c2 = madd(av, v128.load(pb, 32), c2);
+    c3 = madd(av, v128.load(pb, 48), c3);
+    c4 = madd(av, v128.load(pb, 64), c4);
+    c5 = madd(av, v128.load(pb, 80), c5);
+    c6 = madd(av, v128.load(pb, 96), c6);
+    c7 = madd(av, v128.load(pb, 112), c7);
     pb += sb;
   }
   v128.store(pc, c0); v128.store(pc, c1, 16); v128.store(pc, c2, 32); v128.store(pc, c3, 48);
@@ -334,10 +348,10 @@ function tile1x16(k: i32, pa: usize, pb: usize, sb: usize, pc: usize, acc: bool)
   }
   for (const end = pa + ((<usize>k) << 2); pa < end; pa += 4) {
     const av = v128.load32_splat(pa);
-    c0 = f32x4.add(c0, f32x4.mul(av, v128.load(pb)));
-    c1 = f32x4.add(c1, f32x4.mul(av, v128.load(pb, 16)));
-    c2 = f32x4.add(c2, f32x4.mul(av, v128.load(pb, 32)));
-    c3 = f32x4.add(c3, f32x4.mul(av, v128.load(pb, 48)));
+    c0 = madd(av, v128.load(pb), c0);
+    c1 = madd(av, v128.load(pb, 16), c1);
+    c2 = madd(av, v128.load(pb, 32), c2);
+    c3 = madd(av, v128.load(pb, 48), c3);
     pb += sb;
   }
   v128.store(pc, c0); v128.store(pc, c1, 16); v128.store(pc, c2, 32); v128.store(pc, c3, 48);
@@ -350,8 +364,8 @@ function tile1x8(k: i32, pa: usize, pb: usize, sb: usize, pc: usize, acc: bool):
   }
   for (const end = pa + ((<usize>k) << 2); pa < end; pa += 4) {
     const av = v128.load32_splat(pa);
-    c0 = f32x4.add(c0, f32x4.mul(av, v128.load(pb)));
-    c1 = f32x4.add(c1, f32x4.mul(av, v128.load(pb, 16)));
+    c0 = madd(av, v128.load(pb), c0);
+    c1 = madd(av, v128.load(pb, 16), c1);
     pb += sb;
   }
   v128.store(pc, c0); v128.store(pc, c1, 16);
@@ -364,7 +378,7 @@ function tile1x4(k: i32, pa: usize, pb: usize, sb: usize, pc: usize, acc: bool):
   }
   for (const end = pa + ((<usize>k) << 2); pa < end; pa += 4) {
     const av = v128.load32_splat(pa);
-    c0 = f32x4.add(c0, f32x4.mul(av, v128.load(pb)));
+    c0 = madd(av, v128.load(pb), c0);
     pb += sb;
   }
   v128.store(pc, c0);
@@ -521,7 +535,165 @@ function gemmBlock5x8(m: i32, n: i32, k: i32, pa: usize, sa: usize, pb: usize, s
 // @ts-ignore: decorator
 @inline const KC: i32 = 256;
 
+// ---- cache blocking with a packed B ----------------------------------------------------------------
+//
+// Unpacked, a 5x8 tile reads its eight columns of B one row at a time, ldb floats apart: for a wide B
+// (the 256/512 CfC heads: 512 x 1024, rows 4 KB apart) every k step lands on a new page, the hardware
+// prefetcher (which stops at page boundaries) cannot follow, and the whole k x n panel of B, too big
+// for L2, is streamed again from L3 for every five rows of A. Packing copies a KC x NC block of B
+// once into a static buffer as consecutive 8-column panels (row p of panel t at PACK + (t kk + p) 8),
+// so every tile streams 32 contiguous bytes per k step from a block that stays in L2 while all the
+// row groups of A pass over it. The copy costs one read and one write of the block, repaid once A has
+// a few row groups (see PACK_MIN_ROWS).
+
+/** Columns of B per packed block: KC x NC floats = 256 KB, half of this CPU's per-core L2. */
+// @ts-ignore: decorator
+@inline const NC: i32 = 256;
+/** The packed block (static, so no allocator is involved; each engine instance has its own). */
+const PACK: usize = memory.data(KC * NC * 4, 64);
+
+/** Below this many rows of A the copy is not repaid (see bench/gemm.ts). */
+// @ts-ignore: decorator
+@inline const PACK_MIN_ROWS: i32 = 16;
+/**
+ * Below this many floats in B (k x n) unpacked tiles were as fast (64 x 128 x 256 ran ~20% slower
+ * packed at 64 rows, 2048 x 128 x 256 ~30% faster: with many rows the copy costs nothing).
+ */
+// @ts-ignore: decorator
+@inline const PACK_MIN_B: i32 = 65536;
+// @ts-ignore: decorator
+@inline const PACK_MIN_B_MANY_ROWS: i32 = 16384;
+// @ts-ignore: decorator
+@inline const MANY_ROWS: i32 = 256;
+
+/** Copies the n8 (a multiple of 8) columns of B's kk rows to `to` as 8-column panels. */
+function packB(kk: i32, n8: i32, pb: usize, sb: usize, to: usize): void {
+  const panelBytes = (<usize>kk) << 5;
+  for (let p = 0; p < kk; p++) {
+    const src = pb + (<usize>p) * sb;
+    let dst = to + ((<usize>p) << 5);
+    for (let j = 0; j < n8; j += 8) {
+      v128.store(dst, v128.load(src + ((<usize>j) << 2)));
+      v128.store(dst, v128.load(src + ((<usize>j) << 2), 16), 16);
+      dst += panelBytes;
+    }
+  }
+}
+
+/**
+ * C[0..m, 0..n8) (+)= A . packed B (its panels from panels0) for one KC block. Rows go five at a time (5x8 tiles) and, so that no
+ * rows are left for the narrow 2x8 tile (a third of the 5x8 tile's rate), the last m mod 5 groups of
+ * five become groups of four (4x8 tiles): m = 64 is 12 x 5 + 4, m = 63 is 11 x 5 + 2 x 4. Only m below
+ * 16 (or 7, 11) leaves one to three rows for 2x8 and 1x8 tiles.
+ */
+function gemmPackedBlock(m: i32, n8: i32, kk: i32, pa: usize, sa: usize, panels0: usize, pc: usize, sc: usize, acc: bool): void {
+  const panelBytes = (<usize>kk) << 5;
+  const panels = n8 >> 3;
+  // 4 fours = m (mod 5): 0, 4, 3, 2, 1 groups of four for m mod 5 = 0, 1, 2, 3, 4
+  let fours = (4 * (m % 5)) % 5;
+  if (4 * fours > m) fours = 0;
+  const fives = (m - 4 * fours) / 5;
+  let i = 0;
+  for (let g = 0; g < fives; g++, i += 5) {
+    const a = pa + (<usize>i) * sa;
+    const c = pc + (<usize>i) * sc;
+    for (let t = 0; t < panels; t++) TILE_5X8(kk, a, sa, panels0 + (<usize>t) * panelBytes, 32, c + ((<usize>t) << 5), sc, acc);
+  }
+  for (let g = 0; g < fours; g++, i += 4) {
+    const a = pa + (<usize>i) * sa;
+    const c = pc + (<usize>i) * sc;
+    for (let t = 0; t < panels; t++) TILE_4X8(kk, a, sa, panels0 + (<usize>t) * panelBytes, 32, c + ((<usize>t) << 5), sc, acc);
+  }
+  for (; i + 2 <= m; i += 2) {
+    const a = pa + (<usize>i) * sa;
+    const c = pc + (<usize>i) * sc;
+    for (let t = 0; t < panels; t++) TILE_2X8(kk, a, sa, panels0 + (<usize>t) * panelBytes, 32, c + ((<usize>t) << 5), sc, acc);
+  }
+  if (i < m) {
+    const a = pa + (<usize>i) * sa;
+    const c = pc + (<usize>i) * sc;
+    for (let t = 0; t < panels; t++) TILE_1X8(kk, a, panels0 + (<usize>t) * panelBytes, 32, c + ((<usize>t) << 5), acc);
+  }
+}
+
+/**
+ * gemm with B packed block by block (k in panels of KC, n in blocks of NC); the last n mod 8 columns
+ * go through the unpacked tiles. Each C element still sums in k order from its initial value.
+ */
+function gemmPacked(m: i32, n: i32, k: i32, a: i32, lda: i32, b: i32, ldb: i32, c: i32, ldc: i32, accumulate: bool): void {
+  const sa = (<usize>lda) << 2;
+  const sb = (<usize>ldb) << 2;
+  const sc = (<usize>ldc) << 2;
+  const n8 = n & ~7;
+  for (let p0 = 0; p0 < k; p0 += KC) {
+    const kk = min(KC, k - p0);
+    const pa = at(a + p0);
+    const pb = at(b + p0 * ldb);
+    const acc = accumulate || p0 > 0;
+    for (let j0 = 0; j0 < n8; j0 += NC) {
+      const nn = min(NC, n8 - j0);
+      packB(kk, nn, pb + ((<usize>j0) << 2), sb, PACK);
+      gemmPackedBlock(m, nn, kk, pa, sa, PACK, at(c + j0), sc, acc);
+    }
+    if (n8 < n) gemmBlock5x8(m, n - n8, kk, pa, sa, pb + ((<usize>n8) << 2), sb, at(c + n8), sc, acc);
+  }
+}
+
 export function gemm(m: i32, n: i32, k: i32, a: i32, lda: i32, b: i32, ldb: i32, c: i32, ldc: i32, accumulate: bool): void {
+  if (m >= PACK_MIN_ROWS && n >= 8 && k * n >= (m >= MANY_ROWS ? PACK_MIN_B_MANY_ROWS : PACK_MIN_B)) gemmPacked(m, n, k, a, lda, b, ldb, c, ldc, accumulate);
+  else gemmWith(m >= 5 ? 2 : 1, KC, m, n, k, a, lda, b, ldb, c, ldc, accumulate);
+}
+
+// ---- B packed ahead of time (a layer's weights, packed once per pass, used at every time step) -------
+//
+// The whole of B in the packed layout, block after block as gemmPacked copies them: the block of rows
+// [p0, p0 + KC) and columns [j0, j0 + NC) starts at p0 n8 + j0 kk floats (kk its number of rows), so
+// k x n8 floats in all; the last n mod 8 columns are read from B itself.
+
+/** Packs B (k x n, ld ldb) into `packed` (k x (n & ~7) floats): see Engine.packB. */
+export function packMatrix(k: i32, n: i32, b: i32, ldb: i32, packed: i32): void {
+  const sb = (<usize>ldb) << 2;
+  const n8 = n & ~7;
+  for (let p0 = 0; p0 < k; p0 += KC) {
+    const kk = min(KC, k - p0);
+    for (let j0 = 0; j0 < n8; j0 += NC) {
+      packB(kk, min(NC, n8 - j0), at(b + p0 * ldb + j0), sb, at(packed + p0 * n8 + j0 * kk));
+    }
+  }
+}
+
+/** Rows of A from which the packed panels beat the row tiles that stream B itself (a few rows: always). */
+// @ts-ignore: decorator
+@inline const PREPACKED_MIN_ROWS: i32 = 4;
+
+/** gemm with B given also in packMatrix's layout: see Engine.gemmPrepacked. */
+export function gemmPrepacked(m: i32, n: i32, k: i32, a: i32, lda: i32, packed: i32, b: i32, ldb: i32, c: i32, ldc: i32, accumulate: bool): void {
+  if (m < PREPACKED_MIN_ROWS || n < 8) {
+    gemmWith(m >= 5 ? 2 : 1, KC, m, n, k, a, lda, b, ldb, c, ldc, accumulate);
+    return;
+  }
+  const sa = (<usize>lda) << 2;
+  const sb = (<usize>ldb) << 2;
+  const sc = (<usize>ldc) << 2;
+  const n8 = n & ~7;
+  for (let p0 = 0; p0 < k; p0 += KC) {
+    const kk = min(KC, k - p0);
+    const pa = at(a + p0);
+    const acc = accumulate || p0 > 0;
+    for (let j0 = 0; j0 < n8; j0 += NC) {
+      gemmPackedBlock(m, min(NC, n8 - j0), kk, pa, sa, at(packed + p0 * n8 + j0 * kk), at(c + j0), sc, acc);
+    }
+    if (n8 < n) gemmBlock5x8(m, n - n8, kk, pa, sa, at(b + p0 * ldb + n8), sb, at(c + n8), sc, acc);
+  }
+}
+
+/** The packed path whatever the size (for bench/gemm.ts and the tests). */
+export function gemmPackedAlways(m: i32, n: i32, k: i32, a: i32, lda: i32, b: i32, ldb: i32, c: i32, ldc: i32, accumulate: bool): void {
+  gemmPacked(m, n, k, a, lda, b, ldb, c, ldc, accumulate);
+}
+
+/** The unpacked path whatever the size (for bench/gemm.ts and the tests). */
+export function gemmUnpacked(m: i32, n: i32, k: i32, a: i32, lda: i32, b: i32, ldb: i32, c: i32, ldc: i32, accumulate: bool): void {
   gemmWith(m >= 5 ? 2 : 1, KC, m, n, k, a, lda, b, ldb, c, ldc, accumulate);
 }
 
