@@ -11,7 +11,10 @@
  * each sequence cut into windows of 50 steps with stride 25 (while offset + 50 < length), times
  * re-based per window; split by scikit-learn train_test_split(train_size=0.8, random_state=42).
  * Model input per step: the 12 values forward-filled (0 before the first reading), then the 12 mask
- * bits; timespans = the gap to the previous step (in 10 ms bins, 0 at the first) times `tau`.
+ * bits; timespans = the gap to the previous step (in 10 ms bins, 0 at the first) times `tau`. The file
+ * is not sorted by time within a sequence, so the quantised time sometimes steps back (a new step, as in
+ * the paper's code); such a step's gap, negative in the paper's code, is 0 here (the models take no
+ * negative elapsed times).
  * Differences: the paper then bootstrap-resamples both sets with an unseeded np.random.choice, which
  * cannot be replayed; this loader keeps the split as it is.
  *
@@ -157,7 +160,7 @@ export function buildPersonActivity(lines: readonly PersonLine[], tau: number): 
       const filled = new Float32Array(12);
       for (let t = 0; t < W; t++) {
         const src = offset + t;
-        timespans[i * W + t] = t === 0 ? 0 : (s.times[src] - s.times[src - 1]) * tau;
+        timespans[i * W + t] = t === 0 ? 0 : Math.max(0, s.times[src] - s.times[src - 1]) * tau;
         const row = (i * W + t) * 24;
         for (let k = 0; k < 12; k++) {
           if (s.mask[src * 12 + k]) {

@@ -1,0 +1,262 @@
+/**
+ * `ncps reproduce TASK --model M`: trains and tests a model on one of the paper's tasks with the paper's
+ * data preparation and hyperparameters (reproduce-tasks.ts), and prints the test metric (mean and
+ * spread over runs), time per epoch and parameter count beside the paper's figure. `--list` shows the
+ * tasks, models and the paper's numbers.
+ */
+import { appendFileSync, mkdirSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import type { SequenceDataset } from "../data/dataset.js";
+import { loadTask, TASK_NAMES, type TaskData, type TaskName } from "../data/tasks/load.js";
+import { writeFileAtomic } from "../io/atomic.js";
+import { evaluate } from "../train/evaluate.js";
+import { fit } from "../train/trainer.js";
+import { buildReproduceModel, VARIANTS, type Variant } from "./reproduce-model.js";
+import { type PaperFigure, REPRODUCE_MODELS, type ReproduceModel, runConfig, type RunConfig, TASKS, type TaskSpec } from "./reproduce-tasks.js";
+import { CliError, type CliIO, intFlag, parseArgs } from "./util.js";
+
+const USAGE = `usage: ncps reproduce TASK [--model MODEL] [options]
+       ncps reproduce --list
+
+Trains MODEL on one of the CfC paper's tasks, with the paper's preprocessing and hyperparameters, and
+prints the test metric beside the paper's.
+
+tasks:    ${TASK_NAMES.join(", ")}
+models:   ${REPRODUCE_MODELS.join(", ")} (default cfc)
+options:
+  --variant ${VARIANTS.join("|")}   CfC implementation followed (default torch)
+  --epochs N        epochs per run (default: the paper's)
+  --runs N          independent runs, seeds 1..N (default 1)
+  --limit N         only the first N sequences of each split (PhysioNet: the first N records), for quick checks
+  --data-dir DIR    data sets (default ../shared/data, relative to the working directory)
+  --out DIR         write RESULT.json and a JSONL log (one line per epoch) there
+  --threads N       worker threads (default 1)
+  --json            print the result as JSON
+  --quiet           no progress lines`;
+
+const FLAGS = {
+  model: { type: "string", default: "cfc" },
+  variant: { type: "string", default: "torch" },
+  epochs: { type: "string" },
+  runs: { type: "string", default: "1" },
+  limit: { type: "string" },
+  "data-dir": { type: "string", default: "../shared/data" },
+  out: { type: "string" },
+  threads: { type: "string", default: "1" },
+  json: { type: "boolean", default: false },
+  quiet: { type: "boolean", default: false },
+  list: { type: "boolean", default: false },
+} as const;
+
+function oneOf<T extends string>(value: string, valid: readonly T[], what: string): T {
+  if (!(valid as readonly string[]).includes(value)) throw new CliError(`unknown ${what} '${value}'; valid: ${valid.join(", ")}`, 2, USAGE);
+  return value as T;
+}
+
+function formatMetric(task: TaskSpec, v: number): string {
+  return task.percent ? `${(100 * v).toFixed(2)}%` : v.toFixed(4);
+}
+
+function formatPaper(task: TaskSpec, p: PaperFigure | undefined): string {
+  if (!p) return "no paper figure";
+  const unit = task.percent ? "%" : "";
+  const spread = p.spread === null ? "" : ` +- ${p.spread}${unit}`;
+  const minutes = p.minutesPerEpoch === null ? "" : `, ${p.minutesPerEpoch} min/epoch`;
+  return `paper ${p.label}: ${p.value}${unit}${spread}${minutes}`;
+}
+
+export function listText(): string {
+  const lines = ["tasks (paper's figure per model; metric):"];
+  for (const t of Object.values(TASKS)) {
+    lines.push(`  ${t.name.padEnd(16)} ${t.title}; ${t.metric}${t.percent ? " %" : ""}; ${t.source}`);
+    for (const m of REPRODUCE_MODELS) {
+      const p = t.paper[m];
+      const cfg = t.configs[m] ? "paper's setting" : "baseline setting";
+      lines.push(`    ${m.padEnd(12)} ${p ? `${p.label} ${p.value}${p.spread === null ? "" : ` +- ${p.spread}`}${p.minutesPerEpoch === null ? "" : ` (${p.minutesPerEpoch} min/epoch)`}` : "-"}  [${cfg}]`);
+    }
+  }
+  lines.push("", `models: ${REPRODUCE_MODELS.join(", ")}`, `variants: ${VARIANTS.join(", ")}`);
+  return lines.join("\n");
+}
+
+export interface RunResult {
+  seed: number;
+  test_metric: number;
+  test_loss: number;
+  epochs: number;
+  train_seconds_per_epoch: number;
+  epoch_seconds: number[];
+}
+
+export interface ReproduceResult {
+  task: TaskName;
+  model: ReproduceModel;
+  variant: Variant;
+  metric: string;
+  date: string;
+  command: string;
+  machine: string;
+  threads: number;
+  limit: number | null;
+  data: string;
+  config: RunConfig;
+  epochs: number;
+  paper_epochs: number;
+  runs: RunResult[];
+  mean: number;
+  std: number;
+  parameters: number;
+  train_seconds_per_epoch: number;
+  paper: PaperFigure | null;
+  paper_runs: number;
+}
+
+function fitOptions(task: TaskSpec, cfg: RunConfig, data: TaskData) {
+  // Keras: the L2 kernel regulariser wd * sum(w^2) has gradient 2 wd w; Keras RMSprop rho 0.9, eps 1e-7
+  const weightDecay = task.keras ? 2 * cfg.weightDecay : cfg.weightDecay;
+  const optimizerOptions = task.keras ? (cfg.optimizer === "rmsprop" ? { alpha: 0.9, eps: 1e-7 } : { eps: 1e-7 }) : {};
+  return {
+    batchSize: cfg.batch,
+    optimizer: cfg.optimizer,
+    lr: cfg.lr,
+    weightDecay,
+    optimizerOptions,
+    clipNorm: cfg.clip,
+    schedule: cfg.decay === 1 ? "constant" : `exp:${cfg.decay}`,
+    loss: task.loss,
+    classWeights: cfg.classWeight === undefined ? null : [1, cfg.classWeight],
+    valid: data.valid,
+    metrics: [task.metric],
+  };
+}
+
+/**
+ * LTC divides by the elapsed time, so a zero gap (the first step of a PhysioNet record or a person-activity
+ * window) would give NaN: it becomes 1e-3 of the task's time unit for LTC runs.
+ */
+function withPositiveTimespans(data: TaskData): TaskData {
+  const fix = (ds: SequenceDataset | null): SequenceDataset | null => (ds?.timespans ? { ...ds, timespans: ds.timespans.map((t) => (t > 0 ? t : 1e-3)) } : ds);
+  return { ...data, train: fix(data.train)!, valid: fix(data.valid), test: fix(data.test)! };
+}
+
+function stats(values: number[]): { mean: number; std: number } {
+  const mean = values.reduce((s, v) => s + v, 0) / values.length;
+  const std = Math.sqrt(values.reduce((s, v) => s + (v - mean) ** 2, 0) / values.length); // np.std, as the paper's scripts
+  return { mean, std };
+}
+
+export async function run(argv: string[], io: CliIO): Promise<number> {
+  const { flags, positionals } = parseArgs(argv, FLAGS, USAGE);
+  if (flags.list) {
+    io.out(`${listText()}\n`);
+    return 0;
+  }
+  if (positionals.length !== 1) throw new CliError(positionals.length === 0 ? `expected a task; valid: ${TASK_NAMES.join(", ")}` : `expected one task, got ${positionals.join(" ")}`, 2, USAGE);
+  const taskName = oneOf(positionals[0], TASK_NAMES, "task");
+  const model = oneOf(String(flags.model), REPRODUCE_MODELS, "model");
+  const variant = oneOf(String(flags.variant), VARIANTS, "variant");
+  const task = TASKS[taskName];
+  const paperCfg = runConfig(task, model);
+  const epochs = intFlag(flags, "epochs", USAGE, 1) ?? paperCfg.epochs;
+  const runs = intFlag(flags, "runs", USAGE, 1)!;
+  const limit = intFlag(flags, "limit", USAGE, 1);
+  const threads = intFlag(flags, "threads", USAGE, 1)!;
+  const cfg: RunConfig = { ...paperCfg, epochs };
+  const quiet = Boolean(flags.quiet);
+  const dataDir = path.resolve(String(flags["data-dir"]));
+  const say = (s: string) => {
+    if (!quiet) io.err(`${s}\n`);
+  };
+
+  let data: TaskData;
+  try {
+    data = loadTask(taskName, dataDir, { limit, tau: cfg.tau });
+  } catch (e) {
+    throw new CliError((e as Error).message, 1);
+  }
+  if (model === "ltc") data = withPositiveTimespans(data);
+  say(`${taskName}: ${data.note}`);
+  const started = new Date();
+  const stamp = started.toISOString().replace(/[:.]/g, "-");
+  const outDir = flags.out ? String(flags.out) : null;
+  const base = `${taskName}-${model}-${variant}-${stamp}`;
+  let logFile: string | null = null;
+  if (outDir) {
+    mkdirSync(outDir, { recursive: true });
+    logFile = path.join(outDir, `${base}.jsonl`);
+  }
+  const log = (record: object) => {
+    if (logFile) appendFileSync(logFile, `${JSON.stringify(record)}\n`);
+  };
+
+  const results: RunResult[] = [];
+  let parameters = 0;
+  for (let r = 1; r <= runs; r++) {
+    const m = buildReproduceModel(model, cfg, data.train.features, task.outputs, variant, r);
+    parameters = m.parameterCount();
+    const epochSeconds: number[] = [];
+    say(`run ${r}/${runs}: ${model} (${variant}), ${parameters.toLocaleString("en-US")} parameters, ${epochs} epochs`);
+    const result = await fit(m, data.train, {
+      ...fitOptions(task, cfg, data),
+      epochs,
+      threads,
+      seed: r,
+      callbacks: {
+        onBatchEnd: (b) => {
+          if (!quiet && io.isTTY) io.err(`\r  epoch ${b.epoch}/${epochs} batch ${b.batch}/${b.batches} loss ${b.loss.toFixed(4)}\x1b[K`);
+        },
+        onEpochEnd: (e) => {
+          if (!quiet && io.isTTY) io.err("\r\x1b[K");
+          epochSeconds.push(e.trainSeconds);
+          const valid = e.validMetrics ? ` valid ${task.metric} ${formatMetric(task, e.validMetrics[task.metric])}` : "";
+          say(`  epoch ${e.epoch}/${epochs} train loss ${e.trainLoss.toFixed(4)}${valid} ${e.trainSeconds.toFixed(1)} s`);
+          log({ run: r, epoch: e.epoch, lr: e.lr, train_loss: e.trainLoss, valid_loss: e.validLoss, valid_metrics: e.validMetrics, train_seconds: e.trainSeconds, seconds: e.seconds });
+        },
+      },
+    });
+    const test = evaluate(m, data.test, { metrics: [task.metric], loss: task.loss, classWeights: cfg.classWeight === undefined ? null : [1, cfg.classWeight] });
+    const value = test.metrics[task.metric];
+    if (!Number.isFinite(value)) throw new CliError(`run ${r}: the test ${task.metric} is ${value} (no usable prediction); the result is not reported`, 1);
+    const perEpoch = epochSeconds.reduce((s, v) => s + v, 0) / Math.max(1, epochSeconds.length);
+    results.push({ seed: r, test_metric: value, test_loss: test.loss, epochs: result.epochs, train_seconds_per_epoch: perEpoch, epoch_seconds: epochSeconds });
+    say(`run ${r}: test ${task.metric} ${formatMetric(task, value)}, ${perEpoch.toFixed(2)} s per epoch`);
+    log({ run: r, test_metric: value, test_loss: test.loss });
+  }
+
+  const { mean, std } = stats(results.map((x) => x.test_metric));
+  const summary: ReproduceResult = {
+    task: taskName,
+    model,
+    variant,
+    metric: task.metric,
+    date: started.toISOString(),
+    command: `ncps reproduce ${argv.join(" ")}`,
+    machine: `${os.cpus().length} x ${os.cpus()[0]?.model ?? "unknown CPU"}, ${os.platform()}, node ${process.version}`,
+    threads,
+    limit: limit ?? null,
+    data: data.note,
+    config: cfg,
+    epochs,
+    paper_epochs: paperCfg.epochs,
+    runs: results,
+    mean,
+    std,
+    parameters,
+    train_seconds_per_epoch: stats(results.map((x) => x.train_seconds_per_epoch)).mean,
+    paper: task.paper[model] ?? null,
+    paper_runs: task.paperRuns,
+  };
+  log({ summary });
+  if (outDir) writeFileAtomic(path.join(outDir, `${base}.json`), `${JSON.stringify(summary, null, 1)}\n`);
+  if (flags.json) io.out(`${JSON.stringify(summary)}\n`);
+  else {
+    const spread = runs > 1 ? ` +- ${task.percent ? (100 * std).toFixed(2) : std.toFixed(4)}` : "";
+    io.out(
+      `${taskName} ${model} (${variant}): test ${task.metric} ${formatMetric(task, mean)}${spread} over ${runs} run(s) of ${epochs} epoch(s)` +
+        `${limit ? ` on the first ${limit} sequences` : ""}; ${summary.train_seconds_per_epoch.toFixed(2)} s per epoch; ${parameters.toLocaleString("en-US")} parameters\n` +
+        `  ${formatPaper(task, task.paper[model])} (${task.paperRuns} runs of ${paperCfg.epochs} epochs)\n`,
+    );
+  }
+  return 0;
+}
