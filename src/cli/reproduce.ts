@@ -14,7 +14,7 @@ import { evaluate } from "../train/evaluate.js";
 import { fit } from "../train/trainer.js";
 import { buildReproduceModel, VARIANTS, type Variant } from "./reproduce-model.js";
 import { type PaperFigure, REPRODUCE_MODELS, type ReproduceModel, runConfig, type RunConfig, TASKS, type TaskSpec } from "./reproduce-tasks.js";
-import { CliError, type CliIO, intFlag, parseArgs } from "./util.js";
+import { CliError, type CliIO, intFlag, numFlag, parseArgs } from "./util.js";
 
 const USAGE = `usage: ncps reproduce TASK [--model MODEL] [options]
        ncps reproduce --list
@@ -28,6 +28,7 @@ options:
   --variant ${VARIANTS.join("|")}   CfC implementation followed (default torch)
   --epochs N        epochs per run (default: the paper's)
   --runs N          independent runs, seeds 1..N (default 1)
+  --lr X            base learning rate instead of the paper's (recorded in the result)
   --limit N         only the first N sequences of each split (PhysioNet: the first N records), for quick checks
   --data-dir DIR    data sets (default ../shared/data, relative to the working directory)
   --out DIR         write RESULT.json and a JSONL log (one line per epoch) there
@@ -40,6 +41,7 @@ const FLAGS = {
   variant: { type: "string", default: "torch" },
   epochs: { type: "string" },
   runs: { type: "string", default: "1" },
+  lr: { type: "string" },
   limit: { type: "string" },
   "data-dir": { type: "string", default: "../shared/data" },
   out: { type: "string" },
@@ -162,7 +164,9 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   const runs = intFlag(flags, "runs", USAGE, 1)!;
   const limit = intFlag(flags, "limit", USAGE, 1);
   const threads = intFlag(flags, "threads", USAGE, 1)!;
-  const cfg: RunConfig = { ...paperCfg, epochs };
+  const lr = numFlag(flags, "lr", USAGE);
+  if (lr !== undefined && !(lr > 0)) throw new CliError(`--lr must be a positive number, got '${flags.lr}'`, 2, USAGE);
+  const cfg: RunConfig = { ...paperCfg, epochs, lr: lr ?? paperCfg.lr };
   const quiet = Boolean(flags.quiet);
   const dataDir = path.resolve(String(flags["data-dir"]));
   const say = (s: string) => {
