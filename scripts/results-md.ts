@@ -5,7 +5,8 @@
  *   npx tsx scripts/results-md.ts                     # print the section
  *   npx tsx scripts/results-md.ts --into RESULTS.md   # replace it there (between the markers)
  *
- * The latest result per task, model and variant is shown. Each row says how the run was shortened
+ * Every result file is a row (the goals and the PhysioNet timing use the latest per task, model and
+ * variant, the goals the best over variants). Each row says how the run was shortened
  * (epochs against the paper's, runs, a --limit slice), our figure beside the paper's with the
  * difference, and the time per epoch beside the paper's. Goals of issue 10 are checked at the end.
  */
@@ -13,7 +14,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { writeFileAtomic } from "../src/io/atomic.js";
 import type { ReproduceResult } from "../src/cli/reproduce.js";
-import { TASKS } from "../src/cli/reproduce-tasks.js";
+import { runConfig, TASKS } from "../src/cli/reproduce-tasks.js";
 
 const BEGIN = "<!-- reproduce:begin -->";
 const END = "<!-- reproduce:end -->";
@@ -26,14 +27,20 @@ const opt = (name: string): string | undefined => {
 const dir = opt("dir") ?? "bench/results/reproduce";
 const into = opt("into");
 
-const results = new Map<string, ReproduceResult & { file: string }>();
-for (const f of readdirSync(dir).filter((n) => n.endsWith(".json")).sort()) {
-  const r = JSON.parse(readFileSync(path.join(dir, f), "utf8")) as ReproduceResult;
+type Stored = ReproduceResult & { file: string };
+const all: Stored[] = readdirSync(dir)
+  .filter((n) => n.endsWith(".json"))
+  .map((f) => ({ ...(JSON.parse(readFileSync(path.join(dir, f), "utf8")) as ReproduceResult), file: f }));
+/** the latest result per task, model and variant */
+const results = new Map<string, Stored>();
+for (const r of all) {
   const key = `${r.task}|${r.model}|${r.variant}`;
   const prev = results.get(key);
-  if (!prev || prev.date < r.date) results.set(key, { ...r, file: f });
+  if (!prev || prev.date < r.date) results.set(key, r);
 }
-const ordered = [...results.values()].sort((a, b) => Object.keys(TASKS).indexOf(a.task) - Object.keys(TASKS).indexOf(b.task) || a.model.localeCompare(b.model));
+const ordered = [...all].sort(
+  (a, b) => Object.keys(TASKS).indexOf(a.task) - Object.keys(TASKS).indexOf(b.task) || a.model.localeCompare(b.model) || a.variant.localeCompare(b.variant) || a.date.localeCompare(b.date),
+);
 
 function ours(r: ReproduceResult): string {
   const pct = TASKS[r.task].percent;
@@ -60,6 +67,8 @@ function gap(r: ReproduceResult): string {
 function shortened(r: ReproduceResult): string {
   const parts = [`${r.epochs} of ${r.paper_epochs} epochs`, `${r.runs.length} of ${r.paper_runs} runs`];
   if (r.limit) parts.push(`first ${r.limit} sequences per split`);
+  const paperLr = runConfig(TASKS[r.task], r.model).lr;
+  if (r.config.lr !== paperLr) parts.push(`lr ${r.config.lr} instead of ${paperLr}`);
   return parts.join(", ");
 }
 
@@ -102,21 +111,23 @@ if (cfc && ode) {
   );
 } else lines.push("No PhysioNet CfC and ODE-RNN results in the same run yet.");
 
+/** The goal on `task|model`, judged on the best result over the variants run. */
 const goal = (key: string, label: string, target: number, pct: boolean, higher: boolean) => {
-  const r = results.get(key);
-  if (!r) return `- ${label}: target ${target}${pct ? "%" : ""}: not run`;
+  const runs = [...results.values()].filter((r) => `${r.task}|${r.model}` === key);
+  if (runs.length === 0) return `- ${label}: target ${higher ? ">=" : "<="} ${target}${pct ? "%" : ""}: not run`;
+  const r = runs.reduce((a, b) => ((higher ? b.mean > a.mean : b.mean < a.mean) ? b : a));
   const v = pct ? 100 * r.mean : r.mean;
   const ok = higher ? v >= target : v <= target;
   const by = Math.abs(v - target);
-  return `- ${label}: target ${higher ? ">=" : "<="} ${target}${pct ? "%" : ""}; reached ${pct ? v.toFixed(2) : v.toFixed(4)}${pct ? "%" : ""} (${shortened(r)}): ${ok ? "met" : `missed by ${pct ? `${by.toFixed(2)} points` : by.toFixed(4)}`}`;
+  return `- ${label}: target ${higher ? ">=" : "<="} ${target}${pct ? "%" : ""}; reached ${pct ? v.toFixed(2) : v.toFixed(4)}${pct ? "%" : ""} (variant ${r.variant}, ${shortened(r)}): ${ok ? "met" : `missed by ${pct ? `${by.toFixed(2)} points` : by.toFixed(4)}`}`;
 };
 lines.push("", "### Goals of issue 10", "");
-lines.push(goal("xor|cfc|torch", "XOR event-based accuracy, CfC", 99.42, true, true));
-lines.push(goal("xor|cfc-mixed|torch", "XOR event-based accuracy, CfC-mmRNN", 99.72, true, true));
-lines.push(goal("walker2d|cfc|torch", "Walker2d test MSE, CfC", 0.643, false, false));
-lines.push(goal("walker2d|cfc-mixed|torch", "Walker2d test MSE, CfC-mmRNN", 0.617, false, false));
-lines.push(goal("et-smnist|cfc-mixed|torch", "ET-sMNIST accuracy, CfC-mmRNN", 98.09, true, true));
-lines.push(goal("physionet|cfc|torch", "PhysioNet ROC-AUC, CfC", 0.839, false, true));
+lines.push(goal("xor|cfc", "XOR event-based accuracy, CfC", 99.42, true, true));
+lines.push(goal("xor|cfc-mixed", "XOR event-based accuracy, CfC-mmRNN", 99.72, true, true));
+lines.push(goal("walker2d|cfc", "Walker2d test MSE, CfC", 0.643, false, false));
+lines.push(goal("walker2d|cfc-mixed", "Walker2d test MSE, CfC-mmRNN", 0.617, false, false));
+lines.push(goal("et-smnist|cfc-mixed", "ET-sMNIST accuracy, CfC-mmRNN", 98.09, true, true));
+lines.push(goal("physionet|cfc", "PhysioNet ROC-AUC, CfC", 0.839, false, true));
 
 const section = `${BEGIN}\n${lines.join("\n")}\n${END}`;
 if (!into) process.stdout.write(`${section}\n`);
