@@ -60,6 +60,11 @@ export interface TaskSpec {
   outputs: number;
   /** the paper's script averages this many runs */
   paperRuns: number;
+  /**
+   * The CfC the paper's script computes: "paper" (its tf_cfc.py: lecun_tanh heads, negated gate) or
+   * "torch" (its torch_cfc.py, the same function as ncps torch); what `--variant paper` builds
+   */
+  paperCell: "paper" | "torch";
   /** TensorFlow scripts: weight decay is an L2 kernel regulariser (gradient 2 wd w), RMSprop/Adam use Keras defaults */
   keras: boolean;
   configs: Partial<Record<ReproduceModel, RunConfig>>;
@@ -80,6 +85,7 @@ const XOR: TaskSpec = {
   loss: "bce",
   outputs: 1,
   paperRuns: 3,
+  paperCell: "paper",
   keras: true,
   configs: {
     "cfc-mixed": { units: 64, optimizer: "rmsprop", lr: 0.005, decay: 0.95, batch: 128, epochs: 200, clip: 10, activation: "relu", backboneDropout: 0, forgetBias: 0.6, backboneUnits: 128, backboneLayers: 1, weightDecay: 2e-6 },
@@ -114,6 +120,7 @@ const ETSMNIST: TaskSpec = {
   loss: "cross_entropy",
   outputs: 10,
   paperRuns: 5,
+  paperCell: "paper",
   keras: true,
   configs: Object.fromEntries(
     (["cfc", "cfc-no_gate", "cfc-pure", "cfc-mixed"] as const).map((m) => [
@@ -139,6 +146,7 @@ const WALKER: TaskSpec = {
   loss: "mse",
   outputs: 17,
   paperRuns: 5,
+  paperCell: "paper",
   keras: true,
   configs: {
     cfc: { units: 64, optimizer: "adam", lr: 0.02, decay: 0.95, batch: 256, epochs: 50, clip: 1, activation: "silu", backboneDropout: 0.1, forgetBias: 1.6, backboneUnits: 256, backboneLayers: 1, weightDecay: 1e-6 },
@@ -173,6 +181,7 @@ const PHYSIONET: TaskSpec = {
   loss: "cross_entropy",
   outputs: 2,
   paperRuns: 5,
+  paperCell: "torch",
   keras: false,
   configs: {
     cfc: { units: 256, optimizer: "adamw", lr: 0.002, decay: 0.9, batch: 128, epochs: 57, clip: null, activation: "silu", backboneUnits: 64, backboneDropout: 0.2, backboneLayers: 2, weightDecay: 4e-6, classWeight: 11.69 },
@@ -203,6 +212,7 @@ const PERSON: TaskSpec = {
   loss: "cross_entropy",
   outputs: 7,
   paperRuns: 5,
+  paperCell: "torch",
   keras: false,
   configs: {
     cfc: { units: 448, optimizer: "adam", lr: 0.002, decay: 0.97, batch: 64, epochs: 100, clip: null, activation: "silu", backboneUnits: 64, backboneLayers: 1, backboneDropout: 0, weightDecay: 1e-4, tau: 10 },

@@ -109,6 +109,8 @@ export interface ReproduceResult {
   mean: number;
   std: number;
   parameters: number;
+  /** the model as built (ncps-style config: kind and constructor arguments) */
+  model_config: { model: string; constructor_args: Record<string, unknown> } | null;
   train_seconds_per_epoch: number;
   paper: PaperFigure | null;
   paper_runs: number;
@@ -196,9 +198,11 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
 
   const results: RunResult[] = [];
   let parameters = 0;
+  let modelConfig: ReproduceResult["model_config"] = null;
   for (let r = 1; r <= runs; r++) {
     const m = buildReproduceModel(model, cfg, data.train.features, task.outputs, variant, r);
     parameters = m.parameterCount();
+    modelConfig = m.toConfig();
     const epochSeconds: number[] = [];
     say(`run ${r}/${runs}: ${model} (${variant}), ${parameters.toLocaleString("en-US")} parameters, ${epochs} epochs`);
     const result = await fit(m, data.train, {
@@ -247,6 +251,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     mean,
     std,
     parameters,
+    model_config: modelConfig,
     train_seconds_per_epoch: stats(results.map((x) => x.train_seconds_per_epoch)).mean,
     paper: task.paper[model] ?? null,
     paper_runs: task.paperRuns,
