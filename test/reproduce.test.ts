@@ -71,6 +71,7 @@ describe("ncps reproduce: each task for one epoch on a small slice", () => {
       assert.ok(inRange(res.mean), `test ${res.metric} ${res.mean}`);
       assert.ok(res.parameters > 0 && res.train_seconds_per_epoch > 0);
       assert.equal(res.epochs, 1);
+      if (model === "lstm") assert.equal(res.model_config.constructor_args.input_size, 18, "17 state values and the elapsed time");
       const files = readdirSync(out).sort();
       assert.equal(files.length, 2);
       const log = readFileSync(path.join(out, files.find((f) => f.endsWith(".jsonl"))!), "utf8").trim().split("\n").map((l) => JSON.parse(l));

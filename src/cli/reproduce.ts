@@ -144,6 +144,24 @@ function withPositiveTimespans(data: TaskData): TaskData {
   return { ...data, train: fix(data.train)!, valid: fix(data.valid), test: fix(data.test)! };
 }
 
+/**
+ * LSTM and GRU take no elapsed times, so, as the paper's "Augmented LSTM" baseline, they get the elapsed
+ * time as one more input feature (on the event tasks the events carry no other timing information).
+ */
+function withTimeInput(data: TaskData): TaskData {
+  const add = (ds: SequenceDataset | null): SequenceDataset | null => {
+    if (!ds) return ds;
+    const F = ds.features;
+    const x = new Float32Array(ds.size * ds.steps * (F + 1));
+    for (let r = 0; r < ds.size * ds.steps; r++) {
+      x.set(ds.x.subarray(r * F, (r + 1) * F), r * (F + 1));
+      x[r * (F + 1) + F] = ds.timespans ? ds.timespans[r] : 1;
+    }
+    return { ...ds, features: F + 1, x, featureNames: ds.featureNames ? [...ds.featureNames, "elapsed_time"] : undefined };
+  };
+  return { ...data, train: add(data.train)!, valid: add(data.valid), test: add(data.test)!, note: `${data.note}; elapsed time added as an input` };
+}
+
 function stats(values: number[]): { mean: number; std: number } {
   const mean = values.reduce((s, v) => s + v, 0) / values.length;
   const std = Math.sqrt(values.reduce((s, v) => s + (v - mean) ** 2, 0) / values.length); // np.std, as the paper's scripts
@@ -182,6 +200,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     throw new CliError((e as Error).message, 1);
   }
   if (model === "ltc") data = withPositiveTimespans(data);
+  if (model === "lstm" || model === "gru") data = withTimeInput(data);
   say(`${taskName}: ${data.note}`);
   const started = new Date();
   const stamp = started.toISOString().replace(/[:.]/g, "-");
