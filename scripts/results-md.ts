@@ -94,8 +94,11 @@ for (const r of ordered) {
 lines.push("", "Commands (from the result files), machine and data:", "");
 for (const r of ordered) lines.push(`- \`${r.command}\` (${r.date.slice(0, 10)}; ${r.machine}; ${r.data}) -> \`bench/results/reproduce/${r.file}\``);
 
-const cfc = results.get("physionet|cfc|torch");
+// the ODE-RNN run and the CfC run just before it (one after the other in scripts/reproduce-short.sh)
 const ode = results.get("physionet|ode-rnn|torch");
+const cfc = ode
+  ? all.filter((r) => r.task === "physionet" && r.model === "cfc" && r.variant === "torch" && r.date < ode.date).sort((a, b) => a.date.localeCompare(b.date)).at(-1)
+  : undefined;
 lines.push("", "### PhysioNet: CfC against ODE-RNN (dopri5) time per epoch", "");
 if (cfc && ode) {
   const ratio = ode.train_seconds_per_epoch / cfc.train_seconds_per_epoch;
