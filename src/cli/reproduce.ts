@@ -10,6 +10,7 @@ import path from "node:path";
 import type { SequenceDataset } from "../data/dataset.js";
 import { loadTask, TASK_NAMES, type TaskData, type TaskName } from "../data/tasks/load.js";
 import { writeFileAtomic } from "../io/atomic.js";
+import type { RecurrentModel } from "../models/recurrent.js";
 import { evaluate } from "../train/evaluate.js";
 import { fit } from "../train/trainer.js";
 import { buildReproduceModel, VARIANTS, type Variant } from "./reproduce-model.js";
@@ -168,123 +169,172 @@ function stats(values: number[]): { mean: number; std: number } {
   return { mean, std };
 }
 
-export async function run(argv: string[], io: CliIO): Promise<number> {
+/** What one `ncps reproduce` call asks for, checked. */
+interface Request {
+  argv: string[];
+  taskName: TaskName;
+  task: TaskSpec;
+  model: ReproduceModel;
+  variant: Variant;
+  /** the paper's setting, and the one used (epochs and lr as given) */
+  paperCfg: RunConfig;
+  cfg: RunConfig;
+  runs: number;
+  limit: number | undefined;
+  threads: number;
+  quiet: boolean;
+  json: boolean;
+  dataDir: string;
+  outDir: string | null;
+}
+
+function parseRequest(argv: string[]): Request | "list" {
   const { flags, positionals } = parseArgs(argv, FLAGS, USAGE);
-  if (flags.list) {
-    io.out(`${listText()}\n`);
-    return 0;
-  }
+  if (flags.list) return "list";
   if (positionals.length !== 1) throw new CliError(positionals.length === 0 ? `expected a task; valid: ${TASK_NAMES.join(", ")}` : `expected one task, got ${positionals.join(" ")}`, 2, USAGE);
   const taskName = oneOf(positionals[0], TASK_NAMES, "task");
   const model = oneOf(String(flags.model), REPRODUCE_MODELS, "model");
   const variant = oneOf(String(flags.variant), VARIANTS, "variant");
+  if (variant !== "torch" && !model.startsWith("cfc")) throw new CliError(`--variant chooses the CfC implementation; it does not apply to --model ${model}`, 2, USAGE);
   const task = TASKS[taskName];
   const paperCfg = runConfig(task, model);
-  const epochs = intFlag(flags, "epochs", USAGE, 1) ?? paperCfg.epochs;
-  const runs = intFlag(flags, "runs", USAGE, 1)!;
-  const limit = intFlag(flags, "limit", USAGE, 1);
-  const threads = intFlag(flags, "threads", USAGE, 1)!;
   const lr = numFlag(flags, "lr", USAGE);
   if (lr !== undefined && !(lr > 0)) throw new CliError(`--lr must be a positive number, got '${flags.lr}'`, 2, USAGE);
-  const cfg: RunConfig = { ...paperCfg, epochs, lr: lr ?? paperCfg.lr };
-  const quiet = Boolean(flags.quiet);
-  const dataDir = path.resolve(String(flags["data-dir"]));
-  const say = (s: string) => {
-    if (!quiet) io.err(`${s}\n`);
+  const epochs = intFlag(flags, "epochs", USAGE, 1) ?? paperCfg.epochs;
+  return {
+    argv,
+    taskName,
+    task,
+    model,
+    variant,
+    paperCfg,
+    cfg: { ...paperCfg, epochs, lr: lr ?? paperCfg.lr },
+    runs: intFlag(flags, "runs", USAGE, 1)!,
+    limit: intFlag(flags, "limit", USAGE, 1),
+    threads: intFlag(flags, "threads", USAGE, 1)!,
+    quiet: Boolean(flags.quiet),
+    json: Boolean(flags.json),
+    dataDir: path.resolve(String(flags["data-dir"])),
+    outDir: flags.out ? String(flags.out) : null,
   };
+}
 
+/** The task's data, with the changes some models need. */
+function prepareData(req: Request): TaskData {
   let data: TaskData;
   try {
-    data = loadTask(taskName, dataDir, { limit, tau: cfg.tau });
+    data = loadTask(req.taskName, req.dataDir, { limit: req.limit, tau: req.cfg.tau });
   } catch (e) {
     throw new CliError((e as Error).message, 1);
   }
-  if (model === "ltc") data = withPositiveTimespans(data);
-  if (model === "lstm" || model === "gru") data = withTimeInput(data);
-  say(`${taskName}: ${data.note}`);
-  const started = new Date();
-  const stamp = started.toISOString().replace(/[:.]/g, "-");
-  const outDir = flags.out ? String(flags.out) : null;
-  const base = `${taskName}-${model}-${variant}-${stamp}`;
-  let logFile: string | null = null;
-  if (outDir) {
-    mkdirSync(outDir, { recursive: true });
-    logFile = path.join(outDir, `${base}.jsonl`);
-  }
-  const log = (record: object) => {
-    if (logFile) appendFileSync(logFile, `${JSON.stringify(record)}\n`);
+  if (req.model === "ltc") data = withPositiveTimespans(data);
+  if (req.model === "lstm" || req.model === "gru") data = withTimeInput(data);
+  return data;
+}
+
+type Log = (record: object) => void;
+
+/** One run (seed `seed`): train, then score the last epoch's weights on the test set. */
+async function trainAndTest(req: Request, data: TaskData, seed: number, io: CliIO, log: Log): Promise<{ result: RunResult; model: RecurrentModel }> {
+  const { task, cfg } = req;
+  const say = (s: string) => {
+    if (!req.quiet) io.err(`${s}\n`);
   };
-
-  const results: RunResult[] = [];
-  let parameters = 0;
-  let modelConfig: ReproduceResult["model_config"] = null;
-  for (let r = 1; r <= runs; r++) {
-    const m = buildReproduceModel(model, cfg, data.train.features, task.outputs, variant, r);
-    parameters = m.parameterCount();
-    modelConfig = m.toConfig();
-    const epochSeconds: number[] = [];
-    say(`run ${r}/${runs}: ${model} (${variant}), ${parameters.toLocaleString("en-US")} parameters, ${epochs} epochs`);
-    const result = await fit(m, data.train, {
-      ...fitOptions(task, cfg, data),
-      epochs,
-      threads,
-      seed: r,
-      callbacks: {
-        onBatchEnd: (b) => {
-          if (!quiet && io.isTTY) io.err(`\r  epoch ${b.epoch}/${epochs} batch ${b.batch}/${b.batches} loss ${b.loss.toFixed(4)}\x1b[K`);
-        },
-        onEpochEnd: (e) => {
-          if (!quiet && io.isTTY) io.err("\r\x1b[K");
-          epochSeconds.push(e.trainSeconds);
-          const valid = e.validMetrics ? ` valid ${task.metric} ${formatMetric(task, e.validMetrics[task.metric])}` : "";
-          say(`  epoch ${e.epoch}/${epochs} train loss ${e.trainLoss.toFixed(4)}${valid} ${e.trainSeconds.toFixed(1)} s`);
-          log({ run: r, epoch: e.epoch, lr: e.lr, train_loss: e.trainLoss, valid_loss: e.validLoss, valid_metrics: e.validMetrics, train_seconds: e.trainSeconds, seconds: e.seconds });
-        },
+  const model = buildReproduceModel(req.model, cfg, data.train.features, task.outputs, req.variant, seed);
+  const epochSeconds: number[] = [];
+  say(`run ${seed}/${req.runs}: ${req.model} (${req.variant}), ${model.parameterCount().toLocaleString("en-US")} parameters, ${cfg.epochs} epochs`);
+  const fitted = await fit(model, data.train, {
+    ...fitOptions(task, cfg, data),
+    epochs: cfg.epochs,
+    threads: req.threads,
+    seed,
+    callbacks: {
+      onBatchEnd: (b) => {
+        if (!req.quiet && io.isTTY) io.err(`\r  epoch ${b.epoch}/${cfg.epochs} batch ${b.batch}/${b.batches} loss ${b.loss.toFixed(4)}\x1b[K`);
       },
-    });
-    const test = evaluate(m, data.test, { metrics: [task.metric], loss: task.loss, classWeights: cfg.classWeight === undefined ? null : [1, cfg.classWeight] });
-    const value = test.metrics[task.metric];
-    if (!Number.isFinite(value)) throw new CliError(`run ${r}: the test ${task.metric} is ${value} (no usable prediction); the result is not reported`, 1);
-    const perEpoch = epochSeconds.reduce((s, v) => s + v, 0) / Math.max(1, epochSeconds.length);
-    results.push({ seed: r, test_metric: value, test_loss: test.loss, epochs: result.epochs, train_seconds_per_epoch: perEpoch, epoch_seconds: epochSeconds });
-    say(`run ${r}: test ${task.metric} ${formatMetric(task, value)}, ${perEpoch.toFixed(2)} s per epoch`);
-    log({ run: r, test_metric: value, test_loss: test.loss });
-  }
+      onEpochEnd: (e) => {
+        if (!req.quiet && io.isTTY) io.err("\r\x1b[K");
+        epochSeconds.push(e.trainSeconds);
+        const valid = e.validMetrics ? ` valid ${task.metric} ${formatMetric(task, e.validMetrics[task.metric])}` : "";
+        say(`  epoch ${e.epoch}/${cfg.epochs} train loss ${e.trainLoss.toFixed(4)}${valid} ${e.trainSeconds.toFixed(1)} s`);
+        log({ run: seed, epoch: e.epoch, lr: e.lr, train_loss: e.trainLoss, valid_loss: e.validLoss, valid_metrics: e.validMetrics, train_seconds: e.trainSeconds, seconds: e.seconds });
+      },
+    },
+  });
+  const test = evaluate(model, data.test, { metrics: [task.metric], loss: task.loss, classWeights: cfg.classWeight === undefined ? null : [1, cfg.classWeight] });
+  const value = test.metrics[task.metric];
+  if (!Number.isFinite(value)) throw new CliError(`run ${seed}: the test ${task.metric} is ${value} (no usable prediction); the result is not reported`, 1);
+  const perEpoch = epochSeconds.reduce((s, v) => s + v, 0) / Math.max(1, epochSeconds.length);
+  say(`run ${seed}: test ${task.metric} ${formatMetric(task, value)}, ${perEpoch.toFixed(2)} s per epoch`);
+  log({ run: seed, test_metric: value, test_loss: test.loss });
+  return { result: { seed, test_metric: value, test_loss: test.loss, epochs: fitted.epochs, train_seconds_per_epoch: perEpoch, epoch_seconds: epochSeconds }, model };
+}
 
-  const { mean, std } = stats(results.map((x) => x.test_metric));
-  const summary: ReproduceResult = {
-    task: taskName,
-    model,
-    variant,
-    metric: task.metric,
+function summarise(req: Request, data: TaskData, runs: RunResult[], model: RecurrentModel, started: Date): ReproduceResult {
+  const { mean, std } = stats(runs.map((x) => x.test_metric));
+  return {
+    task: req.taskName,
+    model: req.model,
+    variant: req.variant,
+    metric: req.task.metric,
     date: started.toISOString(),
-    command: `ncps reproduce ${argv.join(" ")}`,
+    command: `ncps reproduce ${req.argv.join(" ")}`,
     machine: `${os.cpus().length} x ${os.cpus()[0]?.model ?? "unknown CPU"}, ${os.platform()}, node ${process.version}`,
-    threads,
-    limit: limit ?? null,
+    threads: req.threads,
+    limit: req.limit ?? null,
     data: data.note,
-    config: cfg,
-    epochs,
-    paper_epochs: paperCfg.epochs,
-    runs: results,
+    config: req.cfg,
+    epochs: req.cfg.epochs,
+    paper_epochs: req.paperCfg.epochs,
+    runs,
     mean,
     std,
-    parameters,
-    model_config: modelConfig,
-    train_seconds_per_epoch: stats(results.map((x) => x.train_seconds_per_epoch)).mean,
-    paper: task.paper[model] ?? null,
-    paper_runs: task.paperRuns,
+    parameters: model.parameterCount(),
+    model_config: model.toConfig(),
+    train_seconds_per_epoch: stats(runs.map((x) => x.train_seconds_per_epoch)).mean,
+    paper: req.task.paper[req.model] ?? null,
+    paper_runs: req.task.paperRuns,
   };
-  log({ summary });
-  if (outDir) writeFileAtomic(path.join(outDir, `${base}.json`), `${JSON.stringify(summary, null, 1)}\n`);
-  if (flags.json) io.out(`${JSON.stringify(summary)}\n`);
-  else {
-    const spread = runs > 1 ? ` +- ${task.percent ? (100 * std).toFixed(2) : std.toFixed(4)}` : "";
-    io.out(
-      `${taskName} ${model} (${variant}): test ${task.metric} ${formatMetric(task, mean)}${spread} over ${runs} run(s) of ${epochs} epoch(s)` +
-        `${limit ? ` on the first ${limit} sequences` : ""}; ${summary.train_seconds_per_epoch.toFixed(2)} s per epoch; ${parameters.toLocaleString("en-US")} parameters\n` +
-        `  ${formatPaper(task, task.paper[model])} (${task.paperRuns} runs of ${paperCfg.epochs} epochs)\n`,
-    );
+}
+
+function reportText(req: Request, s: ReproduceResult): string {
+  const { task } = req;
+  const spread = s.runs.length > 1 ? ` +- ${task.percent ? (100 * s.std).toFixed(2) : s.std.toFixed(4)}` : "";
+  return (
+    `${s.task} ${s.model} (${s.variant}): test ${task.metric} ${formatMetric(task, s.mean)}${spread} over ${s.runs.length} run(s) of ${s.epochs} epoch(s)` +
+    `${req.limit ? ` on the first ${req.limit} sequences` : ""}; ${s.train_seconds_per_epoch.toFixed(2)} s per epoch; ${s.parameters.toLocaleString("en-US")} parameters\n` +
+    `  ${formatPaper(task, s.paper ?? undefined)} (${task.paperRuns} runs of ${req.paperCfg.epochs} epochs)\n`
+  );
+}
+
+export async function run(argv: string[], io: CliIO): Promise<number> {
+  const req = parseRequest(argv);
+  if (req === "list") {
+    io.out(`${listText()}\n`);
+    return 0;
   }
+  const data = prepareData(req);
+  if (!req.quiet) io.err(`${req.taskName}: ${data.note}\n`);
+  const started = new Date();
+  const base = `${req.taskName}-${req.model}-${req.variant}-${started.toISOString().replace(/[:.]/g, "-")}`;
+  let logFile: string | null = null;
+  if (req.outDir) {
+    mkdirSync(req.outDir, { recursive: true });
+    logFile = path.join(req.outDir, `${base}.jsonl`);
+  }
+  const log: Log = (record) => {
+    if (logFile) appendFileSync(logFile, `${JSON.stringify(record)}\n`);
+  };
+  const runs: RunResult[] = [];
+  let model: RecurrentModel | null = null;
+  for (let seed = 1; seed <= req.runs; seed++) {
+    const r = await trainAndTest(req, data, seed, io, log);
+    runs.push(r.result);
+    model = r.model;
+  }
+  const summary = summarise(req, data, runs, model!, started);
+  log({ summary });
+  if (req.outDir) writeFileAtomic(path.join(req.outDir, `${base}.json`), `${JSON.stringify(summary, null, 1)}\n`);
+  io.out(req.json ? `${JSON.stringify(summary)}\n` : reportText(req, summary));
   return 0;
 }
