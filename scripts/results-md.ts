@@ -103,14 +103,14 @@ lines.push("", "### PhysioNet: CfC against ODE-RNN (dopri5) time per epoch", "")
 if (cfc && ode) {
   const ratio = ode.train_seconds_per_epoch / cfc.train_seconds_per_epoch;
   lines.push(
-    `Same machine, same data (${cfc.data}), same script run (\`scripts/reproduce-short.sh\`), one thread: CfC (paper's setting: ${cfc.config.units} units, ` +
+    `Same machine, same data (${cfc.data}), one thread, the ODE-RNN run started right after the CfC run (${cfc.date.slice(0, 16)} and ${ode.date.slice(0, 16)} UTC): CfC (paper's setting: ${cfc.config.units} units, ` +
       `backbone ${cfc.config.backboneUnits} x ${cfc.config.backboneLayers}, ${cfc.parameters.toLocaleString("en-US")} parameters) ${cfc.train_seconds_per_epoch.toFixed(1)} s per epoch ` +
       `(mean of ${cfc.runs[0].epoch_seconds.length} epochs: ${cfc.runs[0].epoch_seconds.map((s) => s.toFixed(0)).join(", ")} s); ODE-RNN (${ode.config.units} units, dopri5 rtol 1e-3 atol 1e-4, ` +
       `${ode.parameters.toLocaleString("en-US")} parameters) ${ode.train_seconds_per_epoch.toFixed(1)} s per epoch (${ode.runs[0].epoch_seconds.length} epoch). ` +
       `Ratio ODE-RNN / CfC: **${ratio.toFixed(2)}x**; the paper reports 16.5 vs 0.1 min per epoch (165x; ` +
       `its ODE-RNN figure is taken from Rubanova et al.'s implementation on a GPU). Goal of issue 10 (CfC epoch >= 100x shorter): ` +
       `${ratio >= 100 ? "met" : `missed by a factor of ${(100 / ratio).toFixed(0)}`}. ` +
-      "Epoch times on this shared machine vary with the other work running on it (the first epoch of a run is also the slowest); both runs were one after the other.",
+      "Epoch times on this shared machine vary with the other work running on it (the first epoch of a run is also the slowest).",
   );
 } else lines.push("No PhysioNet CfC and ODE-RNN results in the same run yet.");
 
