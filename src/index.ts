@@ -1,13 +1,15 @@
 /**
  * ncps-ts: the portable core (Node and browsers): tensors, engines, models, wirings, optimisers,
- * losses, metrics, training in one thread (`fit`), evaluation, datasets in memory and SVG plots. File
- * I/O, CSV loading, worker-thread training and checkpoints are Node-only and live in "ncps-ts/node".
+ * losses, metrics, training in one thread (`fit`), evaluation, datasets in memory or from CSV text,
+ * checkpoints as bytes, and SVG plots. File I/O, worker-thread training and checkpoint files are
+ * Node-only and live in "ncps-ts/node".
  * @module ncps-ts
  */
 export * from "./tensor.js";
 export { createEngine, initWasm, wasmSimdSupported, ReferenceEngine, WasmEngine, Act, CfcMode, BACKBONE_ACTIVATIONS } from "./engine/index.js";
 export type { Engine, BackendKind, BackboneActivation, CfcModeName } from "./engine/index.js";
 export { CfC, type CfCOptions } from "./models/cfc.js";
+export { CFC_VARIANTS, CFC_VARIANT_FORMS, type CfcVariant, type CfcVariantForm } from "./models/cfc-variant.js";
 export { CfCCell, type CfCCellOptions } from "./models/cfc-cell.js";
 export { WiredCfCCell, type WiredCfCCellOptions } from "./models/wired-cfc-cell.js";
 export { LTC, type LTCOptions, type LtcMapping } from "./models/ltc.js";
@@ -38,6 +40,10 @@ export { evaluate, evaluationReport, predictDataset, type EvaluateOptions, type 
 export { type SequenceDataset, type Task, type TargetMode, readoutStep, validateDataset, labelledCount, unobservedInputs } from "./data/dataset.js";
 export { type Normalization, applyNormalization, denormalizeTargets } from "./data/normalization.js";
 export { datasetFromArrays, type DatasetFromArraysInput, type ArrayInput } from "./data/arrays.js";
+export { csvToDataset, prepareData, predictionsByRow, type CsvDatasetOptions, type PreparedCsv, type DataInput, type RowIndex } from "./data/csv-dataset.js";
+export { DEFAULT_NA_VALUES } from "./data/cells.js";
+export { parseCsv, detectSeparator, writeCsv, type CsvTable, type ParseCsvOptions, type CsvCell } from "./io/csv.js";
+export * from "./train/checkpoint.js";
 export { leakyMemoryTask, type LeakyMemoryOptions } from "./data/synthetic.js";
 export { lineChartSvg, figureSvg, type LineSeries, type Panel } from "./plot/svg-plot.js";
 export { trainingCurvesSvg, predictionsSvg, classProbabilitiesSvg } from "./plot/curves.js";
@@ -46,3 +52,8 @@ export type { BuildOptions } from "./models/build.js";
 export type { LTCConfig } from "./models/ltc.js";
 export type { FigureOptions, VerticalMark } from "./plot/svg-plot.js";
 export type { CurvesOptions, PredictionsInput, ProbabilitiesInput, RunRecord } from "./plot/curves.js";
+export type { CategoricalColumn } from "./data/categorical.js";
+export type { DuplicateTimes } from "./data/time-order.js";
+export type { TimeFormat, TimeUnit } from "./data/time-parse.js";
+export type { OutcomesSource } from "./data/outcomes.js";
+export type { LongColumns, LongSource } from "./data/long-format.js";

@@ -7,20 +7,15 @@ export * from "./index.js";
 // These two names shadow the core's: same loop, with threads and checkpoint files.
 export { fit, type FitOptions } from "./train/trainer.js";
 export { WorkerPool } from "./train/workers.js";
-export * from "./train/checkpoint.js";
+export * from "./train/checkpoint-file.js";
 export * from "./io/index.js";
-export { csvToDataset, csvFileToDataset, prepareData, predictionsByRow, type CsvDatasetOptions, type PreparedCsv, type DataInput } from "./data/csv-dataset.js";
-export { readLongSources, parseLongSpec, type LongColumns, type LongSource } from "./data/long-format.js";
-export { DEFAULT_NA_VALUES } from "./data/cells.js";
+export { csvFileToDataset } from "./data/csv-file-dataset.js";
+export { readLongSources } from "./data/long-format-files.js";
+export { parseLongSpec } from "./data/long-format.js";
 export { npyToDataset, npyArraysToDataset, type NpyDatasetOptions, type PreparedNpy } from "./data/npy-dataset.js";
 export { writeFigure, svgToPng } from "./plot/png.js";
 export { main as cli } from "./cli/main.js";
 // Types that appear in the signatures above, exported so code (and the API reference) can name them.
-export type { RowIndex } from "./data/csv-dataset.js";
-export type { CategoricalColumn } from "./data/categorical.js";
-export type { DuplicateTimes } from "./data/time-order.js";
-export type { TimeFormat, TimeUnit } from "./data/time-parse.js";
-export type { OutcomesSource } from "./data/outcomes.js";
 export type { NpyArrays, NpyFiles } from "./data/npy-dataset.js";
 export type { PngResult, WrittenFigure } from "./plot/png.js";
 export type { CliIO } from "./cli/util.js";

@@ -10,7 +10,8 @@ import * as path from "node:path";
 import fc from "fast-check";
 import { decodeSafetensors, encodeSafetensors } from "../src/io/safetensors.js";
 import { buildModel, type ModelConfig } from "../src/models/build.js";
-import { encodeCheckpoint, loadCheckpoint } from "../src/train/checkpoint.js";
+import { encodeCheckpoint } from "../src/train/checkpoint.js";
+import { loadCheckpoint } from "../src/train/checkpoint-file.js";
 
 const RUNS = Number(process.env.NCPS_FUZZ_RUNS ?? 240);
 const SEED = Number(process.env.NCPS_FUZZ_SEED ?? 20261202);

@@ -11,7 +11,7 @@ import path from "node:path";
 import { after, test } from "node:test";
 import { main } from "../src/cli/main.js";
 import { parseCsv } from "../src/io/csv.js";
-import { loadCheckpoint } from "../src/train/checkpoint.js";
+import { loadCheckpoint } from "../src/train/checkpoint-file.js";
 import { sharedDir } from "./helpers/goldens.js";
 import { readTarGz } from "./helpers/tar.js";
 

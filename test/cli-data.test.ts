@@ -11,7 +11,7 @@ import path from "node:path";
 import { after, describe, test } from "node:test";
 import { main } from "../src/cli/main.js";
 import { detectSeparator, parseCsv } from "../src/io/csv.js";
-import { loadCheckpoint } from "../src/train/checkpoint.js";
+import { loadCheckpoint } from "../src/train/checkpoint-file.js";
 import { TestRng } from "./helpers/gradcheck.js";
 
 const dir = mkdtempSync(path.join(os.tmpdir(), "ncps-cli-data-"));

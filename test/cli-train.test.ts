@@ -115,7 +115,7 @@ describe("ncps train / eval / predict on a CSV", () => {
       const summary = JSON.parse(r.out);
       assert.equal(summary.epochs, 2);
       assert.ok(Number.isFinite(summary.final.train_loss));
-      const { readCheckpoint } = await import("../src/train/checkpoint.js");
+      const { readCheckpoint } = await import("../src/train/checkpoint-file.js");
       const config = readCheckpoint(out).config;
       assert.equal(config.model, modelName);
       const args = config.constructor_args;

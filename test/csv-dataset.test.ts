@@ -3,7 +3,8 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { csvFileToDataset, csvToDataset, predictionsByRow } from "../src/data/csv-dataset.js";
+import { csvToDataset, predictionsByRow } from "../src/data/csv-dataset.js";
+import { csvFileToDataset } from "../src/data/csv-file-dataset.js";
 import { validateDataset } from "../src/data/dataset.js";
 import { applyNormalization, checkNormalization, denormalizeTargets, meanStd, median } from "../src/data/normalization.js";
 

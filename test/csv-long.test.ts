@@ -7,7 +7,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, describe, test } from "node:test";
-import { csvFileToDataset, csvToDataset } from "../src/data/csv-dataset.js";
+import { csvToDataset } from "../src/data/csv-dataset.js";
+import { csvFileToDataset } from "../src/data/csv-file-dataset.js";
 import { validateDataset } from "../src/data/dataset.js";
 import { parseLongSpec } from "../src/data/long-format.js";
 

@@ -210,11 +210,11 @@ describe("GRUODE tape memory", () => {
     const timespans = rng.tensor([2, 5], 0.2, 3);
     const w = rng.tensor([2, 5, 3]);
     const e = model.engine;
-    const release = e.release.bind(e);
+    const free = e.free.bind(e);
     let releases = 0;
-    e.release = (mark: number) => {
+    e.free = (offset: number, n: number) => {
       releases++;
-      release(mark);
+      free(offset, n);
     };
     model.forward(x, { timespans });
     model.predict(rng.tensor([3, 6, 2]), { timespans: rng.tensor([3, 6], 0.5, 4) });

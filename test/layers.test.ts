@@ -131,6 +131,20 @@ describe("layers", () => {
     assert.deepEqual(problems, [], `imports against the layer order:\n  ${problems.join("\n  ")}`);
   });
 
+  it("the workbench page (web/) uses the library only through the portable entry", () => {
+    const web = join(ROOT, "web");
+    const outside: string[] = [];
+    for (const name of readdirSync(web).filter((n) => n.endsWith(".ts"))) {
+      const text = readFileSync(join(web, name), "utf8");
+      for (const m of text.matchAll(/\bfrom\s*["']([^"']+)["']|\bimport\s*\(\s*["']([^"']+)["']\s*\)/g)) {
+        const spec = m[1] ?? m[2];
+        if (spec.startsWith("./") && !spec.slice(2).includes("/")) continue; // the page's own modules
+        if (spec !== "../src/index.js") outside.push(`web/${name}: ${spec}`);
+      }
+    }
+    assert.deepEqual(outside, [], "web/ imports only ../src/index.js and its own files");
+  });
+
   it("no file imports itself round a circle", () => {
     const cycles = importCycles(allEdges);
     assert.deepEqual(cycles, [], `import circles:\n  ${cycles.join("\n  ")}`);

@@ -169,11 +169,11 @@ describe("ODERNN weights, config and options", () => {
     const model = new ODERNN(2, 3, { backend: "reference", seed: 5, rtol: 1e-6, atol: 1e-9 });
     const fresh = new ODERNN(2, 3, { backend: "reference", seed: 5, rtol: 1e-6, atol: 1e-9 });
     const e = model.engine;
-    const release = e.release.bind(e);
+    const free = e.free.bind(e);
     let releases = 0;
-    e.release = (mark: number) => {
+    e.free = (offset: number, n: number) => {
       releases++;
-      release(mark);
+      free(offset, n);
     };
     // the first call grows the solver's tape memory; the later shapes fit in it, so that past six cached
     // shapes the model gives its tape memory back (solver tape chunks included)

@@ -13,11 +13,10 @@ import {
   encodeSafetensors,
   float16Bits,
   float16FromBits,
-  loadSafetensors,
-  saveSafetensors,
   toFloatTensor,
   type SafetensorsInput,
 } from "../src/io/safetensors.js";
+import { loadSafetensors, saveSafetensors } from "../src/io/safetensors-file.js";
 import { writeFileAtomic, writeFileAtomicAsync } from "../src/io/atomic.js";
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");

@@ -6,12 +6,14 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { decodeSafetensors, encodeSafetensors, loadSafetensors, MAX_SAFETENSORS_HEADER_BYTES } from "../src/io/safetensors.js";
-import { decodeNpy, loadNpy } from "../src/io/npy.js";
+import { decodeSafetensors, encodeSafetensors, MAX_SAFETENSORS_HEADER_BYTES } from "../src/io/safetensors.js";
+import { loadSafetensors } from "../src/io/safetensors-file.js";
+import { decodeNpy, loadNpy, NPY_MAX_HEADER_BYTES } from "../src/io/npy.js";
 import { buildModel, type ModelConfig } from "../src/models/build.js";
 import { CONFIG_LIMITS, impliedParameterCount, minimumParameterCount } from "../src/models/config-limits.js";
 import { CfC } from "../src/models/cfc.js";
-import { encodeCheckpoint, loadCheckpoint } from "../src/train/checkpoint.js";
+import { encodeCheckpoint } from "../src/train/checkpoint.js";
+import { loadCheckpoint, readCheckpoint } from "../src/train/checkpoint-file.js";
 
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "ncps-untrusted-test-"));
 after(() => fs.rmSync(scratch, { recursive: true, force: true }));
@@ -150,7 +152,7 @@ describe("headers and nesting", () => {
   });
 
   test("a deeply nested .npy header names the file", () => {
-    const dict = `{'descr': '<f8', 'fortran_order': False, 'shape': ${"(".repeat(50000)}${")".repeat(50000)}, }`;
+    const dict = `{'descr': '<f8', 'fortran_order': False, 'shape': ${"(".repeat(4000)}${")".repeat(4000)}, }`;
     const headerLength = Math.ceil((10 + dict.length + 1) / 64) * 64 - 10;
     const header = dict + " ".repeat(headerLength - dict.length - 1) + "\n";
     const bytes = new Uint8Array(12 + header.length);
@@ -161,5 +163,71 @@ describe("headers and nesting", () => {
     fs.writeFileSync(file, bytes);
     assertCleanError(() => loadNpy(file), file, /nesting deeper than 32 levels/);
     assert.throws(() => decodeNpy(bytes, "x.npy"), (e: Error) => e.message.length < 600);
+  });
+});
+
+describe("header and training-tensor sizes are bounded", () => {
+  test("a .npy header longer than numpy's 10,000-byte limit is refused from its length, naming the file", () => {
+    const bytes = new Uint8Array(12 + 64);
+    bytes.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 2, 0], 0);
+    new DataView(bytes.buffer).setUint32(8, 3_000_000_000, true);
+    const file = path.join(scratch, "long-header.npy");
+    fs.writeFileSync(file, bytes);
+    assertCleanError(() => loadNpy(file), file, /header length 3000000000 bytes exceeds the 10000-byte limit/);
+    // just over the limit, with the bytes present
+    const dict = `{'descr': '<f8', 'fortran_order': False, 'shape': (1,), }`;
+    const header = dict + " ".repeat(NPY_MAX_HEADER_BYTES + 1 - dict.length - 1) + "\n";
+    const over = new Uint8Array(12 + header.length + 8);
+    over.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 2, 0], 0);
+    new DataView(over.buffer).setUint32(8, header.length, true);
+    for (let i = 0; i < header.length; i++) over[12 + i] = header.charCodeAt(i);
+    assertCleanError(() => decodeNpy(over, "over.npy"), "over.npy", /header length 10001 bytes exceeds/);
+  });
+
+  /** A CfC training checkpoint with its training tensors edited by `edit`, written to `name`. */
+  function trainingCheckpointWith(name: string, edit: (tensors: Map<string, { shape: number[]; data: Float64Array }>) => void): string {
+    const model = new CfC(2, 4, { backboneUnits: 3, backend: "reference", seed: 1 });
+    const buffers: Record<string, Float64Array> = {};
+    for (const p of model.parameters()) {
+      buffers[`${p.name}/exp_avg`] = new Float64Array(p.value.length);
+      buffers[`${p.name}/exp_avg_sq`] = new Float64Array(p.value.length);
+    }
+    const state = {
+      epoch: 1, globalStep: 1, seed: 0, modelRng: [1, 2, 3, 4, null], shuffleRng: [1, 2, 3, 4, null], lr: 0.1, best: null, badEpochs: 0,
+      optimizer: { kind: "adam" as const, step: 1, lr: 0.1, hyper: {}, paramSteps: {} },
+    };
+    const decoded = decodeSafetensors(encodeCheckpoint(model, {}, { training: { state, optimizerBuffers: buffers, bestWeights: null }, dtype: "float64" }));
+    const tensors = new Map([...decoded.tensors].map(([n, t]) => [n, { shape: [...t.shape], data: Float64Array.from(t.data as Float64Array) }]));
+    edit(tensors);
+    const file = path.join(scratch, name);
+    fs.writeFileSync(file, encodeSafetensors([...tensors].map(([n, t]) => ({ name: n, ...t })), decoded.metadata));
+    return file;
+  }
+
+  test("the unedited training checkpoint loads (the cases below differ from it in one tensor)", () => {
+    const file = trainingCheckpointWith("train-ok.safetensors", () => undefined);
+    assert.ok(loadCheckpoint(file, { backend: "reference" }).training);
+  });
+
+  test("an optimizer buffer of a tensor the model does not have is refused naming the tensor", () => {
+    const file = trainingCheckpointWith("train-extra.safetensors", (t) => t.set("optimizer.ghost.exp_avg", { shape: [1_000_000], data: new Float64Array(1_000_000) }));
+    assertCleanError(() => readCheckpoint(file), file, /tensor "optimizer\.ghost\.exp_avg" is an optimizer buffer of "ghost", which is not a model tensor of the file/);
+  });
+
+  test("an optimizer buffer larger than its parameter is refused naming both", () => {
+    const file = trainingCheckpointWith("train-big.safetensors", (t) => t.set("optimizer.rnn_cell.ff1.bias.exp_avg", { shape: [500_000], data: new Float64Array(500_000) }));
+    assertCleanError(() => readCheckpoint(file), file, /tensor "optimizer\.rnn_cell\.ff1\.bias\.exp_avg" has 500000 values, model tensor "rnn_cell\.ff1\.bias" has 4/);
+  });
+
+  test("more buffers per parameter than any optimizer keeps are refused", () => {
+    const file = trainingCheckpointWith("train-many.safetensors", (t) => {
+      for (const b of ["a", "b"]) t.set(`optimizer.rnn_cell.ff1.bias.${b}`, { shape: [4], data: new Float64Array(4) });
+    });
+    assertCleanError(() => readCheckpoint(file), file, /optimizer buffer number 4 of "rnn_cell\.ff1\.bias" \(an optimizer keeps at most 3 per parameter\)/);
+  });
+
+  test("a best weight of another size is refused naming it", () => {
+    const file = trainingCheckpointWith("train-best.safetensors", (t) => t.set("best.rnn_cell.ff1.bias", { shape: [9], data: new Float64Array(9) }));
+    assertCleanError(() => readCheckpoint(file), file, /tensor "best\.rnn_cell\.ff1\.bias" has 9 values, model tensor "rnn_cell\.ff1\.bias" has 4/);
   });
 });

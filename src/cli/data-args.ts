@@ -5,7 +5,8 @@
  */
 import type { CheckpointExtras } from "../train/checkpoint.js";
 import type { CategoricalColumn } from "../data/categorical.js";
-import { type PreparedCsv, csvFileToDataset } from "../data/csv-dataset.js";
+import type { PreparedCsv } from "../data/csv-dataset.js";
+import { csvFileToDataset } from "../data/csv-file-dataset.js";
 import { type LongColumns, parseLongSpec } from "../data/long-format.js";
 import { DUPLICATE_TIMES, type DuplicateTimes } from "../data/time-order.js";
 import { isTimeUnit, type TimeFormat, type TimeUnit } from "../data/time-parse.js";

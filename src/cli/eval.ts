@@ -3,7 +3,7 @@
  * reads: regression errors in the target's own units (and standardised, as the model was trained), or
  * for classification the accuracy, a confusion matrix and per-class precision and recall.
  */
-import { loadCheckpoint } from "../train/checkpoint.js";
+import { loadCheckpoint } from "../train/checkpoint-file.js";
 import { evaluationReport, type EvaluationReport } from "../train/evaluate.js";
 import type { ClassScores, ErrorScores } from "../train/metrics.js";
 import { COLUMN_FLAGS, columnOverrides, readDataForModel } from "./data-args.js";

@@ -14,6 +14,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Handler> }
   replay: { summary: "run a PyTorch ncps reference case forward and backward", load: async () => (await import("./replay.js")).run },
   reproduce: { summary: "train a model on one of the CfC paper's tasks and compare with the paper", load: async () => (await import("./reproduce.js")).run },
   wiring: { summary: "build an NCP/random/fully-connected wiring; print it as JSON or draw it as SVG", load: async () => (await import("./wiring.js")).run },
+  serve: { summary: "serve the workbench: a page that trains and inspects models in the browser", load: async () => (await import("./serve.js")).run },
 };
 
 /** The subcommands, in the order the usage lists them. */

@@ -6,17 +6,17 @@
  * get empty cells.
  */
 import { type PreparedCsv, predictionsByRow } from "../data/csv-dataset.js";
-import { readLongSources } from "../data/long-format.js";
+import { readLongSources } from "../data/long-format-files.js";
 import { denormalizeTargets } from "../data/normalization.js";
-import { type CsvCell, detectSeparator, parseCsv, writeCsv } from "../io/csv.js";
-import { writeFileAtomic } from "../io/atomic.js";
-import { readTextFile } from "../io/text-file.js";
+import { type CsvCell, type CsvText, detectSeparator, parseCsv } from "../io/csv.js";
+import { readTextPieces } from "../io/text-file.js";
 import { saveNpy } from "../io/npy.js";
-import { loadCheckpoint } from "../train/checkpoint.js";
+import { loadCheckpoint } from "../train/checkpoint-file.js";
 import { predictDataset } from "../train/evaluate.js";
 import { COLUMN_FLAGS, type DataPreparation, columnOverrides, readDataForModel } from "./data-args.js";
 import { describeNonFinite, findNonFiniteOutputs, firstFlagged, type NonFiniteOutputs } from "./output-checks.js";
 import { CliError, type CliIO, parseArgs } from "./util.js";
+import { rowsOf, writeCsvOutput } from "./csv-output.js";
 
 const USAGE = `usage: ncps predict MODEL.safetensors DATA.csv|DIR [--out PRED.csv] [--backend wasm|reference]
        [--target NAMES --features COLS --time COL --sequence COL --task regress|classify]  (checkpoints not written by ncps train)
@@ -82,25 +82,26 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   const outputs = (v: ArrayLike<number>, r: number): CsvCell[] => [...names.map((_, k) => cell(v[r * width + k])), ...(classify ? [mostProbable(v, r)] : [])];
   const prep = extras.data as DataPreparation | undefined;
   let header: string[];
-  let outRows: CsvCell[][];
+  let outRows: Iterable<CsvCell[]>;
+  let rowCount: number;
   if (prep?.outcomes) {
     // Targets per sequence (joined from an outcomes table): one row per sequence, like that table.
     const perSequence = sequencePredictions(data.csv, values, width);
     const inUnits = classify ? perSequence : denormalizeTargets(perSequence, data.normalization, width);
     header = [prep.id ?? "sequence", ...outNames];
-    outRows = data.csv.sequenceIds.map((id, q) => [id, ...outputs(inUnits, q)]);
+    const ids = data.csv.sequenceIds;
+    outRows = rowsOf(ids.length, (q) => [ids[q], ...outputs(inUnits, q)]);
+    rowCount = ids.length;
   } else {
     const perRow = predictionsByRow(data.csv, { train: values }, width);
     const rowsOut = classify ? perRow : denormalizeTargets(perRow, data.normalization, width);
     const input = readInputRows(dataFile, prep);
     header = [...input.header, ...outNames];
-    outRows = input.rows.map((row, r) => [...row, ...outputs(rowsOut, r)]);
+    outRows = rowsOf(input.rows.length, (r) => [...input.rows[r], ...outputs(rowsOut, r)]);
+    rowCount = input.rows.length;
   }
-  const text = writeCsv(header, outRows);
-  if (out) {
-    writeFileAtomic(out, text);
-    io.err(`wrote ${out} (${outRows.length} rows, columns ${names.join(", ")})\n`);
-  } else io.out(text);
+  writeCsvOutput(out, header, outRows, io);
+  if (out) io.err(`wrote ${out} (${rowCount} rows, columns ${names.join(", ")})\n`);
   return 0;
 }
 
@@ -119,8 +120,8 @@ function firstPlace(found: NonFiniteOutputs, csv: PreparedCsv | null, perSequenc
 
 /** The data rows of the input, as read for training (a directory of long-format files gets a leading "file" column). */
 function readInputRows(dataFile: string, prep: DataPreparation | undefined): { header: string[]; rows: string[][] } {
-  const read = (text: string, fileName: string) => parseCsv(text, fileName, { separator: prep?.separator ?? detectSeparator(text), trimColumnNames: true });
-  if (!prep?.long) return read(readTextFile(dataFile, "data file"), dataFile);
+  const read = (text: CsvText, fileName: string) => parseCsv(text, fileName, { separator: prep?.separator ?? detectSeparator(text), trimColumnNames: true });
+  if (!prep?.long) return read(readTextPieces(dataFile, "data file"), dataFile);
   const sources = readLongSources(dataFile);
   if (sources.length === 1) return read(sources[0].text, sources[0].fileName);
   let header: string[] = [];

@@ -3,13 +3,18 @@ import { appendFileSync, copyFileSync, existsSync, readFileSync, writeFileSync }
 import type { SequenceDataset } from "../data/dataset.js";
 import type { ModelConfig } from "../models/build.js";
 import { buildModel } from "../models/build.js";
+import { CFC_VARIANTS } from "../models/cfc-variant.js";
 import { ODE_SOLVERS, type OdeSolverName } from "../models/ode-solver.js";
 import type { RecurrentModel } from "../models/recurrent.js";
 import { fit, type BatchInfo, type EpochInfo } from "../train/trainer.js";
-import { CliError, type CliIO, intFlag, numFlag, parseArgs } from "./util.js";
-import { DATA_FLAGS, DATA_USAGE, dataFlagOptions, readData } from "./data-args.js";
+import { CliError, type CliIO, intFlag, numFlag, type ParsedArgs, parseArgs } from "./util.js";
+import { DATA_FLAGS, DATA_USAGE, dataFlagOptions, type PreparedData, readData } from "./data-args.js";
 import { StagedOutput } from "./staged-output.js";
 import { checkTrainable, checkTrainFlags, describeSplit, longSequenceWarning } from "./train-checks.js";
+import { checkOutputPath, OutputLock, removeStaleTempFiles } from "./out-guard.js";
+import { describePreparationChange, preparationDifferences } from "./resume-checks.js";
+import { readBackCheckpoint } from "./checkpoint-readback.js";
+import { readCheckpoint } from "../train/checkpoint-file.js";
 
 const USAGE = `usage: ncps train DATA.csv --target COL[,COL] --out MODEL.safetensors [options]
        ncps train X.npy --y Y.npy [--time-file T.npy] --out MODEL.safetensors [options]
@@ -25,6 +30,7 @@ model:
   --model cfc|cfc-no_gate|cfc-pure|cfc-mixed|ltc|lstm|gru|ct-rnn|gru-ode|ode-rnn|ode-lstm (default cfc)
   --units N (default 32)  --wiring autoncp:UNITS[:SPARSITY]  --backbone-units N (64) --backbone-layers N (1)
   --backbone-dropout P   --activation lecun_tanh|silu|relu|tanh|gelu   --ode-unfolds N (ltc)
+  --variant torch|keras|paper (cfc models; default torch: ncps torch; keras: ncps keras; paper: tf_cfc.py)
 ODE solver (ct-rnn, gru-ode, ode-rnn, ode-lstm):
   --solver euler|rk4|dopri5 (default dopri5)  --max-steps N (per sample and elapsed time, default 10000)
   --step-size X | --steps-per-gap N (euler, rk4; default 1 step per elapsed time)
@@ -33,7 +39,11 @@ training:
   --epochs N (20) --batch N (32) --lr X (0.005) --optimizer adam|adamw|rmsprop|sgd --weight-decay X
   --schedule SPEC (e.g. exp:0.95, warmup:2,cosine:50)  --clip X  --patience N (early stopping; needs validation data)
   --on-nan error|skip-batch (default error: a NaN/infinite loss or gradient stops the run, exit 1)
-  --threads N (worker threads, default 1)  --seed N  --resume CHECKPOINT
+  --threads N (worker threads, default 1)  --seed N
+  --resume CHECKPOINT    continue its run; data prepared differently (columns, categories, normalisation,
+                         time scale) is refused unless --allow-new-normalization
+  --checkpoint-every N   write the checkpoint every N epochs (default 1) and at the end; each write is
+                         fsynced, a cost that matters when epochs are short: raise N to save it
   --log RUN.jsonl (one JSON line per epoch; appended to with --resume; an existing log needs --overwrite-log)
   --backend wasm|reference  --quiet`;
 
@@ -59,6 +69,7 @@ const FLAGS = {
   "backbone-layers": { type: "string", default: "1" },
   "backbone-dropout": { type: "string" },
   activation: { type: "string" },
+  variant: { type: "string" },
   "ode-unfolds": { type: "string" },
   solver: { type: "string" },
   rtol: { type: "string" },
@@ -83,6 +94,8 @@ const FLAGS = {
   quiet: { type: "boolean" },
   "on-nan": { type: "string", default: "error" },
   "overwrite-log": { type: "boolean" },
+  "checkpoint-every": { type: "string", default: "1" },
+  "allow-new-normalization": { type: "boolean" },
 } as const;
 
 /** Discrete-time baselines: no wiring, elapsed times unused. */
@@ -135,6 +148,12 @@ export function modelConfigFromFlags(flags: Record<string, string | boolean | un
     wiring = { kind: "AutoNCP", args: { units: Number(m[1]), output_size: outputSize, sparsity_level: m[2] !== undefined ? Number(m[2]) : 0.5 } };
     if (kind in BASELINES || kind in ODE_BASELINES) throw new CliError(`--wiring applies to cfc and ltc models, not ${kind}`, 2, usage);
   }
+  const variant = flags.variant;
+  if (typeof variant === "string") {
+    if (!kind.startsWith("cfc")) throw new CliError(`--variant applies to the cfc models, not ${kind}`, 2, usage);
+    if (!(CFC_VARIANTS as readonly string[]).includes(variant)) throw new CliError(`--variant must be one of ${CFC_VARIANTS.join(", ")}, got '${variant}'`, 2, usage);
+    if (variant === "paper" && wiring) throw new CliError("--variant paper has no wired form (the paper's tf_cfc.py has none); use torch or keras with --wiring", 2, usage);
+  }
   const solverArgs = solverArgsFromFlags(flags, kind, usage);
   if (kind in ODE_BASELINES) {
     const { model, size } = ODE_BASELINES[kind];
@@ -154,6 +173,7 @@ export function modelConfigFromFlags(flags: Record<string, string | boolean | un
   if (kind === "cfc-no_gate") args.mode = "no_gate";
   if (kind === "cfc-pure") args.mode = "pure";
   if (kind === "cfc-mixed") args.mixed_memory = true;
+  if (typeof variant === "string") args.variant = variant;
   if (!wiring) {
     args.proj_size = outputSize;
     args.backbone_units = intFlag(flags, "backbone-units", usage, 1);
@@ -183,8 +203,25 @@ function progressLine(info: BatchInfo, t0: number, samples: number, width = 24):
 }
 
 export async function run(argv: string[], io: CliIO): Promise<number> {
-  const { flags, positionals } = parseArgs(argv, FLAGS, USAGE);
+  const args = parseArgs(argv, FLAGS, USAGE);
+  const { flags, positionals } = args;
   if (positionals.length !== 1) throw new CliError(`expected one data file, got ${positionals.length}`, 2, USAGE);
+  if (typeof flags.out !== "string") throw new CliError("--out MODEL.safetensors is required", 2, USAGE);
+  // the outputs are checked and claimed before any time goes into reading data and training
+  checkOutputPath("out", flags.out);
+  if (typeof flags.log === "string") checkOutputPath("log", flags.log);
+  const lock = OutputLock.acquire("out", flags.out);
+  try {
+    const targets = [flags.out, `${flags.out}.partial`, ...(typeof flags.log === "string" ? [flags.log, `${flags.log}.partial`] : [])];
+    removeStaleTempFiles(targets);
+    return await train(args, io);
+  } finally {
+    lock.release();
+  }
+}
+
+/** The run itself, holding the lock on --out. */
+async function train({ flags, positionals }: ParsedArgs, io: CliIO): Promise<number> {
   if (typeof flags.out !== "string") throw new CliError("--out MODEL.safetensors is required", 2, USAGE);
   const task = flags.task as string;
   if (task !== "regress" && task !== "classify") throw new CliError(`--task must be regress or classify, got '${task}'`, 2, USAGE);
@@ -201,6 +238,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   const onNan = flags["on-nan"] as string;
   if (onNan !== "error" && onNan !== "skip-batch") throw new CliError(`--on-nan must be error or skip-batch, got '${onNan}'`, 2, USAGE);
   const window = intFlag(flags, "window", USAGE, 1);
+  const checkpointEvery = intFlag(flags, "checkpoint-every", USAGE, 1)!;
   checkTrainFlags({ target: list(flags.target), features: list(flags.features), patience: flags.patience as string | undefined, hasValid: Boolean(flags.valid || validSplit) }, USAGE);
   if (typeof flags.log === "string" && !flags.resume && flags["overwrite-log"] !== true && existsSync(flags.log)) {
     throw new CliError(`--log ${flags.log} exists: give --overwrite-log to replace it, --resume to continue its run, or another file`, 2, USAGE);
@@ -236,6 +274,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   if (split) say(`${split}\n`);
   const long = longSequenceWarning(train, window);
   if (long) say(`warning: ${long}\n`);
+  if (typeof flags.resume === "string") checkResumedPreparation(flags.resume, data, flags["allow-new-normalization"] === true, say);
   const config = modelConfigFromFlags(flags, train.features, outputSizeFor(train), USAGE);
   let model: RecurrentModel;
   try {
@@ -273,7 +312,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     threads: intFlag(flags, "threads", USAGE, 1),
     resumeFrom: (flags.resume as string | undefined) ?? null,
     checkpointPath: outFile.partial,
-    checkpointEvery: 1,
+    checkpointEvery,
     checkpointExtras: {
       normalization: data.normalization,
       feature_names: data.featureNames,
@@ -314,6 +353,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   }).catch((e: unknown) => {
     throw withPartialNote(e, outFile);
   });
+  readBackCheckpoint(outFile.partial, model);
   outFile.commit();
   logOut?.commit();
   const last = result.history[result.history.length - 1];
@@ -335,6 +375,15 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   say(`saved ${flags.out}: weights of epoch ${result.modelEpoch} of ${result.epochs} (${which}; ${result.stopReason.replace("_", " ")})\n`);
   io.out(JSON.stringify(summary) + "\n");
   return 0;
+}
+
+/** Refuses (or with --allow-new-normalization, warns about) data prepared unlike the resumed checkpoint's. */
+function checkResumedPreparation(resume: string, data: PreparedData, allowed: boolean, say: (s: string) => void): void {
+  const differences = preparationDifferences(readCheckpoint(resume).extras, data);
+  if (differences.length === 0) return;
+  const message = describePreparationChange(resume, differences);
+  if (!allowed) throw new CliError(`${message}: give --allow-new-normalization to train on with the new preparation, or resume on the same data`, 1);
+  say(`warning: ${message}; training on with the new preparation (--allow-new-normalization)\n`);
 }
 
 /**

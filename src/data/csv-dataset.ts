@@ -36,11 +36,11 @@
  * - validation: `validSplit` sends a seeded random fraction of the series to validation; a file with
  *   a single series is split in time instead (the last rows validate). Or pass a separate file.
  */
-import { readTextFile } from "../io/text-file.js";
+import type { CsvText } from "../io/csv.js";
 import { canonicalText, MissingTokens, sortValues } from "./cells.js";
 import { type CategoricalColumn, type Encoding, type FeatureLayout, type UnseenCounts, describeUnseen, encodeSeries, makeEncoding } from "./categorical.js";
 import type { SequenceDataset, TargetMode, Task } from "./dataset.js";
-import { type LongColumns, pivotLong, readLongSources, type LongSource } from "./long-format.js";
+import { type LongColumns, pivotLong, type LongSource } from "./long-format.js";
 import { checkNormalization, type Normalization } from "./normalization.js";
 import { joinOutcomes, type OutcomesSource } from "./outcomes.js";
 import { type Group, type RawFile, type ReadSettings, rawFromPivot, readWide } from "./raw-file.js";
@@ -93,7 +93,7 @@ export interface CsvDatasetOptions {
   /** Seed of the validation shuffle; default 0. */
   readonly seed?: number;
   /** A separate validation file (takes the place of `validSplit`). */
-  readonly valid?: { readonly text: string; readonly fileName: string };
+  readonly valid?: { readonly text: CsvText; readonly fileName: string };
   /** Use these statistics (e.g. a trained model's) instead of computing them. */
   readonly normalization?: Normalization;
   /** Use this class list (e.g. a trained model's) instead of collecting it; other labels are errors. */
@@ -199,7 +199,7 @@ const quote = (s: string): string => JSON.stringify(s);
 export const sortLabels = sortValues;
 
 /** A file, or for long format a directory of record files or one concatenated file. */
-export type DataInput = { readonly text: string; readonly fileName: string } | { readonly sources: readonly LongSource[]; readonly fileName: string };
+export type DataInput = { readonly text: CsvText; readonly fileName: string } | { readonly sources: readonly LongSource[]; readonly fileName: string };
 
 function toSeries(raw: RawFile, g: Group, F: number, T: number, classIndex: Map<string, number> | null): Series {
   const n = g.rows.length;
@@ -233,7 +233,8 @@ function sliceSeries(s: Series, start: number, end: number, F: number, T: number
 // ---------------------------------------------------------------------------------------------
 // Options
 
-function checkOptions(o: CsvDatasetOptions): void {
+/** Checks the options before any file is read (exported for csv-file-dataset.ts). */
+export function checkOptions(o: CsvDatasetOptions): void {
   const int = (name: string, v: number | undefined, min: number) => {
     if (v !== undefined && !(Number.isInteger(v) && v >= min)) throw new Error(`csvToDataset: ${name} must be an integer >= ${min}, got ${v}`);
   };
@@ -651,19 +652,6 @@ function ownSequences(main: RawFile, owners: RowOwners): PreparedCsv["sequenceOw
   return { split, step };
 }
 
-
-/**
- * {@link csvToDataset} on a file, with an optional separate validation file and outcomes file. In long
- * format the file may be a directory of record files.
- */
-export function csvFileToDataset(file: string, options: Omit<CsvDatasetOptions, "outcomes"> & { readonly validFile?: string; readonly outcomesFile?: string }): PreparedCsv {
-  const { validFile, outcomesFile, ...rest } = options;
-  checkOptions({ ...rest, ...(outcomesFile !== undefined ? { outcomes: { text: "", fileName: outcomesFile } } : {}) });
-  const valid = validFile === undefined ? rest.valid : { text: readTextFile(validFile, "validation CSV file"), fileName: validFile };
-  const outcomes = outcomesFile === undefined ? undefined : { text: readTextFile(outcomesFile, "outcomes file"), fileName: outcomesFile };
-  const input: DataInput = rest.long ? { sources: readLongSources(file), fileName: file } : { text: readTextFile(file, "CSV file"), fileName: file };
-  return prepareData(input, { ...rest, ...(valid ? { valid } : {}), ...(outcomes ? { outcomes } : {}) });
-}
 
 /**
  * Model outputs in the order of the main file's rows: `outputs.train` (and `.valid`) hold

@@ -12,10 +12,7 @@
  * read in name order (a directory of record files or one concatenated file give the same records;
  * repeated header lines inside a concatenation are skipped).
  */
-import * as fs from "node:fs";
-import * as path from "node:path";
-import { detectSeparator, parseCsv } from "../io/csv.js";
-import { readTextFile } from "../io/text-file.js";
+import { type CsvText, detectSeparator, parseCsv } from "../io/csv.js";
 import { type MissingTokens, canonicalText, cellWhere, decimalValue, isInfinity, sortValues } from "./cells.js";
 import { type ExactTime, TimeColumn, type TimeUnit, type TimeFormat, parseTimeBin, readTimeColumn } from "./time-parse.js";
 
@@ -54,7 +51,7 @@ export interface LongOptions {
 /** One input file of a long table. */
 export interface LongSource {
   readonly fileName: string;
-  readonly text: string;
+  readonly text: CsvText;
 }
 
 /** The pivoted table: one row per step of each record. */
@@ -77,25 +74,8 @@ export interface PivotTable {
   readonly inputLine: number[];
 }
 
-/** The files of a long-format input: the file, or every file of the directory in name order. */
-export function readLongSources(input: string): LongSource[] {
-  let stat: fs.Stats;
-  try {
-    stat = fs.statSync(input);
-  } catch (e) {
-    throw new Error(`${input}: cannot read the data (${e instanceof Error ? e.message : String(e)})`);
-  }
-  if (!stat.isDirectory()) return [{ fileName: input, text: readTextFile(input, "data file") }];
-  const names = fs
-    .readdirSync(input)
-    .filter((n) => !n.startsWith("."))
-    .sort();
-  const files = names.map((n) => path.join(input, n)).filter((f) => fs.statSync(f).isFile());
-  if (files.length === 0) throw new Error(`${input}: the directory holds no data files`);
-  return files.map((f) => ({ fileName: f, text: readTextFile(f, "data file") }));
-}
-
-const stem = (file: string): string => path.basename(file).replace(/\.[^.]*$/, "");
+// The file name without folders or extension (either separator: the name may come from any system).
+const stem = (file: string): string => file.slice(Math.max(file.lastIndexOf("/"), file.lastIndexOf("\\")) + 1).replace(/\.[^.]*$/, "");
 
 /** The measurements of one file (rows that are not headers, id rows or unnamed variables). */
 interface FileMeasurements {

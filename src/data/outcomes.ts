@@ -4,12 +4,12 @@
  * column and the target cells of that row label the sequence's last step. Sequences without a row are
  * unlabelled; rows without a sequence are ignored (so a subset of the records can be used).
  */
-import { detectSeparator, parseCsv } from "../io/csv.js";
+import { type CsvText, detectSeparator, parseCsv } from "../io/csv.js";
 import { type MissingTokens, canonicalText, cellWhere, decimalValue } from "./cells.js";
 import type { RawFile } from "./raw-file.js";
 
 export interface OutcomesSource {
-  readonly text: string;
+  readonly text: CsvText;
   readonly fileName: string;
 }
 

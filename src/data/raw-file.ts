@@ -5,7 +5,7 @@
  * and a long table pivoted to that shape (see long-format.ts). Everything after this (splitting,
  * vocabularies, scaling, windows) is the same for both.
  */
-import { type CsvTable, detectSeparator, parseCsv } from "../io/csv.js";
+import { type CsvTable, type CsvText, detectSeparator, parseCsv } from "../io/csv.js";
 import type { Task } from "./dataset.js";
 import { type MissingTokens, canonicalText, cellWhere, decimalValue, isInfinity } from "./cells.js";
 import { CategoryCodes, type CategoricalColumn, type ColumnKind, type FeatureLayout, chooseColumnKinds, textInNumericColumn } from "./categorical.js";
@@ -85,7 +85,7 @@ export interface WideColumns {
  * Reads a wide CSV. `layout` is the training file's (for a validation file): its columns, kinds and
  * category codes are reused so both files encode alike.
  */
-export function readWide(text: string, fileName: string, s: ReadSettings, cols: WideColumns, layout?: FeatureLayout): { raw: RawFile; layout: FeatureLayout } {
+export function readWide(text: CsvText, fileName: string, s: ReadSettings, cols: WideColumns, layout?: FeatureLayout): { raw: RawFile; layout: FeatureLayout } {
   const table = parseCsv(text, fileName, { separator: s.separator ?? detectSeparator(text), trimColumnNames: true });
   if (table.rows.length === 0) throw new Error(`${fileName}: no data rows (the file has only a header)`);
   const found = findColumns(table, fileName, s, layout ? layout.columns : cols.features);

@@ -42,8 +42,18 @@ export interface Engine {
   heap(): FloatArray;
   /** The current end of allocated memory, to give back later with `release`. */
   mark(): number;
-  /** Frees everything allocated after `mark` (a value from `mark()`); later allocations reuse it. */
+  /** Frees everything allocated after `mark` (a value from `mark()`), whoever allocated it; later allocations reuse it. */
   release(mark: number): void;
+  /**
+   * Gives back the `n` elements at `offset` (an `alloc(n)` result), in any order: later allocations
+   * reuse them, so models sharing an engine each reclaim their own memory.
+   */
+  free(offset: number, n: number): void;
+  /**
+   * While `into` is an array, each `alloc` appends its offset and element count to it (null stops):
+   * a model collects what one of its buffers sets took this way, to `free` it later.
+   */
+  recordAllocations(into: number[] | null): void;
 
   /** dst[0..n) = value */
   fill(dst: number, n: number, value: number): void;
@@ -74,18 +84,21 @@ export interface Engine {
   actBackward(rows: number, cols: number, act: number, x: number, ldx: number, dy: number, ldDy: number, dx: number, ldDx: number): void;
 
   /**
-   * CfC output for modes default / no_gate (eq. 4 of the paper, ncps torch form). `heads` holds, per row, the four head pre-activations
-   * [ff1 | ff2 | time_a | time_b] (each H wide, without bias); `bias` holds their 4H biases.
-   * With sigma = sigmoid(time_a * ts[r] + time_b):
+   * CfC output for modes default / no_gate (eq. 4 of the paper). `heads` holds, per row, the four head
+   * pre-activations [ff1 | ff2 | time_a | time_b] (each H wide, without bias); `bias` holds their 4H biases.
+   * With ff1 = headAct(.), ff2 = headAct(.) and sigma = sigmoid(gateSign * time_a * ts[r] + time_b):
    *   default: h = ff1 * (1 - sigma) + sigma * ff2      no_gate: h = ff1 + sigma * ff2
-   * where ff1 = tanh(.), ff2 = tanh(.). Afterwards `heads` holds the cache [ff1 | ff2 | time_a | sigma].
+   * headAct is an Act code among tanh (ncps torch, the default), identity (ncps keras) and lecun_tanh (the
+   * paper's tf_cfc.py); gateSign is 1 (ncps torch, the default) or -1 (keras and the paper).
+   * Afterwards `heads` holds the cache [ff1 | ff2 | time_a | sigma].
    */
-  cfcForward(mode: number, rows: number, hidden: number, heads: number, bias: number, ts: number, h: number, ldh: number): void;
+  cfcForward(mode: number, rows: number, hidden: number, heads: number, bias: number, ts: number, h: number, ldh: number, headAct?: number, gateSign?: number): void;
   /**
-   * Backward of cfcForward from its cache: dHeads (rows x 4H) receives the gradients of the head
-   * pre-activations; dts[r] = d loss / d ts[r] (overwritten).
+   * Backward of cfcForward from its cache (same mode, headAct and gateSign): dHeads (rows x 4H) receives
+   * the gradients of the head pre-activations (the head derivative is taken from the cached head output);
+   * dts[r] = d loss / d ts[r] (overwritten).
    */
-  cfcBackward(mode: number, rows: number, hidden: number, heads: number, ts: number, dh: number, ldDh: number, dHeads: number, dts: number): void;
+  cfcBackward(mode: number, rows: number, hidden: number, heads: number, ts: number, dh: number, ldDh: number, dHeads: number, dts: number, headAct?: number, gateSign?: number): void;
   /**
    * CfC "pure" (Cf-S, eq. 3 of the paper) mode: f = ff1 pre-activation + bias (stored back into `ff1`, rows x H),
    * h = A - A * exp(-ts * (|w_tau| + |f|)) * f, with w_tau and A vectors of H.
@@ -97,10 +110,11 @@ export interface Engine {
   /**
    * ncps LSTMCell step (mixed memory). `gates` holds per row the 4H pre-activations
    * [input activation | input gate | forget gate | output gate] with all biases already added except the
-   * forget gate's constant +1. c' = c * sigmoid(f + 1) + tanh(i) * sigmoid(ig); h' = tanh(c') * sigmoid(og).
-   * Afterwards `gates` holds the cache [tanh(i) | sigmoid(ig) | sigmoid(f+1) | sigmoid(og)].
+   * forget gate's constant forget bias fb (default 1, as ncps torch; keras ncps and the paper's
+   * MixedCfcCell make it a setting). c' = c * sigmoid(f + fb) + tanh(i) * sigmoid(ig); h' = tanh(c') * sigmoid(og).
+   * Afterwards `gates` holds the cache [tanh(i) | sigmoid(ig) | sigmoid(f+fb) | sigmoid(og)].
    */
-  lstmForward(rows: number, hidden: number, gates: number, c: number, ldc: number, cOut: number, hOut: number, ldh: number): void;
+  lstmForward(rows: number, hidden: number, gates: number, c: number, ldc: number, cOut: number, hOut: number, ldh: number, forgetBias?: number): void;
   /**
    * Backward of lstmForward. dh: gradient w.r.t. h'; dc (rows x H, contiguous): gradient w.r.t. c' on
    * entry, replaced by the gradient w.r.t. c on exit; dGates (rows x 4H) receives the pre-activation gradients.

@@ -101,3 +101,16 @@ export function activateGrad(act: number, x: number): number {
     default: throw new Error(`unknown activation code ${act}`);
   }
 }
+
+/**
+ * d act / dx written in terms of the output y = act(x), for the activations whose derivative is a
+ * function of their output (the CfC heads keep only their outputs for backward).
+ */
+export function activateGradFromOutput(act: number, y: number): number {
+  switch (act) {
+    case 0: return 1;
+    case 1: return LECUN_SLOPE * (LECUN_SCALE - (y * y) / LECUN_SCALE);
+    case 4: return 1 - y * y;
+    default: throw new Error(`activation code ${act} has no derivative from its output`);
+  }
+}

@@ -2,8 +2,9 @@
  * The float64 reference engine: every kernel of engine.ts as plain loops. It is the oracle for tests and
  * finite-difference gradient checks, and the fallback where WebAssembly SIMD is unavailable.
  */
-import { CfcMode, type Engine } from "./engine.js";
-import { activate, activateGrad, sigmoid } from "./math.js";
+import { Act, CfcMode, type Engine } from "./engine.js";
+import { HeapAllocator } from "./heap-allocator.js";
+import { activate, activateGrad, activateGradFromOutput, sigmoid } from "./math.js";
 
 /** torch Softplus: above this input it returns x itself. */
 const SOFTPLUS_THRESHOLD = 20;
@@ -12,30 +13,36 @@ export class ReferenceEngine implements Engine {
   readonly kind = "reference" as const;
   readonly dtype = "float64" as const;
   private h = new Float64Array(1024);
-  private top = 0;
+  private readonly memory = new HeapAllocator(0);
 
   alloc(n: number): number {
     if (!Number.isInteger(n) || n < 0) throw new Error(`alloc: bad element count ${n}`);
-    const off = this.top;
-    this.top = off + ((n + 3) & ~3);
-    if (this.top > this.h.length) {
+    const off = this.memory.alloc(n, (end) => {
+      if (end <= this.h.length) return;
       let cap = this.h.length;
-      while (cap < this.top) cap *= 2;
+      while (cap < end) cap *= 2;
       const next = new Float64Array(cap);
-      next.set(this.h.subarray(0, off));
+      next.set(this.h);
       this.h = next;
-    }
-    this.h.fill(0, off, this.top); // memory given back by release() is reused
+    });
+    this.h.fill(0, off, off + HeapAllocator.size(n)); // freed memory is reused
     return off;
   }
 
   mark(): number {
-    return this.top;
+    return this.memory.mark();
   }
 
   release(mark: number): void {
-    if (!Number.isInteger(mark) || mark < 0 || mark > this.top) throw new Error(`release: bad mark ${mark} (allocated up to ${this.top})`);
-    this.top = mark;
+    this.memory.release(mark);
+  }
+
+  free(offset: number, n: number): void {
+    this.memory.free(offset, n);
+  }
+
+  recordAllocations(into: number[] | null): void {
+    this.memory.recordAllocations(into);
   }
 
   heap(): Float64Array {
@@ -130,15 +137,15 @@ export class ReferenceEngine implements Engine {
     }
   }
 
-  cfcForward(mode: number, rows: number, hidden: number, heads: number, bias: number, ts: number, hOut: number, ldh: number): void {
+  cfcForward(mode: number, rows: number, hidden: number, heads: number, bias: number, ts: number, hOut: number, ldh: number, headAct: number = Act.tanh, gateSign = 1): void {
     const h = this.h;
     const H = hidden;
     for (let r = 0; r < rows; r++) {
       const row = heads + r * 4 * H;
-      const t = h[ts + r];
+      const t = gateSign * h[ts + r];
       for (let j = 0; j < H; j++) {
-        const ff1 = Math.tanh(h[row + j] + h[bias + j]);
-        const ff2 = Math.tanh(h[row + H + j] + h[bias + H + j]);
+        const ff1 = activate(headAct, h[row + j] + h[bias + j]);
+        const ff2 = activate(headAct, h[row + H + j] + h[bias + H + j]);
         const ta = h[row + 2 * H + j] + h[bias + 2 * H + j];
         const tb = h[row + 3 * H + j] + h[bias + 3 * H + j];
         const s = sigmoid(ta * t + tb);
@@ -151,13 +158,13 @@ export class ReferenceEngine implements Engine {
     }
   }
 
-  cfcBackward(mode: number, rows: number, hidden: number, heads: number, ts: number, dh: number, ldDh: number, dHeads: number, dts: number): void {
+  cfcBackward(mode: number, rows: number, hidden: number, heads: number, ts: number, dh: number, ldDh: number, dHeads: number, dts: number, headAct: number = Act.tanh, gateSign = 1): void {
     const h = this.h;
     const H = hidden;
     for (let r = 0; r < rows; r++) {
       const row = heads + r * 4 * H;
       const drow = dHeads + r * 4 * H;
-      const t = h[ts + r];
+      const t = gateSign * h[ts + r];
       let dt = 0;
       for (let j = 0; j < H; j++) {
         const ff1 = h[row + j];
@@ -169,13 +176,13 @@ export class ReferenceEngine implements Engine {
         const dff2 = g * s;
         const ds = mode === CfcMode.default ? g * (ff2 - ff1) : g * ff2;
         const dpre = ds * s * (1 - s);
-        h[drow + j] = dff1 * (1 - ff1 * ff1);
-        h[drow + H + j] = dff2 * (1 - ff2 * ff2);
+        h[drow + j] = dff1 * activateGradFromOutput(headAct, ff1);
+        h[drow + H + j] = dff2 * activateGradFromOutput(headAct, ff2);
         h[drow + 2 * H + j] = dpre * t;
         h[drow + 3 * H + j] = dpre;
         dt += dpre * ta;
       }
-      h[dts + r] = dt;
+      h[dts + r] = gateSign * dt;
     }
   }
 
@@ -217,7 +224,7 @@ export class ReferenceEngine implements Engine {
     }
   }
 
-  lstmForward(rows: number, hidden: number, gates: number, c: number, ldc: number, cOut: number, hOut: number, ldh: number): void {
+  lstmForward(rows: number, hidden: number, gates: number, c: number, ldc: number, cOut: number, hOut: number, ldh: number, forgetBias = 1): void {
     const h = this.h;
     const H = hidden;
     for (let r = 0; r < rows; r++) {
@@ -225,7 +232,7 @@ export class ReferenceEngine implements Engine {
       for (let j = 0; j < H; j++) {
         const ia = Math.tanh(h[g + j]);
         const ig = sigmoid(h[g + H + j]);
-        const fg = sigmoid(h[g + 2 * H + j] + 1);
+        const fg = sigmoid(h[g + 2 * H + j] + forgetBias);
         const og = sigmoid(h[g + 3 * H + j]);
         h[g + j] = ia;
         h[g + H + j] = ig;

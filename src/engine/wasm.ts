@@ -4,7 +4,8 @@
  * the heap is that memory above the module's static data, handed out by a bump allocator. Kernel
  * methods forward straight to the module's exports, so a call costs one JS-to-WebAssembly transition.
  */
-import type { Engine } from "./engine.js";
+import { Act, type Engine } from "./engine.js";
+import { HeapAllocator } from "./heap-allocator.js";
 import { ENGINE_WASM_BASE64 } from "./wasm-binary.generated.js";
 
 /** The module's exports (src/engine/assembly/index.ts). Offsets are in float32 elements. */
@@ -22,11 +23,11 @@ interface Kernels {
   gemm(m: number, n: number, k: number, a: number, lda: number, b: number, ldb: number, c: number, ldc: number, accumulate: number): void;
   biasAct(rows: number, cols: number, act: number, x: number, ldx: number, bias: number, y: number, ldy: number): void;
   actBackward(rows: number, cols: number, act: number, x: number, ldx: number, dy: number, ldDy: number, dx: number, ldDx: number): void;
-  cfcForward(mode: number, rows: number, hidden: number, heads: number, bias: number, ts: number, h: number, ldh: number): void;
-  cfcBackward(mode: number, rows: number, hidden: number, heads: number, ts: number, dh: number, ldDh: number, dHeads: number, dts: number): void;
+  cfcForward(mode: number, rows: number, hidden: number, heads: number, bias: number, ts: number, h: number, ldh: number, headAct: number, gateSign: number): void;
+  cfcBackward(mode: number, rows: number, hidden: number, heads: number, ts: number, dh: number, ldDh: number, dHeads: number, dts: number, headAct: number, gateSign: number): void;
   cfcPureForward(rows: number, hidden: number, ff1: number, bias: number, ts: number, wTau: number, a: number, h: number, ldh: number): void;
   cfcPureBackward(rows: number, hidden: number, ff1: number, ts: number, wTau: number, a: number, dh: number, ldDh: number, dff1: number, dts: number, dWTau: number, dA: number): void;
-  lstmForward(rows: number, hidden: number, gates: number, c: number, ldc: number, cOut: number, hOut: number, ldh: number): void;
+  lstmForward(rows: number, hidden: number, gates: number, c: number, ldc: number, cOut: number, hOut: number, ldh: number, forgetBias: number): void;
   lstmBackward(rows: number, hidden: number, gates: number, c: number, ldc: number, cOut: number, dh: number, ldDh: number, dc: number, dGates: number): void;
   ltcSoftplus(n: number, x: number, y: number): void;
   ltcSoftplusBackward(n: number, x: number, dy: number, dx: number): void;
@@ -135,10 +136,8 @@ export class WasmEngine implements Engine {
   private readonly k: Kernels;
   private readonly memory: WebAssembly.Memory;
   private view: Float32Array;
-  /** Next free element offset (a multiple of 4). */
-  private top: number;
-  /** first element of the heap (above the module's static data) */
-  private readonly base: number;
+  /** the heap's bookkeeping; it starts above the module's static data */
+  private readonly allocator: HeapAllocator;
 
   constructor() {
     const instance = new WebAssembly.Instance(compiledModule(), {});
@@ -154,48 +153,55 @@ export class WasmEngine implements Engine {
     }
     this.k = kernels as unknown as Kernels;
     this.memory = this.k.memory;
-    this.top = (Math.ceil(this.k.heapBase() / 16) * 16) / 4;
-    this.base = this.top;
+    this.allocator = new HeapAllocator((Math.ceil(this.k.heapBase() / 16) * 16) / 4);
     this.view = new Float32Array(this.memory.buffer);
   }
 
   alloc(n: number): number {
     if (!Number.isInteger(n) || n < 0) throw new Error(`alloc: element count must be a non-negative integer, got ${n}`);
-    const off = this.top;
-    const end = off + Math.ceil(n / 4) * 4;
-    const bytesNeeded = end * 4;
-    const have = this.memory.buffer.byteLength;
-    if (bytesNeeded > have) {
-      const havePages = have / PAGE_BYTES;
-      const needPages = Math.ceil(bytesNeeded / PAGE_BYTES);
-      if (needPages > MAX_PAGES) {
-        throw new Error(`alloc: ${n} elements would need ${bytesNeeded} bytes of WebAssembly memory, more than the 4 GiB a 32-bit module addresses`);
-      }
-      const target = Math.min(MAX_PAGES, Math.max(needPages, 2 * havePages, havePages + MIN_GROW_PAGES));
-      try {
-        this.memory.grow(target - havePages);
-      } catch {
-        try {
-          this.memory.grow(needPages - havePages);
-        } catch (err) {
-          const reason = err instanceof Error ? err.message : String(err);
-          throw new Error(`alloc: growing WebAssembly memory to ${needPages} pages for ${n} elements failed: ${reason}`);
-        }
-      }
-    }
-    this.top = end;
-    // Fresh pages are zero, but a kernel may have written past an earlier allocation's end.
-    this.heap().fill(0, off, end);
+    const off = this.allocator.alloc(n, (end) => this.growTo(end, n));
+    // Fresh pages are zero, but freed memory is reused and a kernel may have written past an allocation's end.
+    this.heap().fill(0, off, off + HeapAllocator.size(n));
     return off;
   }
 
+  /** Makes elements [0, end) addressable, growing the memory at least geometrically. */
+  private growTo(end: number, n: number): void {
+    const bytesNeeded = end * 4;
+    const have = this.memory.buffer.byteLength;
+    if (bytesNeeded <= have) return;
+    const havePages = have / PAGE_BYTES;
+    const needPages = Math.ceil(bytesNeeded / PAGE_BYTES);
+    if (needPages > MAX_PAGES) {
+      throw new Error(`alloc: ${n} elements would need ${bytesNeeded} bytes of WebAssembly memory, more than the 4 GiB a 32-bit module addresses`);
+    }
+    const target = Math.min(MAX_PAGES, Math.max(needPages, 2 * havePages, havePages + MIN_GROW_PAGES));
+    try {
+      this.memory.grow(target - havePages);
+    } catch {
+      try {
+        this.memory.grow(needPages - havePages);
+      } catch (err) {
+        const reason = err instanceof Error ? err.message : String(err);
+        throw new Error(`alloc: growing WebAssembly memory to ${needPages} pages for ${n} elements failed: ${reason}`);
+      }
+    }
+  }
+
   mark(): number {
-    return this.top;
+    return this.allocator.mark();
   }
 
   release(mark: number): void {
-    if (!Number.isInteger(mark) || mark < this.base || mark > this.top) throw new Error(`release: bad mark ${mark} (allocated ${this.base}..${this.top})`);
-    this.top = mark;
+    this.allocator.release(mark);
+  }
+
+  free(offset: number, n: number): void {
+    this.allocator.free(offset, n);
+  }
+
+  recordAllocations(into: number[] | null): void {
+    this.allocator.recordAllocations(into);
   }
 
   heap(): Float32Array {
@@ -250,12 +256,12 @@ export class WasmEngine implements Engine {
     this.k.actBackward(rows, cols, act, x, ldx, dy, ldDy, dx, ldDx);
   }
 
-  cfcForward(mode: number, rows: number, hidden: number, heads: number, bias: number, ts: number, h: number, ldh: number): void {
-    this.k.cfcForward(mode, rows, hidden, heads, bias, ts, h, ldh);
+  cfcForward(mode: number, rows: number, hidden: number, heads: number, bias: number, ts: number, h: number, ldh: number, headAct: number = Act.tanh, gateSign = 1): void {
+    this.k.cfcForward(mode, rows, hidden, heads, bias, ts, h, ldh, headAct, gateSign);
   }
 
-  cfcBackward(mode: number, rows: number, hidden: number, heads: number, ts: number, dh: number, ldDh: number, dHeads: number, dts: number): void {
-    this.k.cfcBackward(mode, rows, hidden, heads, ts, dh, ldDh, dHeads, dts);
+  cfcBackward(mode: number, rows: number, hidden: number, heads: number, ts: number, dh: number, ldDh: number, dHeads: number, dts: number, headAct: number = Act.tanh, gateSign = 1): void {
+    this.k.cfcBackward(mode, rows, hidden, heads, ts, dh, ldDh, dHeads, dts, headAct, gateSign);
   }
 
   cfcPureForward(rows: number, hidden: number, ff1: number, bias: number, ts: number, wTau: number, a: number, h: number, ldh: number): void {
@@ -266,8 +272,8 @@ export class WasmEngine implements Engine {
     this.k.cfcPureBackward(rows, hidden, ff1, ts, wTau, a, dh, ldDh, dff1, dts, dWTau, dA);
   }
 
-  lstmForward(rows: number, hidden: number, gates: number, c: number, ldc: number, cOut: number, hOut: number, ldh: number): void {
-    this.k.lstmForward(rows, hidden, gates, c, ldc, cOut, hOut, ldh);
+  lstmForward(rows: number, hidden: number, gates: number, c: number, ldc: number, cOut: number, hOut: number, ldh: number, forgetBias = 1): void {
+    this.k.lstmForward(rows, hidden, gates, c, ldc, cOut, hOut, ldh, forgetBias);
   }
 
   lstmBackward(rows: number, hidden: number, gates: number, c: number, ldc: number, cOut: number, dh: number, ldDh: number, dc: number, dGates: number): void {

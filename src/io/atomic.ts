@@ -18,6 +18,28 @@ export function tempPathFor(target: string): string {
   return path.join(dir, `.${base}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
 }
 
+/**
+ * The temporary files of `tempPathFor(target)`'s naming found beside `target`, with the pid of the
+ * process that made each (for cleaning up after processes that were killed mid-write).
+ */
+export function tempFilesOf(target: string): Array<{ file: string; pid: number }> {
+  const dir = path.dirname(target);
+  const prefix = `.${path.basename(target)}.`;
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const found: Array<{ file: string; pid: number }> = [];
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const m = /^(\d+)\.[0-9a-f]{12}\.tmp$/.exec(name.slice(prefix.length));
+    if (m) found.push({ file: path.join(dir, name), pid: Number(m[1]) });
+  }
+  return found;
+}
+
 function checkData(data: unknown, target: string): asserts data is string | Uint8Array {
   if (typeof data !== "string" && !(data instanceof Uint8Array)) {
     throw new TypeError(`writeFileAtomic ${target}: data must be a string or Uint8Array, got ${describe(data)}`);
@@ -71,18 +93,29 @@ function removeQuietly(file: string): void {
 
 /** Writes `data` to `target` atomically (see the module comment). Strings are written as UTF-8. */
 export function writeFileAtomic(target: string, data: string | Uint8Array): void {
+  checkData(data, target);
+  writeChunksAtomic(target, [data]);
+}
+
+/**
+ * Writes the pieces `chunks` yields, one after the other, to `target` atomically: a large output is
+ * written as it is produced, never held whole. Strings are written as UTF-8.
+ */
+export function writeChunksAtomic(target: string, chunks: Iterable<string | Uint8Array>): void {
   const tmp = tempPathFor(target);
   const mode = existingMode(target);
   let fd: number | undefined;
   try {
-    checkData(data, target);
     // "wx": fail rather than clobber if the temp name somehow exists already.
     fd = fs.openSync(tmp, "wx", mode ?? 0o666);
     if (mode !== undefined) fs.fchmodSync(fd, mode);
-    const bytes = typeof data === "string" ? Buffer.from(data, "utf8") : data;
-    let written = 0;
-    while (written < bytes.byteLength) {
-      written += fs.writeSync(fd, bytes, written, bytes.byteLength - written);
+    for (const chunk of chunks) {
+      checkData(chunk, target);
+      const bytes = typeof chunk === "string" ? Buffer.from(chunk, "utf8") : chunk;
+      let written = 0;
+      while (written < bytes.byteLength) {
+        written += fs.writeSync(fd, bytes, written, bytes.byteLength - written);
+      }
     }
     fs.fsyncSync(fd);
     fs.closeSync(fd);

@@ -35,82 +35,155 @@ const QUOTE = 34; // "
 const LF = 10;
 const CR = 13;
 
+/**
+ * CSV text: one string, or its pieces in order (a file read a chunk at a time, so that no string ever
+ * holds the whole file). A piece may end anywhere, even inside a field or between CR and LF. Pieces
+ * must be iterable more than once when the separator is detected from them (detectSeparator reads
+ * the first pieces, parseCsv then all of them).
+ */
+export type CsvText = string | Iterable<string>;
+
 /** Parses CSV text. `fileName` labels error messages. */
-export function parseCsv(text: string, fileName: string, options: ParseCsvOptions = {}): CsvTable {
+export function parseCsv(text: CsvText, fileName: string, options: ParseCsvOptions = {}): CsvTable {
   const separator = options.separator ?? ",";
   if (separator.length !== 1 || separator === '"' || separator === "\n" || separator === "\r") {
     throw new Error(`parseCsv: the separator must be one character other than a quote or a line break, got ${JSON.stringify(separator)}`);
   }
-  const SEP = separator.charCodeAt(0);
-  const n = text.length;
-  let i = text.charCodeAt(0) === 0xfeff ? 1 : 0;
-  let line = 1;
-  const records: string[][] = [];
-  const recordLines: number[] = [];
+  const reader = new CsvRecordReader(fileName, separator);
+  if (typeof text === "string") reader.push(text, true);
+  else {
+    for (const piece of text) reader.push(piece, false);
+    reader.push("", true);
+  }
+  return tableOf(reader.records, reader.recordLines, fileName, options);
+}
 
-  /** Steps over one line break at `i` (CRLF counts once). */
-  const skipLineBreak = (): void => {
-    if (text.charCodeAt(i) === CR && text.charCodeAt(i + 1) === LF) i += 2;
-    else i += 1;
-    line++;
-  };
+/** Thrown inside CsvRecordReader when a record runs past the text read so far. */
+const INCOMPLETE = Symbol("incomplete record");
 
-  while (i < n) {
-    const c0 = text.charCodeAt(i);
-    if (c0 === LF || c0 === CR) {
-      skipLineBreak();
-      continue;
-    }
-    const recordLine = line;
-    const fields: string[] = [];
-    for (;;) {
-      let value: string;
-      if (text.charCodeAt(i) === QUOTE) {
-        const openLine = line;
-        i++;
-        value = "";
-        for (;;) {
-          const close = text.indexOf('"', i);
-          if (close < 0) {
-            throw new Error(`${fileName} line ${openLine}: unterminated quoted field (field ${fields.length + 1} opens a quote that is never closed)`);
-          }
-          const chunk = text.slice(i, close);
-          line += countLineBreaks(chunk);
-          value += chunk;
-          i = close + 1;
-          if (text.charCodeAt(i) === QUOTE) {
-            value += '"';
-            i++;
-          } else break;
-        }
-        const after = text.charCodeAt(i);
-        if (i < n && after !== SEP && after !== LF && after !== CR) {
-          throw new Error(`${fileName} line ${line}: unexpected ${JSON.stringify(text[i])} after the closing quote of field ${fields.length + 1} (expected ${separator === "," ? "a comma" : `the separator ${JSON.stringify(separator)}`} or the end of the line)`);
-        }
-      } else {
-        const start = i;
-        while (i < n) {
-          const c = text.charCodeAt(i);
-          if (c === SEP || c === LF || c === CR) break;
-          if (c === QUOTE) {
-            throw new Error(`${fileName} line ${line}: stray quote in unquoted field ${fields.length + 1} (quote the whole field and write the quote as "")`);
-          }
-          i++;
-        }
-        value = text.slice(start, i);
-      }
-      fields.push(value);
-      if (i < n && text.charCodeAt(i) === SEP) {
-        i++;
-        continue;
-      }
-      if (i < n) skipLineBreak();
-      break;
-    }
-    records.push(fields);
-    recordLines.push(recordLine);
+/**
+ * Splits CSV text into records as it arrives: `push` parses every record that is complete (a record
+ * whose end cannot be known yet waits for the next piece), and the final push the rest.
+ */
+class CsvRecordReader {
+  readonly records: string[][] = [];
+  readonly recordLines: number[] = [];
+  /** the start of a record that did not end in the text pushed so far */
+  private pending = "";
+  private line = 1;
+  private started = false;
+  private readonly SEP: number;
+
+  constructor(
+    private readonly fileName: string,
+    private readonly separator: string,
+  ) {
+    this.SEP = separator.charCodeAt(0);
   }
 
+  push(piece: string, final: boolean): void {
+    let text = this.pending.length > 0 ? this.pending + piece : piece;
+    if (!this.started) {
+      if (text.length === 0 && !final) return;
+      this.started = true;
+      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+    }
+    const consumed = this.parse(text, final);
+    this.pending = consumed < text.length ? text.slice(consumed) : "";
+  }
+
+  /** Parses the records of `text` that are complete; returns where the first incomplete one starts. */
+  private parse(text: string, final: boolean): number {
+    const { fileName, separator, SEP } = this;
+    const n = text.length;
+    let i = 0;
+    let line = this.line;
+    const { records, recordLines } = this;
+    const incomplete = (): never => {
+      throw INCOMPLETE;
+    };
+
+    /** Steps over one line break at `i` (CRLF counts once). */
+    const skipLineBreak = (): void => {
+      if (text.charCodeAt(i) === CR) {
+        if (i + 1 >= n && !final) incomplete();
+        i += text.charCodeAt(i + 1) === LF ? 2 : 1;
+      } else i += 1;
+      line++;
+    };
+
+    while (i < n) {
+      const recordStart = i;
+      const recordLine = line;
+      try {
+        const c0 = text.charCodeAt(i);
+        if (c0 === LF || c0 === CR) {
+          skipLineBreak();
+          continue;
+        }
+        const fields: string[] = [];
+        for (;;) {
+          let value: string;
+          if (i < n && text.charCodeAt(i) === QUOTE) {
+            const openLine = line;
+            i++;
+            value = "";
+            for (;;) {
+              const close = text.indexOf('"', i);
+              if (close < 0) {
+                if (!final) incomplete();
+                throw new Error(`${fileName} line ${openLine}: unterminated quoted field (field ${fields.length + 1} opens a quote that is never closed)`);
+              }
+              const chunk = text.slice(i, close);
+              line += countLineBreaks(chunk);
+              value += chunk;
+              i = close + 1;
+              if (i >= n && !final) incomplete();
+              if (text.charCodeAt(i) === QUOTE) {
+                value += '"';
+                i++;
+              } else break;
+            }
+            const after = text.charCodeAt(i);
+            if (i < n && after !== SEP && after !== LF && after !== CR) {
+              throw new Error(`${fileName} line ${line}: unexpected ${JSON.stringify(text[i])} after the closing quote of field ${fields.length + 1} (expected ${separator === "," ? "a comma" : `the separator ${JSON.stringify(separator)}`} or the end of the line)`);
+            }
+          } else {
+            const start = i;
+            while (i < n) {
+              const c = text.charCodeAt(i);
+              if (c === SEP || c === LF || c === CR) break;
+              if (c === QUOTE) {
+                throw new Error(`${fileName} line ${line}: stray quote in unquoted field ${fields.length + 1} (quote the whole field and write the quote as "")`);
+              }
+              i++;
+            }
+            if (i >= n && !final) incomplete();
+            value = text.slice(start, i);
+          }
+          fields.push(value);
+          if (i < n && text.charCodeAt(i) === SEP) {
+            i++;
+            continue;
+          }
+          if (i < n) skipLineBreak();
+          break;
+        }
+        records.push(fields);
+        recordLines.push(recordLine);
+      } catch (e) {
+        if (e !== INCOMPLETE) throw e;
+        this.line = recordLine;
+        return recordStart;
+      }
+    }
+    this.line = line;
+    return n;
+  }
+}
+
+/** The header and rows of the parsed records, checked (names, field counts). */
+function tableOf(records: string[][], recordLines: number[], fileName: string, options: ParseCsvOptions): CsvTable {
   if (records.length === 0) throw new Error(`${fileName}: empty file, expected a header row`);
   const header = options.trimColumnNames ? records[0]!.map((name) => name.trim()) : records[0]!;
   const firstSeen = new Map<string, number>();
@@ -138,7 +211,27 @@ export function parseCsv(text: string, fileName: string, options: ParseCsvOption
  * The separator a file's header line uses: whichever of comma, semicolon and tab occurs most often
  * outside quotes (ties and none go to the comma). Files with a single column read the same either way.
  */
-export function detectSeparator(text: string): "," | ";" | "\t" {
+export function detectSeparator(text: CsvText): "," | ";" | "\t" {
+  let counts: SeparatorCounts;
+  if (typeof text === "string") counts = scanHeader(text).counts;
+  else {
+    // the pieces up to the end of the header line are enough
+    let head = "";
+    for (const piece of text) {
+      head += piece;
+      if (scanHeader(head).complete) break;
+    }
+    counts = scanHeader(head).counts;
+  }
+  if (counts[";"] > counts[","] && counts[";"] >= counts["\t"]) return ";";
+  if (counts["\t"] > counts[","] && counts["\t"] > counts[";"]) return "\t";
+  return ",";
+}
+
+type SeparatorCounts = { ",": number; ";": number; "\t": number };
+
+/** Separators outside quotes on the header line; `complete` once the line's end is in `text`. */
+function scanHeader(text: string): { counts: SeparatorCounts; complete: boolean } {
   const counts = { ",": 0, ";": 0, "\t": 0 };
   let quoted = false;
   let started = false;
@@ -146,14 +239,12 @@ export function detectSeparator(text: string): "," | ";" | "\t" {
     const c = text[i];
     if (c === '"') quoted = !quoted;
     else if (!quoted && (c === "\n" || c === "\r")) {
-      if (started) break; // the end of the header line (blank lines before it are skipped)
+      if (started) return { counts, complete: true }; // the end of the header line (blank lines before it are skipped)
       continue;
     } else if (!quoted && c in counts) counts[c as keyof typeof counts]++;
     started = true;
   }
-  if (counts[";"] > counts[","] && counts[";"] >= counts["\t"]) return ";";
-  if (counts["\t"] > counts[","] && counts["\t"] > counts[";"]) return "\t";
-  return ",";
+  return { counts, complete: false };
 }
 
 function countLineBreaks(s: string): number {
@@ -188,15 +279,38 @@ export function writeCsv(
   rows: ReadonlyArray<ReadonlyArray<CsvCell>>,
   options: { newline?: "\n" | "\r\n" } = {},
 ): string {
+  return [...csvPieces(header, rows, { ...options, pieceChars: Infinity })].join("");
+}
+
+/**
+ * {@link writeCsv}'s text in pieces of at least `pieceChars` characters (the last may be shorter), rows
+ * taken as `rows` yields them: a large table is written as it is produced, never held as one string.
+ */
+export function* csvPieces(
+  header: readonly string[],
+  rows: Iterable<ReadonlyArray<CsvCell>>,
+  options: { newline?: "\n" | "\r\n"; pieceChars?: number } = {},
+): Generator<string> {
   const newline = options.newline ?? "\n";
-  const lines: string[] = [header.map((h) => quoteIfNeeded(h, header.length === 1)).join(",")];
-  rows.forEach((row, r) => {
+  const pieceChars = options.pieceChars ?? 1 << 20;
+  let lines: string[] = [header.map((h) => quoteIfNeeded(h, header.length === 1)).join(",")];
+  let chars = lines[0].length;
+  let r = 0;
+  for (const row of rows) {
     if (row.length !== header.length) {
       throw new Error(`writeCsv: row ${r + 1} has ${row.length} fields, the header has ${header.length}`);
     }
-    lines.push(row.map((cell) => quoteIfNeeded(formatCell(cell), row.length === 1)).join(","));
-  });
-  return lines.join(newline) + newline;
+    const line = row.map((cell) => quoteIfNeeded(formatCell(cell), row.length === 1)).join(",");
+    lines.push(line);
+    chars += line.length + 1;
+    r++;
+    if (chars >= pieceChars) {
+      yield lines.join(newline) + newline;
+      lines = [];
+      chars = 0;
+    }
+  }
+  if (lines.length > 0) yield lines.join(newline) + newline;
 }
 
 // ---------------------------------------------------------------------------------------------

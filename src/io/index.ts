@@ -3,8 +3,6 @@ export { writeFileAtomic, writeFileAtomicAsync, tempPathFor } from "./atomic.js"
 export {
   encodeSafetensors,
   decodeSafetensors,
-  saveSafetensors,
-  loadSafetensors,
   checkTensorShapes,
   toFloatTensor,
   float16Bits,
@@ -13,6 +11,7 @@ export {
   bfloat16FromBits,
   SAFETENSORS_DTYPES,
 } from "./safetensors.js";
+export { saveSafetensors, loadSafetensors } from "./safetensors-file.js";
 export type {
   SafetensorsDType,
   SafetensorsData,
@@ -26,4 +25,4 @@ export type {
 export { decodeNpy, loadNpy, encodeNpy, saveNpy } from "./npy.js";
 export type { NpyArray, NpyData, NpyDType } from "./npy.js";
 export { parseCsv, writeCsv, parseNumberCell, parseTimeCell } from "./csv.js";
-export type { CsvTable, CsvCell, ParseCsvOptions } from "./csv.js";
+export type { CsvTable, CsvCell, CsvText, ParseCsvOptions } from "./csv.js";

@@ -29,6 +29,12 @@ export interface NpyArray {
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // "\x93NUMPY"
 const ALIGN = 64; // numpy pads the preamble + header to a multiple of this
+/**
+ * The longest header read. numpy refuses headers over 10,000 bytes unless told otherwise (its
+ * max_header_size); a real header is a dict of three short entries, so a longer one is a damaged or
+ * hostile file, refused before any of it is decoded.
+ */
+export const NPY_MAX_HEADER_BYTES = 10_000;
 const MAX_HEADER_DEPTH = 32;
 
 // ---------------------------------------------------------------------------------------------
@@ -249,6 +255,9 @@ export function decodeNpy(bytes: Uint8Array, fileName = "<buffer>"): NpyArray {
   if (bytes.byteLength < 8 + lengthBytes) throw new Error(`${fileName}: truncated .npy file (no header length)`);
   const headerLength = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
   const headerStart = 8 + lengthBytes;
+  if (headerLength > NPY_MAX_HEADER_BYTES) {
+    throw new Error(`${fileName}: .npy header length ${headerLength} bytes exceeds the ${NPY_MAX_HEADER_BYTES}-byte limit (a real header is a few hundred bytes; the file is damaged or not a .npy array)`);
+  }
   const dataStart = headerStart + headerLength;
   if (dataStart > bytes.byteLength) {
     throw new Error(`${fileName}: truncated .npy file: header claims ${headerLength} bytes, only ${bytes.byteLength - headerStart} present`);

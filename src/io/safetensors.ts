@@ -9,10 +9,9 @@
  *
  * Decoded tensors are always copies (never views into the file buffer), so a Float64Array is never
  * misaligned and the file buffer can be dropped. Tensor order is the header's key order, which is
- * the order the tensors were given to the encoder.
+ * the order the tensors were given to the encoder. Reading and writing files: safetensors-file.ts
+ * (Node); this module is portable.
  */
-import * as fs from "node:fs";
-import { writeFileAtomic } from "./atomic.js";
 import { MAX_JSON_DEPTH, jsonNestingDepth } from "./json-limits.js";
 import { shapeString, type DType, type Tensor } from "../tensor.js";
 
@@ -398,7 +397,8 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === "object" && !Array.isArray(v);
 }
 
-function checkHeaderLength(headerLength: bigint, fileName: string): void {
+/** Refuses a header length over the limit before anything that size is read (files: before the whole file is). */
+export function checkHeaderLength(headerLength: bigint, fileName: string): void {
   if (headerLength > BigInt(MAX_SAFETENSORS_HEADER_BYTES)) {
     throw new Error(`${fileName}: safetensors header length ${headerLength} bytes exceeds the ${MAX_SAFETENSORS_HEADER_BYTES}-byte limit (corrupt or not a safetensors file)`);
   }
@@ -509,30 +509,6 @@ export function decodeSafetensors(bytes: Uint8Array, fileName = "<buffer>"): Dec
     tensors.set(p.name, { dtype: p.dtype, shape: p.shape, data: decodeData(p.dtype, raw, p.count, `${fileName}: tensor ${JSON.stringify(p.name)}`) });
   }
   return { tensors, metadata };
-}
-
-/** Writes a safetensors file atomically (the previous file survives any failure). */
-export function saveSafetensors(path: string, tensors: SafetensorsInputs, metadata?: Readonly<Record<string, string>>): void {
-  writeFileAtomic(path, encodeSafetensors(tensors, metadata));
-}
-
-export function loadSafetensors(path: string): DecodedSafetensors {
-  let bytes: Uint8Array;
-  try {
-    // The header length is checked before the file is read whole: a corrupt length must not cost a huge read.
-    const fd = fs.openSync(path, "r");
-    try {
-      const prefix = new Uint8Array(8);
-      if (fs.readSync(fd, prefix, 0, 8, 0) === 8) checkHeaderLength(new DataView(prefix.buffer).getBigUint64(0, true), path);
-    } finally {
-      fs.closeSync(fd);
-    }
-    bytes = fs.readFileSync(path);
-  } catch (e) {
-    if ((e as Error).message.startsWith(`${path}: safetensors header length`)) throw e;
-    throw new Error(`${path}: cannot read safetensors file (${(e as Error).message})`);
-  }
-  return decodeSafetensors(bytes, path);
 }
 
 // ---------------------------------------------------------------------------------------------

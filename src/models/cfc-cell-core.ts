@@ -6,6 +6,9 @@
  * cfcPureBackward; the linear layers: nn/linear.ts. A wired CfC is a stack of these cells without
  * backbone and with a sparsity mask on ff1 and ff2 (wired-layers.ts).
  *
+ * The variant (cfc-variant.ts) selects the head activation and gate sign passed to cfcForward /
+ * cfcBackward, the dropout placement and the initialisation.
+ *
  * The cell computes a step at a time into per-step caches laid out as (steps x rows) blocks, so that the
  * weight gradients of a whole sequence are one large matmul each (`finishBackward`).
  */
@@ -23,6 +26,7 @@ import {
 } from "../nn/linear.js";
 import type { ParamOffsets, ParameterSet } from "../nn/parameters.js";
 import type { Rng } from "../nn/rng.js";
+import { CFC_VARIANT_FORMS, type CfcVariant, type CfcVariantForm } from "./cfc-variant.js";
 import type { PassMode } from "./recurrent.js";
 
 export interface CfCCellCoreOptions {
@@ -31,6 +35,7 @@ export interface CfCCellCoreOptions {
   backboneUnits: number;
   backboneLayers: number;
   backboneDropout: number;
+  variant: CfcVariant;
 }
 
 /**
@@ -80,6 +85,7 @@ export class CfCCellCore {
   readonly headIn: number;
   readonly headWidth: number;
   readonly backboneUnits: number;
+  readonly form: CfcVariantForm;
   readonly backbone: Linear[] = [];
   /**
    * ff1, ff2, time_a, time_b (pure mode: ff1 alone) as one layer [ff1 | ff2 | time_a | time_b] so they run
@@ -106,6 +112,7 @@ export class CfCCellCore {
     const H = hiddenSize;
     this.mode = CfcMode[options.mode];
     this.act = Act[options.activation];
+    this.form = CFC_VARIANT_FORMS[options.variant];
     this.catSize = inputSize + H;
     this.backboneUnits = options.backboneLayers > 0 ? options.backboneUnits : 0;
     this.headIn = options.backboneLayers > 0 ? options.backboneUnits : this.catSize;
@@ -125,7 +132,7 @@ export class CfCCellCore {
       params.register(`${prefix}A`, [1, H], this.a);
     }
     let inF = this.catSize;
-    const moduleIndex = this.backboneModuleIndices(options);
+    const moduleIndex = this.backboneModuleIndices();
     for (let l = 0; l < options.backboneLayers; l++) {
       this.backbone.push(addLinear(params, `${prefix}backbone.${moduleIndex[l]}`, inF, options.backboneUnits, true));
       inF = options.backboneUnits;
@@ -143,29 +150,37 @@ export class CfCCellCore {
     this.initialise(rng);
   }
 
-  /** torch Sequential indices: Linear, act[, Dropout] per layer; dropout only after layers 2, 3, ... */
-  private backboneModuleIndices(o: CfCCellCoreOptions): number[] {
+  /** torch Sequential indices: Linear, act[, Dropout] per layer (torch: dropout only after layers 2, 3, ...) */
+  private backboneModuleIndices(): number[] {
     const idx: number[] = [];
     let i = 0;
-    for (let l = 0; l < o.backboneLayers; l++) {
+    for (let l = 0; l < this.options.backboneLayers; l++) {
       idx.push(i);
-      i += 2 + (l >= 1 && o.backboneDropout > 0 ? 1 : 0);
+      i += 2 + (this.dropoutAfter(l) ? 1 : 0);
     }
     return idx;
   }
 
   dropoutAfter(layer: number): boolean {
-    return layer >= 1 && this.options.backboneDropout > 0;
+    return this.options.backboneDropout > 0 && (layer >= 1 || this.form.dropoutAfterEveryLayer);
   }
 
-  /** ncps init: xavier_uniform on every trainable 2-D tensor, torch's default U(+-1/sqrt(fan_in)) on biases. */
+  /**
+   * ncps torch init: xavier_uniform on every trainable 2-D tensor, torch's default U(+-1/sqrt(fan_in)) on
+   * biases. Keras init (keras, paper variants): glorot_uniform kernels, zero biases, w_tau 0 and A 1.
+   */
   private initialise(rng: Rng): void {
     const H = this.hiddenSize;
+    const keras = this.form.kerasInit;
     const put = (off: number, values: Float64Array) => this.engine.heap().set(values, off);
+    const initBias = (b: Float64Array, fanIn: number) => {
+      if (!keras) linearDefault(b, fanIn, rng);
+    };
     if (this.mode === CfcMode.pure) {
-      for (const p of [this.wTau, this.a]) {
+      for (const [p, kerasValue] of [[this.wTau, 0], [this.a, 1]] as const) {
         const v = new Float64Array(H);
-        xavierUniform(v, 1, H, rng);
+        if (keras) v.fill(kerasValue);
+        else xavierUniform(v, 1, H, rng);
         put(p.value, v);
       }
     }
@@ -174,7 +189,7 @@ export class CfCCellCore {
       xavierUniform(w, lin.outFeatures, lin.inFeatures, rng);
       put(lin.weight.value, w);
       const b = new Float64Array(lin.outFeatures);
-      linearDefault(b, lin.inFeatures, rng);
+      initBias(b, lin.inFeatures);
       put(lin.bias!.value, b);
     }
     const nHeads = this.headWidth / H;
@@ -183,7 +198,7 @@ export class CfCCellCore {
       xavierUniform(w, H, this.headIn, rng);
       put(this.heads.weight.value + i * H * this.headIn, w);
       const b = new Float64Array(H);
-      linearDefault(b, this.headIn, rng);
+      initBias(b, this.headIn);
       put(this.heads.bias!.value + i * H, b);
     }
   }
@@ -241,7 +256,7 @@ export class CfCCellCore {
     if (this.mode === CfcMode.pure) {
       e.cfcPureForward(rows, H, heads, this.heads.bias!.value, ts, this.wTau.value, this.a.value, hOut, ldOut);
     } else {
-      e.cfcForward(this.mode, rows, H, heads, this.heads.bias!.value, ts, hOut, ldOut);
+      e.cfcForward(this.mode, rows, H, heads, this.heads.bias!.value, ts, hOut, ldOut, this.form.headAct, this.form.gateSign);
     }
   }
 
@@ -270,7 +285,7 @@ export class CfCCellCore {
     if (this.mode === CfcMode.pure) {
       e.cfcPureBackward(rows, H, heads, ts, this.wTau.value, this.a.value, dh, ldDh, dHeads, dts, this.wTau.grad, this.a.grad);
     } else {
-      e.cfcBackward(this.mode, rows, H, heads, ts, dh, ldDh, dHeads, dts);
+      e.cfcBackward(this.mode, rows, H, heads, ts, dh, ldDh, dHeads, dts, this.form.headAct, this.form.gateSign);
     }
     // walk the layers back: `layer` is the one whose output gradient dOut (ld ldOut) holds
     let layer = this.heads;

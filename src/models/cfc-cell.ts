@@ -8,11 +8,14 @@ import type { BackboneActivation, BackendKind, CfcModeName, Engine } from "../en
 import type { ParamRef } from "../nn/param-ref.js";
 import type { Tensor, TensorInput } from "../tensor.js";
 import { CfC } from "./cfc.js";
+import type { CfcVariant } from "./cfc-variant.js";
 import { rejectUnknownOptions } from "./options.js";
 import { resolveCellStep } from "./sequence.js";
 
 export interface CfCCellOptions {
   mode?: CfcModeName;
+  /** "torch" (default), "keras" or "paper": see CfCOptions.variant */
+  variant?: CfcVariant;
   backboneActivation?: BackboneActivation;
   backboneUnits?: number;
   backboneLayers?: number;
@@ -23,7 +26,7 @@ export interface CfCCellOptions {
 }
 
 const OPTION_NAMES = Object.keys({
-  mode: true, backboneActivation: true, backboneUnits: true, backboneLayers: true, backboneDropout: true, seed: true, backend: true, engine: true,
+  mode: true, variant: true, backboneActivation: true, backboneUnits: true, backboneLayers: true, backboneDropout: true, seed: true, backend: true, engine: true,
 } satisfies Record<keyof CfCCellOptions, true>);
 
 export class CfCCell {
@@ -34,6 +37,7 @@ export class CfCCell {
     rejectUnknownOptions("CfCCell", options, OPTION_NAMES);
     this.model = new CfC(inputSize, hiddenSize, {
       mode: options.mode,
+      variant: options.variant,
       activation: options.backboneActivation,
       backboneUnits: options.backboneUnits,
       backboneLayers: options.backboneLayers,

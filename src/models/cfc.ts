@@ -8,17 +8,29 @@ import type { Rng } from "../nn/rng.js";
 import { wiringToSpec } from "../wirings/spec.js";
 import { Wiring } from "../wirings/wiring.js";
 import { CfCCellCache, CfCCellCore } from "./cfc-cell-core.js";
+import { type CfcVariant, resolveCfcVariant } from "./cfc-variant.js";
 import { rejectUnknownOptions } from "./options.js";
 import { type PassMode, RecurrentModel } from "./recurrent.js";
 import { wiredLayers } from "./wired-layers.js";
 
 export interface CfCOptions {
   mode?: CfcModeName;
+  /**
+   * Which implementation's CfC to compute (see cfc-variant.ts and the README table): "torch" (ncps torch,
+   * default), "keras" (ncps keras: linear heads, negated time gate) or "paper" (the paper's tf_cfc.py:
+   * lecun_tanh heads, negated time gate). Wired: "torch" and "keras" (signed masks, as ncps keras).
+   */
+  variant?: CfcVariant;
   activation?: BackboneActivation;
   backboneUnits?: number;
   backboneLayers?: number;
   backboneDropout?: number;
   mixedMemory?: boolean;
+  /**
+   * mixedMemory only: the constant added to the LSTM forget gate (default 1, as ncps torch's LSTMCell, ncps
+   * keras's MixedMemoryRNN and the paper's MixedCfcCell; the paper tunes it per task as `forget_bias`)
+   */
+  forgetBias?: number;
   projSize?: number | null;
   returnSequences?: boolean;
   batchFirst?: boolean;
@@ -37,7 +49,7 @@ export interface CfCOptions {
 const MODES: readonly CfcModeName[] = ["default", "no_gate", "pure"];
 
 const OPTION_NAMES = Object.keys({
-  mode: true, activation: true, backboneUnits: true, backboneLayers: true, backboneDropout: true, mixedMemory: true,
+  mode: true, variant: true, activation: true, backboneUnits: true, backboneLayers: true, backboneDropout: true, mixedMemory: true, forgetBias: true,
   projSize: true, returnSequences: true, batchFirst: true, seed: true, backend: true, engine: true, wiringRecurrence: true,
 } satisfies Record<Exclude<keyof CfCOptions, "cellPrefix">, true>);
 
@@ -45,6 +57,7 @@ export class CfC extends RecurrentModel {
   readonly stateSize: number;
   readonly cellOutputSize: number;
   readonly mode: CfcModeName;
+  readonly variant: CfcVariant;
   readonly wiring: Wiring | null;
   readonly cells: CfCCellCore[] = [];
   /** first state column of each cell */
@@ -62,7 +75,11 @@ export class CfC extends RecurrentModel {
     if (!BACKBONE_ACTIVATIONS.includes(activation)) {
       throw new Error(`CfC: unknown activation '${String(activation)}', expected one of ${BACKBONE_ACTIVATIONS.join(", ")}`);
     }
+    const variant = resolveCfcVariant(options.variant, "CfC");
     const wired = units instanceof Wiring;
+    if (wired && variant === "paper") {
+      throw new Error(`CfC: variant 'paper' cannot be used with a wiring (the paper's tf_cfc.py has no wired CfC); use 'torch' or 'keras'`);
+    }
     if (wired) {
       for (const k of ["backboneUnits", "backboneLayers", "backboneDropout"] as const) {
         if (options[k] !== undefined) throw new Error(`CfC: ${k} cannot be used with a wiring (wired CfC cells have no backbone)`);
@@ -78,6 +95,11 @@ export class CfC extends RecurrentModel {
       if (backboneLayers > 0 && (!Number.isInteger(backboneUnits) || backboneUnits < 1)) throw new Error(`CfC: backboneUnits must be a positive integer, got ${backboneUnits}`);
       if (!(backboneDropout >= 0 && backboneDropout < 1)) throw new Error(`CfC: backboneDropout must be in [0, 1), got ${backboneDropout}`);
     }
+    const forgetBias = options.forgetBias ?? 1;
+    if (options.forgetBias !== undefined) {
+      if (!(options.mixedMemory ?? false)) throw new Error("CfC: forgetBias applies to mixedMemory only (the forget gate of its LSTM)");
+      if (typeof forgetBias !== "number" || !Number.isFinite(forgetBias)) throw new Error(`CfC: forgetBias must be a finite number, got ${String(forgetBias)}`);
+    }
     super(engine, inputSize, {
       returnSequences: options.returnSequences ?? true,
       batchFirst: options.batchFirst ?? true,
@@ -86,13 +108,16 @@ export class CfC extends RecurrentModel {
       seed: options.seed ?? 0,
     });
     this.mode = mode;
+    this.variant = variant;
     this.config = {
       mode,
+      variant,
       activation,
       backboneUnits,
       backboneLayers,
       backboneDropout,
       mixedMemory: this.mixedMemory,
+      forgetBias,
       projSize: this.projSize,
       returnSequences: this.returnSequences,
       batchFirst: this.batchFirst,
@@ -102,11 +127,11 @@ export class CfC extends RecurrentModel {
     const prefix = options.cellPrefix ?? "rnn_cell.";
     if (units instanceof Wiring) {
       this.wiring = units;
-      const layers = wiredLayers(units, inputSize, options.wiringRecurrence ?? false);
+      const layers = wiredLayers(units, inputSize, options.wiringRecurrence ?? false, variant === "keras");
       let off = 0;
       layers.forEach((layer, l) => {
         const cell = new CfCCellCore(engine, this.params, `${prefix}layer_${l}.`, layer.inputSize, layer.neurons.length,
-          { mode, activation: "lecun_tanh", backboneUnits: 0, backboneLayers: 0, backboneDropout: 0 }, this.rng, layer.mask);
+          { mode, activation: "lecun_tanh", backboneUnits: 0, backboneLayers: 0, backboneDropout: 0, variant }, this.rng, layer.mask);
         this.cells.push(cell);
         this.offsets.push(off);
         off += layer.neurons.length;
@@ -120,13 +145,14 @@ export class CfC extends RecurrentModel {
     } else {
       this.wiring = null;
       const H = units as number;
-      this.cells.push(new CfCCellCore(engine, this.params, prefix, inputSize, H, { mode, activation, backboneUnits, backboneLayers, backboneDropout }, this.rng));
+      this.cells.push(new CfCCellCore(engine, this.params, prefix, inputSize, H, { mode, activation, backboneUnits, backboneLayers, backboneDropout, variant }, this.rng));
       this.offsets.push(0);
       this.stateSize = H;
       this.cellOutputSize = H;
       this.outputOffset = 0;
     }
     this.buildHeadAndTail();
+    if (this.lstm) this.lstm.forgetBias = forgetBias;
   }
 
   toConfig(): { model: string; constructor_args: Record<string, unknown> } {
@@ -139,7 +165,9 @@ export class CfC extends RecurrentModel {
       batch_first: c.batchFirst,
       mixed_memory: c.mixedMemory,
       mode: c.mode,
+      variant: c.variant,
     };
+    if (c.mixedMemory) args.forget_bias = c.forgetBias;
     if (this.wiring) {
       if (c.wiringRecurrence) args.wiring_recurrence = true;
     } else {

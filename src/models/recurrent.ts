@@ -98,6 +98,8 @@ interface Tape {
   dts: number; // R
   dc: number; // B x S
   dhl: number; // B x S
+  /** the engine memory of these buffers: offset, element count, ... (freed when the tape is dropped) */
+  memory: number[];
   scratch: number; // P x R
   stage: number; // R x widest: user-layout staging for layout changes done by the engine
 }
@@ -120,10 +122,6 @@ export abstract class RecurrentModel {
   private tape: Tape | null = null;
   /** buffers per (batch, steps, grad, training), reused across calls with the same shapes */
   private tapes = new Map<string, Tape>();
-  /** engine memory below this belongs to the model (weights) or to live streams; tapes lie above */
-  private workspaceMark = -1;
-  /** end of this model's last allocation: releasing is safe only while nothing else allocated above */
-  private ownTop = -1;
 
   /** Size of the recurrent state h. */
   abstract readonly stateSize: number;
@@ -241,13 +239,32 @@ export abstract class RecurrentModel {
     if (cached) return { ...cached, layout, training };
     const e = this.engine;
     // Calls with ever new shapes (e.g. sequences of every length) would otherwise keep allocating:
-    // past a few cached shapes, give all tape memory back and start over.
-    if (this.workspaceMark < 0) this.workspaceMark = e.mark();
-    if (this.tapes.size >= MAX_CACHED_SHAPES && e.mark() === this.ownTop) {
-      e.release(this.workspaceMark);
-      this.tapes.clear();
-      this.tape = null;
+    // past a few cached shapes, give all tape memory back and start over (freed block by block, so
+    // it works whatever other models allocated on the same engine meanwhile).
+    if (this.tapes.size >= MAX_CACHED_SHAPES) this.dropTapes();
+    const memory: number[] = [];
+    e.recordAllocations(memory);
+    try {
+      return this.buildTape(key, layout, grad, training, memory);
+    } finally {
+      e.recordAllocations(null);
     }
+  }
+
+  /** Gives the memory of every cached tape back to the engine. */
+  private dropTapes(): void {
+    const e = this.engine;
+    for (const t of this.tapes.values()) {
+      for (let i = t.memory.length - 2; i >= 0; i -= 2) e.free(t.memory[i], t.memory[i + 1]);
+    }
+    this.tapes.clear();
+    this.tape = null;
+  }
+
+  private buildTape(key: string, layout: SequenceLayout, grad: boolean, training: boolean, memory: number[]): Tape {
+    const e = this.engine;
+    const B = layout.batch;
+    const L = layout.steps;
     const S = this.stateSize;
     const R = B * L;
     const P = this.projSize ?? 0;
@@ -277,9 +294,9 @@ export abstract class RecurrentModel {
       dhl: grad && this.mixedMemory ? e.alloc(B * S) : -1,
       scratch: grad && P ? e.alloc(P * R) : -1,
       stage: e.alloc(R * Math.max(this.inputSize, S, O, P)),
+      memory,
     };
     this.tapes.set(key, t);
-    this.ownTop = e.mark();
     return t;
   }
 
@@ -512,25 +529,19 @@ export abstract class RecurrentModel {
   /** @internal used by StreamSession */
   _streamParts() {
     const e = this.engine;
-    // a stream's buffers must survive tape releases: allocate them, then move the mark above them
-    // (tapes allocated before stay valid; their memory is simply not reclaimed)
+    // a stream's buffers are its own (tapes come and go): recorded, to be freed when it closes
     const S = this.stateSize;
     const I = this.inputSize;
     const O = this.cellOutputSize;
     const P = this.projSize;
-    const parts = {
-      core: this.coreCache(1, 1, { training: false, grad: false, sequenceSteps: 1 }),
-      lstm: this.lstm ? new LstmCache(e, S, 1, 1, false) : null,
-      x: e.alloc(I),
-      ts: e.alloc(1),
-      h: e.alloc(2 * S),
-      c: this.mixedMemory ? e.alloc(2 * S) : -1,
-      hl: this.mixedMemory ? e.alloc(S) : -1,
-      y: e.alloc(O),
-      out: P !== null ? e.alloc(P) : -1,
-    };
-    this.workspaceMark = e.mark();
-    this.ownTop = this.workspaceMark;
+    const memory: number[] = [];
+    e.recordAllocations(memory);
+    let parts;
+    try {
+      parts = this.streamBuffers(e, S, I, O, P);
+    } finally {
+      e.recordAllocations(null);
+    }
     const step = (cur: number): void => {
       const hPrevSlot = parts.h + cur * S;
       const hNextSlot = parts.h + (1 - cur) * S;
@@ -543,12 +554,52 @@ export abstract class RecurrentModel {
       this.coreForward(parts.core, 0, 1, parts.x, I, hPrev, hNextSlot, parts.ts, parts.y, null);
       if (this.fc) linearForward(e, this.fc, 1, parts.y, O, parts.out, this.fc.outFeatures);
     };
-    return { parts, step, prepare: () => this.prepare() };
+    return { parts, step, prepare: () => this.prepare(), memory };
+  }
+
+  /** The buffers of one stream. */
+  private streamBuffers(e: Engine, S: number, I: number, O: number, P: number | null) {
+    return {
+      core: this.coreCache(1, 1, { training: false, grad: false, sequenceSteps: 1 }),
+      lstm: this.lstm ? new LstmCache(e, S, 1, 1, false) : null,
+      x: e.alloc(I),
+      ts: e.alloc(1),
+      h: e.alloc(2 * S),
+      c: this.mixedMemory ? e.alloc(2 * S) : -1,
+      hl: this.mixedMemory ? e.alloc(S) : -1,
+      y: e.alloc(O),
+      out: P !== null ? e.alloc(P) : -1,
+    };
   }
 }
 
+/** A stream's engine memory: offset, element count, ... */
+interface StreamMemory {
+  readonly engine: Engine;
+  readonly memory: number[];
+}
+
+function freeStreamMemory(m: StreamMemory): void {
+  for (let i = m.memory.length - 2; i >= 0; i -= 2) m.engine.free(m.memory[i], m.memory[i + 1]);
+  m.memory.length = 0;
+}
+
+/** Gives the memory of a stream that was dropped without close() back once it is collected. */
+const unclosedStreams =
+  typeof FinalizationRegistry === "function"
+    ? new FinalizationRegistry<StreamMemory>((m) => {
+        try {
+          freeStreamMemory(m);
+        } catch {
+          // the engine was reset under the stream (engine.release): nothing left to give back
+        }
+      })
+    : null;
+
 export class StreamSession {
   private readonly parts;
+  private readonly memory: StreamMemory;
+  private closed = false;
   private readonly stepFn: (cur: number) => void;
   private readonly prepareFn: () => void;
   private cur = 0;
@@ -562,12 +613,26 @@ export class StreamSession {
     this.parts = s.parts;
     this.stepFn = s.step;
     this.prepareFn = s.prepare;
+    this.memory = { engine: model.engine, memory: s.memory };
+    unclosedStreams?.register(this, this.memory, this);
     this.result = arrayFor(model.dtype, model.outputSize);
     this.reset();
   }
 
+  /**
+   * Gives the stream's engine memory back (a stream dropped without closing gives it back when it is
+   * garbage-collected). The stream cannot be used afterwards.
+   */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    unclosedStreams?.unregister(this);
+    freeStreamMemory(this.memory);
+  }
+
   /** Zeroes the state (or sets it) and re-reads the weights. */
   reset(state?: { h?: ArrayLike<number>; c?: ArrayLike<number> }): void {
+    if (this.closed) throw new Error("stream.reset: the stream is closed");
     this.prepareFn();
     const S = this.model.stateSize;
     const heap = this.model.engine.heap();
@@ -591,6 +656,7 @@ export class StreamSession {
    * buffer that is reused by the next call (copy it to keep it).
    */
   step(x: ArrayLike<number>, elapsed = 1): FloatArray {
+    if (this.closed) throw new Error("stream.step: the stream is closed");
     const I = this.model.inputSize;
     if (x.length !== I) throw new Error(`stream.step: input must have ${I} values, got ${x.length}`);
     const positiveFor = this.positiveFor;

@@ -9,16 +9,18 @@ import type { Wiring } from "../wirings/wiring.js";
 export interface WiredLayer {
   neurons: number[];
   inputSize: number;
-  /** [n_l, in_l + n_l] absolute mask in torch weight layout */
+  /** [n_l, in_l + n_l] mask in torch weight layout: absolute (ncps torch) or signed (ncps keras) */
   mask: Float64Array;
 }
 
 /**
  * Masks of each layer: rows of the (sensory) adjacency feeding the layer restricted to its neurons, then
  * the within-layer block. ncps uses all ones for that block (its issue 53); `wiringRecurrence` takes the
- * wiring's own within-layer synapses instead.
+ * wiring's own within-layer synapses instead. `signed` keeps the synapse polarities as ncps keras does
+ * (its masks multiply the weights by +-1); ncps torch takes absolute values.
  */
-export function wiredLayers(wiring: Wiring, inputSize: number, wiringRecurrence = false): WiredLayer[] {
+export function wiredLayers(wiring: Wiring, inputSize: number, wiringRecurrence = false, signed = false): WiredLayer[] {
+  const weight = signed ? (v: number) => v : Math.abs;
   wiring.build(inputSize);
   const U = wiring.units;
   const adj = wiring.adjacencyMatrix;
@@ -35,10 +37,10 @@ export function wiredLayers(wiring: Wiring, inputSize: number, wiringRecurrence 
       const dest = neurons[j];
       for (let i = 0; i < inSize; i++) {
         const v = prev === null ? sens[i * U + dest] : adj[prev[i] * U + dest];
-        mask[j * cat + i] = Math.abs(v);
+        mask[j * cat + i] = weight(v);
       }
       for (let i = 0; i < n; i++) {
-        mask[j * cat + inSize + i] = wiringRecurrence ? Math.abs(adj[neurons[i] * U + dest]) : 1;
+        mask[j * cat + inSize + i] = wiringRecurrence ? weight(adj[neurons[i] * U + dest]) : 1;
       }
     }
     layers.push({ neurons, inputSize: inSize, mask });

@@ -24,6 +24,8 @@ export class LstmCache {
 }
 
 export class LstmCell {
+  /** the constant added to the forget gate's pre-activation (ncps: 1; the paper's mixed CfC: its forget_bias) */
+  forgetBias = 1;
   readonly inputMap: Linear;
   readonly recurrentMap: Linear;
 
@@ -57,7 +59,7 @@ export class LstmCell {
     linearMatmul(e, this.inputMap, rows, x, ldx, gates, G, false);
     linearMatmul(e, this.recurrentMap, rows, h, ldh, gates, G, true);
     linearBiasAct(e, this.inputMap, rows, gates, G, Act.identity, gates, G);
-    e.lstmForward(rows, this.hidden, gates, c, ldc, cOut, hOut, ldhOut);
+    e.lstmForward(rows, this.hidden, gates, c, ldc, cOut, hOut, ldhOut, this.forgetBias);
   }
 
   /**

@@ -13,11 +13,12 @@
  * "optimizer.<param name>.<buffer>" and, with early stopping, the best weights so far as "best.<name>".
  * A resumed run continues bit for bit when the weights are stored in the model's own dtype (the trainer
  * does that).
+ *
+ * This module works on bytes and runs anywhere (browsers too); checkpoint-file.ts reads and writes files.
  */
 import { type SequenceDataset, type Task, type TargetMode } from "../data/dataset.js";
 import { checkNormalization, type Normalization } from "../data/normalization.js";
 import type { BackendKind, Engine } from "../engine/engine.js";
-import { writeFileAtomic } from "../io/atomic.js";
 import { parseJsonBounded } from "../io/json-limits.js";
 import {
   type DecodedSafetensors,
@@ -26,7 +27,6 @@ import {
   checkTensorShapes,
   decodeSafetensors,
   encodeSafetensors,
-  loadSafetensors,
   toFloatTensor,
 } from "../io/safetensors.js";
 import { MODEL_KINDS, buildModel, type ModelConfig } from "../models/build.js";
@@ -39,6 +39,8 @@ export const CHECKPOINT_FORMAT = "ncps-ts";
 export const CHECKPOINT_VERSION = "1";
 const OPTIMIZER_PREFIX = "optimizer.";
 const BEST_PREFIX = "best.";
+/** The most buffers an optimizer keeps per parameter (RMSprop centered with momentum: 3). */
+const MAX_OPTIMIZER_BUFFERS = 3;
 /** The model kinds buildModel knows. */
 const RESERVED_METADATA = new Set(["format", "version", "config", "training_state"]);
 
@@ -150,11 +152,6 @@ export function encodeCheckpoint(model: RecurrentModel, extras: CheckpointExtras
   return encodeSafetensors(tensors, metadata);
 }
 
-/** Writes a checkpoint atomically: the previous file at `path` survives any failure. */
-export function saveCheckpoint(path: string, model: RecurrentModel, extras: CheckpointExtras = {}, options: SaveCheckpointOptions = {}): void {
-  writeFileAtomic(path, encodeCheckpoint(model, extras, options));
-}
-
 // ---------------------------------------------------------------------------------------------
 // Reading
 
@@ -254,6 +251,30 @@ function checkConfigFitsTensors(file: string, config: ModelConfig, tensors: Read
 }
 
 /**
+ * Bounds the training tensors by the model's own: each optimizer buffer and best weight belongs to a
+ * model tensor of the file and has its size, and no parameter has more buffers than an optimizer
+ * keeps. So a file cannot make a resumed run hold more than a few times the model's size.
+ */
+function checkTrainingTensorsFit(file: string, training: ReadonlyMap<string, SafetensorsTensor>, model: ReadonlyMap<string, SafetensorsTensor>): void {
+  const buffersPerParam = new Map<string, number>();
+  for (const [name, t] of training) {
+    const best = name.startsWith(BEST_PREFIX);
+    const rest = name.slice(best ? BEST_PREFIX.length : OPTIMIZER_PREFIX.length);
+    const param = best ? rest : rest.slice(0, Math.max(0, rest.lastIndexOf(".")));
+    const own = model.get(param);
+    if (!own) {
+      const what = best ? "a best weight" : "an optimizer buffer";
+      throw new Error(`${file}: tensor "${name}" is ${what} of "${param}", which is not a model tensor of the file`);
+    }
+    if (t.data.length !== own.data.length) throw new Error(`${file}: tensor "${name}" has ${t.data.length} values, model tensor "${param}" has ${own.data.length}`);
+    if (best) continue;
+    const count = (buffersPerParam.get(param) ?? 0) + 1;
+    if (count > MAX_OPTIMIZER_BUFFERS) throw new Error(`${file}: tensor "${name}" is optimizer buffer number ${count} of "${param}" (an optimizer keeps at most ${MAX_OPTIMIZER_BUFFERS} per parameter)`);
+    buffersPerParam.set(param, count);
+  }
+}
+
+/**
  * Validates a decoded safetensors file as a checkpoint (format, version, config, extras, training
  * state), without building the model. Errors name the file and the entry or tensor at fault.
  */
@@ -297,6 +318,7 @@ export function checkpointFromSafetensors(decoded: DecodedSafetensors, file: str
   }
 
   checkConfigFitsTensors(file, config as unknown as ModelConfig, tensors);
+  checkTrainingTensorsFit(file, trainingTensors, tensors);
 
   let training: TrainingCheckpoint | null = null;
   if (meta.training_state !== undefined) {
@@ -324,11 +346,6 @@ export function checkpointFromSafetensors(decoded: DecodedSafetensors, file: str
 /** Validates a checkpoint held in memory; `file` labels error messages. */
 export function decodeCheckpoint(bytes: Uint8Array, file = "<buffer>"): DecodedCheckpoint {
   return checkpointFromSafetensors(decodeSafetensors(bytes, file), file);
-}
-
-/** Reads and validates a checkpoint file (see checkpointFromSafetensors). */
-export function readCheckpoint(path: string): DecodedCheckpoint {
-  return checkpointFromSafetensors(loadSafetensors(path), path);
 }
 
 /** Expected tensors of a model: every state_dict entry with its shape. */
@@ -379,14 +396,16 @@ export interface LoadedCheckpoint {
   metadata: Record<string, string>;
 }
 
-/** Builds the model a checkpoint describes and loads its weights. */
-export function loadCheckpoint(path: string, options: LoadCheckpointOptions = {}): LoadedCheckpoint {
-  const ckpt = readCheckpoint(path);
+/**
+ * Builds the model a validated checkpoint describes and loads its weights (checkpoint bytes from a
+ * file, a download or a page: see decodeCheckpoint).
+ */
+export function modelFromCheckpoint(ckpt: DecodedCheckpoint, options: LoadCheckpointOptions = {}): LoadedCheckpoint {
   let model: RecurrentModel;
   try {
     model = buildModel(ckpt.config, { backend: options.backend, engine: options.engine });
   } catch (e) {
-    throw new Error(`${path}: cannot build the model described by its config: ${(e as Error).message}`);
+    throw new Error(`${ckpt.file}: cannot build the model described by its config: ${(e as Error).message}`);
   }
   applyCheckpoint(model, ckpt);
   return { model, extras: ckpt.extras, config: ckpt.config, training: ckpt.training, metadata: ckpt.metadata };

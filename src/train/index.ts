@@ -14,3 +14,4 @@ export { checkModelFits } from "./shard.js";
 export { WorkerPool, splitEvenly } from "./workers.js";
 export { trainStep, type TrainStepContext, type TrainStepResult } from "./train-step.js";
 export * from "./checkpoint.js";
+export * from "./checkpoint-file.js";

@@ -16,7 +16,8 @@
  */
 import type { SequenceDataset } from "../data/dataset.js";
 import type { RecurrentModel } from "../models/recurrent.js";
-import { applyCheckpoint, type CheckpointExtras, checkSameModel, datasetExtras, readCheckpoint, saveCheckpoint } from "./checkpoint.js";
+import { applyCheckpoint, type CheckpointExtras, checkSameModel, datasetExtras } from "./checkpoint.js";
+import { readCheckpoint, saveCheckpoint } from "./checkpoint-file.js";
 import { type CoreFitOptions, type FitResult, runFit, type RunServices } from "./fit.js";
 import type { RunState } from "./run-state.js";
 import { WorkerPool } from "./workers.js";

@@ -21,6 +21,11 @@ export interface WiringSvgOptions {
   synapseColors?: string | { excitatory?: string; inhibitory?: string };
   /** Draw neuron ids inside the circles; by default only when circles are large enough. */
   labels?: boolean;
+  /**
+   * A fill per neuron id (e.g. its activity at some step) and the text its tooltip adds; neurons it
+   * returns undefined for keep their type's colour.
+   */
+  neuronFill?: (id: number) => { color: string; note?: string } | undefined;
 }
 
 const DEFAULT_NEURON_COLORS: Record<NeuronType | "sensory", string> = {
@@ -229,7 +234,8 @@ export function wiringToSVG(wiring: Wiring, options: WiringSvgOptions = {}): str
   for (const [s, p] of sensoryPos) node("sensory-input", p, neuronColors.sensory, `sensory input ${s}`, String(s));
   for (const [id, p] of neuronPos) {
     const t = wiring.getTypeOfNeuron(id);
-    node(`neuron neuron-${t}`, p, neuronColors[t], `${t} neuron ${id}`, String(id));
+    const fill = options.neuronFill?.(id);
+    node(`neuron neuron-${t}`, p, fill?.color ?? neuronColors[t], `${t} neuron ${id}${fill?.note ? `: ${fill.note}` : ""}`, String(id));
   }
   out.push(`</g>`);
 

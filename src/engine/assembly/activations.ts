@@ -9,7 +9,7 @@ import { expV, normalPdfV, sigmoidComplementV, sigmoidV, tanhGradV, tanhV, twice
 
 /** act(x) per lane (`act` is a constant wherever this is inlined, so the switch folds away). */
 // @ts-ignore: decorator
-@inline function activate(act: i32, x: v128): v128 {
+@inline export function activate(act: i32, x: v128): v128 {
   switch (act) {
     case 1: return f32x4.mul(f32x4.splat(LECUN_SCALE), tanhV(f32x4.mul(f32x4.splat(LECUN_SLOPE), x)));
     case 2: return f32x4.mul(x, sigmoidV(x));
@@ -41,6 +41,16 @@ import { expV, normalPdfV, sigmoidComplementV, sigmoidV, tanhGradV, tanhV, twice
       const s = f32x4.div(f32x4.splat(1), f32x4.add(f32x4.splat(1), e));
       return f32x4.mul(s, sigmoidComplementV(x, e, s));
     }
+    default: return f32x4.splat(1);
+  }
+}
+
+/** act'(x) per lane from the output y = act(x), for identity, lecun_tanh and tanh (the CfC head activations). */
+// @ts-ignore: decorator
+@inline export function activateGradFromOutput(act: i32, y: v128): v128 {
+  switch (act) {
+    case 1: return f32x4.mul(f32x4.splat(LECUN_SLOPE), f32x4.sub(f32x4.splat(LECUN_SCALE), f32x4.div(f32x4.mul(y, y), f32x4.splat(LECUN_SCALE))));
+    case 4: return f32x4.sub(f32x4.splat(1), f32x4.mul(y, y));
     default: return f32x4.splat(1);
   }
 }

@@ -1,12 +1,17 @@
 // Fused CfC cell epilogues (engine.ts cfcForward / cfcBackward / cfcPureForward / cfcPureBackward).
 // Each kernel walks a row four hidden units at a time; the row tail runs the same code on a partial vector.
 import { at, hsum, loadN, storeN } from "./memory";
-import { expV, sigmoidV, tanhV } from "./approx";
+import { expV, sigmoidV } from "./approx";
+import { activate, activateGradFromOutput } from "./activations";
+
+// The gated kernels take the head activation (identity 0, lecun_tanh 1, tanh 4: ncps keras, the paper,
+// ncps torch) and switch on it once, running a loop specialised for it; `t` is the elapsed time already
+// multiplied by the gate sign.
 
 // @ts-ignore: decorator
-@inline function cfcForwardChunk(mode: i32, row: usize, pb: usize, hb: usize, t: v128, ph: usize, count: i32): void {
-  const ff1 = tanhV(f32x4.add(loadN(row, count), loadN(pb, count)));
-  const ff2 = tanhV(f32x4.add(loadN(row + hb, count), loadN(pb + hb, count)));
+@inline function cfcForwardChunk(mode: i32, act: i32, row: usize, pb: usize, hb: usize, t: v128, ph: usize, count: i32): void {
+  const ff1 = activate(act, f32x4.add(loadN(row, count), loadN(pb, count)));
+  const ff2 = activate(act, f32x4.add(loadN(row + hb, count), loadN(pb + hb, count)));
   const ta = f32x4.add(loadN(row + 2 * hb, count), loadN(pb + 2 * hb, count));
   const tb = f32x4.add(loadN(row + 3 * hb, count), loadN(pb + 3 * hb, count));
   const s = sigmoidV(f32x4.add(f32x4.mul(ta, t), tb));
@@ -20,7 +25,8 @@ import { expV, sigmoidV, tanhV } from "./approx";
   storeN(ph, gated, count);
 }
 
-export function cfcForward(mode: i32, rows: i32, hidden: i32, heads: i32, bias: i32, ts: i32, h: i32, ldh: i32): void {
+// @ts-ignore: decorator
+@inline function cfcForwardLoop(mode: i32, act: i32, sign: f32, rows: i32, hidden: i32, heads: i32, bias: i32, ts: i32, h: i32, ldh: i32): void {
   const hb = (<usize>hidden) << 2;
   const pb = at(bias);
   const body = hidden & ~3;
@@ -28,21 +34,29 @@ export function cfcForward(mode: i32, rows: i32, hidden: i32, heads: i32, bias: 
   for (let r = 0; r < rows; r++) {
     const row = at(heads + r * 4 * hidden);
     const ph = at(h + r * ldh);
-    const t = v128.load32_splat(at(ts + r));
+    const t = f32x4.splat(sign * load<f32>(at(ts + r)));
     for (let j = 0; j < body; j += 4) {
       const o = (<usize>j) << 2;
-      cfcForwardChunk(mode, row + o, pb + o, hb, t, ph + o, 4);
+      cfcForwardChunk(mode, act, row + o, pb + o, hb, t, ph + o, 4);
     }
     if (rest > 0) {
       const o = (<usize>body) << 2;
-      cfcForwardChunk(mode, row + o, pb + o, hb, t, ph + o, rest);
+      cfcForwardChunk(mode, act, row + o, pb + o, hb, t, ph + o, rest);
     }
+  }
+}
+
+export function cfcForward(mode: i32, rows: i32, hidden: i32, heads: i32, bias: i32, ts: i32, h: i32, ldh: i32, headAct: i32, gateSign: f32): void {
+  switch (headAct) {
+    case 0: cfcForwardLoop(mode, 0, gateSign, rows, hidden, heads, bias, ts, h, ldh); break;
+    case 1: cfcForwardLoop(mode, 1, gateSign, rows, hidden, heads, bias, ts, h, ldh); break;
+    default: cfcForwardLoop(mode, 4, gateSign, rows, hidden, heads, bias, ts, h, ldh);
   }
 }
 
 /** Returns this chunk's contribution to d loss / d ts (per lane). */
 // @ts-ignore: decorator
-@inline function cfcBackwardChunk(mode: i32, row: usize, drow: usize, hb: usize, t: v128, pdh: usize, count: i32): v128 {
+@inline function cfcBackwardChunk(mode: i32, act: i32, row: usize, drow: usize, hb: usize, t: v128, pdh: usize, count: i32): v128 {
   const ff1 = loadN(row, count);
   const ff2 = loadN(row + hb, count);
   const ta = loadN(row + 2 * hb, count);
@@ -54,15 +68,16 @@ export function cfcForward(mode: i32, rows: i32, hidden: i32, heads: i32, bias: 
   const dff2 = f32x4.mul(g, s);
   const ds = mode == 0 ? f32x4.mul(g, f32x4.sub(ff2, ff1)) : f32x4.mul(g, ff2);
   const dpre = f32x4.mul(f32x4.mul(ds, s), oneMinusS);
-  storeN(drow, f32x4.mul(dff1, f32x4.sub(one, f32x4.mul(ff1, ff1))), count);
-  storeN(drow + hb, f32x4.mul(dff2, f32x4.sub(one, f32x4.mul(ff2, ff2))), count);
+  storeN(drow, f32x4.mul(dff1, activateGradFromOutput(act, ff1)), count);
+  storeN(drow + hb, f32x4.mul(dff2, activateGradFromOutput(act, ff2)), count);
   storeN(drow + 2 * hb, f32x4.mul(dpre, t), count);
   storeN(drow + 3 * hb, dpre, count);
   // Lanes past a row tail were loaded as zeros, so g = 0 there and they add nothing.
   return f32x4.mul(dpre, ta);
 }
 
-export function cfcBackward(mode: i32, rows: i32, hidden: i32, heads: i32, ts: i32, dh: i32, ldDh: i32, dHeads: i32, dts: i32): void {
+// @ts-ignore: decorator
+@inline function cfcBackwardLoop(mode: i32, act: i32, sign: f32, rows: i32, hidden: i32, heads: i32, ts: i32, dh: i32, ldDh: i32, dHeads: i32, dts: i32): void {
   const hb = (<usize>hidden) << 2;
   const body = hidden & ~3;
   const rest = hidden - body;
@@ -70,17 +85,25 @@ export function cfcBackward(mode: i32, rows: i32, hidden: i32, heads: i32, ts: i
     const row = at(heads + r * 4 * hidden);
     const drow = at(dHeads + r * 4 * hidden);
     const pdh = at(dh + r * ldDh);
-    const t = v128.load32_splat(at(ts + r));
+    const t = f32x4.splat(sign * load<f32>(at(ts + r)));
     let dt = f32x4.splat(0);
     for (let j = 0; j < body; j += 4) {
       const o = (<usize>j) << 2;
-      dt = f32x4.add(dt, cfcBackwardChunk(mode, row + o, drow + o, hb, t, pdh + o, 4));
+      dt = f32x4.add(dt, cfcBackwardChunk(mode, act, row + o, drow + o, hb, t, pdh + o, 4));
     }
     if (rest > 0) {
       const o = (<usize>body) << 2;
-      dt = f32x4.add(dt, cfcBackwardChunk(mode, row + o, drow + o, hb, t, pdh + o, rest));
+      dt = f32x4.add(dt, cfcBackwardChunk(mode, act, row + o, drow + o, hb, t, pdh + o, rest));
     }
-    store<f32>(at(dts + r), hsum(dt));
+    store<f32>(at(dts + r), sign * hsum(dt));
+  }
+}
+
+export function cfcBackward(mode: i32, rows: i32, hidden: i32, heads: i32, ts: i32, dh: i32, ldDh: i32, dHeads: i32, dts: i32, headAct: i32, gateSign: f32): void {
+  switch (headAct) {
+    case 0: cfcBackwardLoop(mode, 0, gateSign, rows, hidden, heads, ts, dh, ldDh, dHeads, dts); break;
+    case 1: cfcBackwardLoop(mode, 1, gateSign, rows, hidden, heads, ts, dh, ldDh, dHeads, dts); break;
+    default: cfcBackwardLoop(mode, 4, gateSign, rows, hidden, heads, ts, dh, ldDh, dHeads, dts);
   }
 }
 

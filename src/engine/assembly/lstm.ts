@@ -3,10 +3,10 @@ import { at, loadN, storeN } from "./memory";
 import { sigmoidV, tanhV } from "./approx";
 
 // @ts-ignore: decorator
-@inline function lstmForwardChunk(g: usize, hb: usize, pc: usize, pcOut: usize, ph: usize, count: i32): void {
+@inline function lstmForwardChunk(g: usize, hb: usize, fb: v128, pc: usize, pcOut: usize, ph: usize, count: i32): void {
   const ia = tanhV(loadN(g, count));
   const ig = sigmoidV(loadN(g + hb, count));
-  const fg = sigmoidV(f32x4.add(loadN(g + 2 * hb, count), f32x4.splat(1)));
+  const fg = sigmoidV(f32x4.add(loadN(g + 2 * hb, count), fb));
   const og = sigmoidV(loadN(g + 3 * hb, count));
   storeN(g, ia, count);
   storeN(g + hb, ig, count);
@@ -17,8 +17,9 @@ import { sigmoidV, tanhV } from "./approx";
   storeN(ph, f32x4.mul(tanhV(cn), og), count);
 }
 
-export function lstmForward(rows: i32, hidden: i32, gates: i32, c: i32, ldc: i32, cOut: i32, hOut: i32, ldh: i32): void {
+export function lstmForward(rows: i32, hidden: i32, gates: i32, c: i32, ldc: i32, cOut: i32, hOut: i32, ldh: i32, forgetBias: f32): void {
   const hb = (<usize>hidden) << 2;
+  const fb = f32x4.splat(forgetBias);
   const body = hidden & ~3;
   const rest = hidden - body;
   for (let r = 0; r < rows; r++) {
@@ -28,11 +29,11 @@ export function lstmForward(rows: i32, hidden: i32, gates: i32, c: i32, ldc: i32
     const ph = at(hOut + r * ldh);
     for (let j = 0; j < body; j += 4) {
       const o = (<usize>j) << 2;
-      lstmForwardChunk(g + o, hb, pc + o, pcOut + o, ph + o, 4);
+      lstmForwardChunk(g + o, hb, fb, pc + o, pcOut + o, ph + o, 4);
     }
     if (rest > 0) {
       const o = (<usize>body) << 2;
-      lstmForwardChunk(g + o, hb, pc + o, pcOut + o, ph + o, rest);
+      lstmForwardChunk(g + o, hb, fb, pc + o, pcOut + o, ph + o, rest);
     }
   }
 }
