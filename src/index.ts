@@ -24,6 +24,7 @@ export { ODE_SOLVERS, type OdeSolverName, type OdeSolverOptions, type ResolvedOd
 export { RecurrentModel, StreamSession, type ForwardOptions, type ForwardResult, type BackwardResult, type HiddenState } from "./models/recurrent.js";
 export { buildModel, type ModelConfig } from "./models/build.js";
 export { replayCase, type ReplayCase, type ReplayResult } from "./models/replay.js";
+export { exportOnnx, onnxUnsupportedReason, ONNX_OPSET, ONNX_IR_VERSION, type OnnxExportOptions } from "./io/onnx/export-model.js";
 export * from "./wirings/index.js";
 export { escapeXml } from "./util/xml.js";
 export { Rng } from "./nn/rng.js";

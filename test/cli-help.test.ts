@@ -41,7 +41,7 @@ describe("ncps --version", () => {
 
 describe("ncps help", () => {
   test("every command is listed", () => {
-    assert.deepEqual([...COMMAND_NAMES].sort(), ["bench", "demo", "eval", "plot", "predict", "replay", "reproduce", "serve", "train", "wiring"]);
+    assert.deepEqual([...COMMAND_NAMES].sort(), ["bench", "demo", "eval", "export", "plot", "predict", "replay", "reproduce", "serve", "train", "verify", "wiring"]);
   });
 
   for (const name of COMMAND_NAMES) {

@@ -1,7 +1,19 @@
 #!/usr/bin/env python3
 """Export a PyTorch ncps model (CfC or LTC) to a safetensors file that ncps-ts can load.
 
-Usage:
+From Python, with nothing retyped (everything is read from the live module: mode, activation,
+backbone, wiring, mixed memory, projection, unfolds, epsilon, mappings, constraints):
+
+    import sys; sys.path.insert(0, "tools")
+    from export_ncps import export
+    export(model, "m.safetensors", example_input=x, timespans=ts)
+
+With example_input (and timespans), the file also stores a probe: the input, its timespans and the
+model's output for them (tensors probe.input, probe.timespans, probe.output; timespans (B, L) are per
+sample, see load_in_torch.forward_per_sample), which
+`ncps verify m.safetensors` and loadCheckpoint(path, {verify: true}) run and compare.
+
+From the shell:
     python tools/export_ncps.py --out model.safetensors \
         --config '{"model":"CfC","constructor_args":{"input_size":4,"units":8,"backbone_units":16}}' \
         [--state-dict weights.pt] [--strip-prefix model.] [--seed 0]
@@ -18,8 +30,9 @@ with the ncps constructor arguments of that wiring class as "args", e.g.
 "state_dict" entry). Without it the model keeps its fresh initialisation (torch.manual_seed(--seed)).
 
 The output holds every entry of model.state_dict() (weights, biases and the frozen sparsity masks)
-as little-endian float32 under its state_dict name, in state_dict order, and the metadata
-    {"format": "ncps-ts", "version": "1", "config": <the config as compact JSON>}
+as little-endian float32 under its state_dict name, in state_dict order, a probe (probe.input,
+probe.timespans, probe.output: one random sequence and the model's output for it) and the metadata
+    {"format": "ncps-ts", "version": "1", "config": <the config read back from the built model>}
 because the state_dict alone does not say how the model was configured (mode, backbone, wiring...).
 
 Needs python3, torch and ncps. The safetensors package is NOT needed: the format is a u64 header
@@ -100,6 +113,97 @@ def build_model(config):
     return model_class(units=units, **args)
 
 
+ACTIVATIONS = {"LeCun": "lecun_tanh", "SiLU": "silu", "ReLU": "relu", "Tanh": "tanh", "GELU": "gelu"}
+
+
+def wiring_spec(wiring):
+    """The ncps-ts wiring spec of a live ncps wiring: its class and constructor arguments, or its matrices."""
+    kind = type(wiring).__name__
+    if kind in ("AutoNCP", "FullyConnected", "Random"):
+        return {"kind": kind, "args": wiring.get_config()}
+    # NCP's own get_config loses its seed, and a user's subclass has no known constructor: store the
+    # matrices themselves (the base class config) and the layers, which rebuild the same wiring.
+    from ncps import wirings
+
+    args = wirings.Wiring.get_config(wiring)
+    args["layers"] = [[int(n) for n in wiring.get_neurons_of_layer(l)] for l in range(wiring.num_layers)]
+    return {"kind": "Wiring", "args": args}
+
+
+def config_from_module(model):
+    """{model, constructor_args} of a live ncps.torch CfC or LTC, read from the module itself."""
+    kind = type(model).__name__
+    if kind not in ("CfC", "LTC"):
+        raise ValueError("export: expected an ncps.torch CfC or LTC, got %s" % kind)
+    args = {
+        "input_size": int(model.input_size),
+        "return_sequences": bool(model.return_sequences),
+        "batch_first": bool(model.batch_first),
+        "mixed_memory": bool(model.use_mixed),
+    }
+    units = model.wiring_or_units
+    if kind == "CfC":
+        cell = model.rnn_cell
+        if getattr(model, "wired_mode", False):
+            args["units"] = {"wiring": wiring_spec(model.wiring)}
+            args["mode"] = cell._layers[0].mode
+        else:
+            args["units"] = int(units)
+            args["mode"] = cell.mode
+            layers = int(cell.backbone_layers)
+            args["backbone_layers"] = layers
+            if layers > 0:
+                modules = list(cell.backbone)
+                args["backbone_units"] = int(modules[0].out_features)
+                name = type(modules[1]).__name__
+                if name not in ACTIVATIONS:
+                    raise ValueError("export: unknown backbone activation module %s" % name)
+                args["activation"] = ACTIVATIONS[name]
+                drops = [m.p for m in modules if type(m).__name__ == "Dropout"]
+                args["backbone_dropout"] = float(drops[0]) if drops else 0.0
+        args["proj_size"] = None if model.proj_size is None else int(model.proj_size)
+    else:
+        cell = model.rnn_cell
+        args["units"] = int(units) if isinstance(units, int) else {"wiring": wiring_spec(units)}
+        args["input_mapping"] = cell._input_mapping
+        args["output_mapping"] = cell._output_mapping
+        args["ode_unfolds"] = int(cell._ode_unfolds)
+        args["epsilon"] = float(cell._epsilon)
+        args["implicit_param_constraints"] = bool(cell._implicit_param_constraints)
+    return {"model": kind, "constructor_args": args}
+
+
+def _float32_tensor(name, value):
+    import torch
+
+    flat = value.detach().to(torch.float32).cpu().reshape(-1).tolist()
+    return (name, "F32", tuple(value.shape), struct.pack("<%df" % len(flat), *flat))
+
+
+def export(model, path, example_input=None, timespans=None):
+    """Write a live ncps.torch CfC/LTC to `path` for ncps-ts: weights, config read from the module and,
+    with example_input, a probe (the input, its timespans and the model's output for them)."""
+    import torch
+
+    config = config_from_module(model)
+    tensors = [_float32_tensor(name, value) for name, value in model.state_dict().items()]
+    if example_input is not None:
+        was_training = model.training
+        model.eval()
+        from load_in_torch import forward_per_sample  # beside this file
+
+        with torch.no_grad():
+            output, _ = forward_per_sample(model, example_input, timespans)
+        model.train(was_training)
+        tensors.append(_float32_tensor("probe.input", example_input))
+        if timespans is not None:
+            tensors.append(_float32_tensor("probe.timespans", timespans))
+        tensors.append(_float32_tensor("probe.output", output))
+    metadata = dict(FORMAT_METADATA, config=json.dumps(config, separators=(",", ":")))
+    write_safetensors(path, tensors, metadata)
+    return config
+
+
 def load_state_dict(path, strip_prefix):
     import torch
 
@@ -133,15 +237,14 @@ def main(argv=None):
         # config is caught here rather than when ncps-ts loads the file.
         model.load_state_dict(load_state_dict(opts.state_dict, opts.strip_prefix), strict=True)
 
-    tensors = []
-    for name, value in model.state_dict().items():
-        flat = value.detach().to(torch.float32).cpu().reshape(-1).tolist()
-        raw = struct.pack("<%df" % len(flat), *flat)  # explicit little-endian float32
-        tensors.append((name, "F32", tuple(value.shape), raw))
-
-    metadata = dict(FORMAT_METADATA, config=json.dumps(config, separators=(",", ":")))
-    write_safetensors(opts.out, tensors, metadata)
-    print("wrote %d tensors to %s" % (len(tensors), opts.out), file=sys.stderr)
+    # A probe of one sequence (batch 1, where ncps's own forward handles timespans): `ncps verify` runs it.
+    steps = 5
+    size = config["constructor_args"]["input_size"]
+    shape = (1, steps, size) if model.batch_first else (steps, 1, size)
+    x = torch.randn(*shape)
+    ts = torch.rand(1, steps) + 0.5 if model.batch_first else torch.rand(steps, 1) + 0.5
+    written = export(model, opts.out, example_input=x, timespans=ts)
+    print("wrote %s (%s, with a probe) to %s" % (written["model"], json.dumps(written["constructor_args"])[:200], opts.out), file=sys.stderr)
     return 0
 
 

@@ -83,6 +83,8 @@ export interface ReadDataOptions extends Pick<DataPreparation, FileReading> {
   allowMissingTarget?: boolean;
   /** no standardisation and raw elapsed times (models trained elsewhere) */
   normalizeRaw?: boolean;
+  /** with normalizeRaw: raw elapsed time of each CSV series' first step (default: the file's median gap) */
+  firstElapsed?: number;
   onWarning?: (m: string) => void;
   onNote?: (m: string) => void;
   /** cells, columns and times (see DATA_FLAGS) */
@@ -107,6 +109,7 @@ export function readData(o: ReadDataOptions): PreparedData {
       normalization: o.normalization,
       missingMask: o.missingMask,
       numClasses: o.classes?.length,
+      ...(o.task === "regress" && o.target && !o.yFile ? { targetNames: o.target } : {}),
       ...(o.normalizeRaw ? { normalize: false, timeScale: 1 } : {}),
     });
     return prepared(p, { source: "npy", target: p.targetNames, task: o.task, targetMode: p.targetMode, missingMask: p.missingMask, classes: p.classes, timeKind: o.timeKind }, []);
@@ -142,7 +145,7 @@ export function readData(o: ReadDataOptions): PreparedData {
     long: o.long,
     id: o.id,
     outcomesFile: o.outcomesFile,
-    ...(o.normalizeRaw ? { normalize: false, timeScale: 1 } : {}),
+    ...(o.normalizeRaw ? { normalize: false, timeScale: 1, ...(o.firstElapsed !== undefined ? { firstElapsed: o.firstElapsed } : {}) } : {}),
   });
   const preparation: DataPreparation = {
     source: "csv",
@@ -189,23 +192,42 @@ export interface DataOverrides {
   time?: string;
   sequence?: string;
   task?: Task;
+  /** the model's outputs: with no target names stored or given, they are named y0..y{n-1} */
+  outputCount?: number;
+  /** the model's inputs, named in messages */
+  inputCount?: number;
+  /** raw elapsed time of each series' first step (CSV); see readDataForModel */
+  firstGap?: number;
+}
+
+/** Default names of a model's outputs when nothing names them: y0, y1, ... */
+export function defaultOutputNames(count: number): string[] {
+  return Array.from({ length: count }, (_, k) => `y${k}`);
 }
 
 /**
  * Re-reads data for a trained model with the preparation stored in its checkpoint. A checkpoint that
  * has none (e.g. written by tools/export_ncps.py from a PyTorch model) takes the columns from the
  * command line and feeds the values unscaled, with raw elapsed times, as the PyTorch model saw them.
+ * The first step of each series has no previous row: it gets `firstGap` raw time units (default 1, as
+ * ncps's timespans default, for a checkpoint without preparation; the stored training median gap
+ * otherwise), so a series predicted alone gets the same outputs as inside a larger file.
  */
 export function readDataForModel(file: string, extras: CheckpointExtras, modelFile: string, allowMissingTarget: boolean, o: DataOverrides = {}): PreparedData {
   const prep = extras.data as DataPreparation | undefined;
   if (!prep || typeof prep !== "object") {
-    const target = o.target ?? (extras.target_names as string[] | undefined);
-    if (!target && !allowMissingTarget) {
+    const given = o.target ?? (extras.target_names as string[] | undefined);
+    if (!given && !allowMissingTarget) {
       throw new CliError(`${modelFile} carries no data preparation (it was not written by ncps train): name the columns with --target COLS [--features COLS --time COL --sequence COL --task regress|classify]`, 2);
     }
+    if (!file.toLowerCase().endsWith(".npy") && !o.target && !o.features) {
+      throw new CliError(`${modelFile} carries no data preparation (it was not written by ncps train, e.g. exported from PyTorch): name the input columns with --features COLS${o.inputCount ? ` (the model takes ${o.inputCount})` : ""} [--time COL --sequence COL --target NAMES --task regress|classify]`, 2);
+    }
+    const target = given ?? (o.outputCount ? defaultOutputNames(o.outputCount) : undefined);
     return readData({
       file,
       target: target ?? ["output"],
+      firstElapsed: o.firstGap ?? 1,
       features: o.features,
       time: o.time,
       sequence: o.sequence,
@@ -224,6 +246,7 @@ export function readDataForModel(file: string, extras: CheckpointExtras, modelFi
   }
   if (!extras.normalization) throw new CliError(`${modelFile}: the checkpoint has no normalization metadata`);
   checkPreparation(prep, modelFile);
+  const normalization = o.firstGap === undefined ? extras.normalization : { ...extras.normalization, firstElapsed: o.firstGap };
   if (prep.outcomes && !o.outcomesFile && !allowMissingTarget) {
     throw new CliError(`${modelFile} was trained with targets from an outcomes file joined on ${prep.id}: pass --outcomes FILE`, 2);
   }
@@ -237,7 +260,7 @@ export function readDataForModel(file: string, extras: CheckpointExtras, modelFi
     targetMode: prep.targetMode,
     window: prep.window,
     stride: prep.stride,
-    normalization: extras.normalization,
+    normalization,
     missingMask: prep.missingMask,
     classes: prep.classes,
     allowMissingTarget,

@@ -20,7 +20,9 @@ import { rowsOf, writeCsvOutput } from "./csv-output.js";
 
 const USAGE = `usage: ncps predict MODEL.safetensors DATA.csv|DIR [--out PRED.csv] [--backend wasm|reference]
        [--target NAMES --features COLS --time COL --sequence COL --task regress|classify]  (checkpoints not written by ncps train)
-       ncps predict MODEL.safetensors X.npy [--time-file T.npy] --out PRED.npy
+       ncps predict MODEL.safetensors X.npy [--time-file T.npy] --out PRED.npy [--target NAMES]
+       [--first-gap T]  raw elapsed time of each series' first step (CSV; default: the training median gap
+                        stored by ncps train, or 1 for checkpoints without it, e.g. exported from PyTorch)
 
 A NaN or infinite prediction is an error (exit 1, naming how many and the first row); --allow-nan writes
 them anyway (empty CSV cells) with a warning.`;
@@ -37,19 +39,27 @@ function softmaxRows(v: Float64Array, width: number): void {
 }
 
 export async function run(argv: string[], io: CliIO): Promise<number> {
-  const { flags, positionals } = parseArgs(argv, { out: { type: "string" }, "time-file": { type: "string" }, "allow-nan": { type: "boolean" }, backend: { type: "string", default: "wasm" }, ...COLUMN_FLAGS }, USAGE);
+  const { flags, positionals } = parseArgs(argv, { out: { type: "string" }, "time-file": { type: "string" }, "allow-nan": { type: "boolean" }, backend: { type: "string", default: "wasm" }, "first-gap": { type: "string" }, ...COLUMN_FLAGS }, USAGE);
   if (positionals.length !== 2) throw new CliError(`expected MODEL.safetensors and a data file, got ${positionals.length} arguments`, 2, USAGE);
   const backend = flags.backend as string;
   if (backend !== "wasm" && backend !== "reference") throw new CliError(`--backend must be wasm or reference, got '${backend}'`, 2, USAGE);
   const [modelFile, dataFile] = positionals;
+  const firstGap = parseFirstGap(flags["first-gap"]);
   const { model, extras } = loadCheckpoint(modelFile, { backend });
   const data = readDataForModel(dataFile, extras, modelFile, true, {
     timeFile: flags["time-file"] as string | undefined,
     ...columnOverrides(flags, USAGE),
+    outputCount: model.outputSize,
+    inputCount: model.inputSize,
+    firstGap,
     onWarning: (m) => io.err(`warning: ${m}\n`),
   });
   const ds = data.train;
   const width = model.outputSize;
+  if (ds.features !== model.inputSize) {
+    const cols = data.featureNames.length === ds.features ? ` (${data.featureNames.join(", ")})` : "";
+    throw new CliError(`${modelFile} takes ${model.inputSize} inputs per step, ${dataFile} gives ${ds.features}${cols}${extras.data ? "" : "; name the input columns with --features COLS"}`, 2);
+  }
   const raw = predictDataset(model, ds, { mode: ds.targetMode });
   const nonFinite = findNonFiniteOutputs(raw, ds, width);
   if (nonFinite.count > 0) {
@@ -103,6 +113,14 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   writeCsvOutput(out, header, outRows, io);
   if (out) io.err(`wrote ${out} (${rowCount} rows, columns ${names.join(", ")})\n`);
   return 0;
+}
+
+/** --first-gap: a positive finite number of raw time units, or undefined when not given. */
+function parseFirstGap(value: string | boolean | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const v = Number(value);
+  if (typeof value !== "string" || value.trim() === "" || !(v > 0 && Number.isFinite(v))) throw new CliError(`--first-gap must be a positive number, got '${String(value)}'`, 2, USAGE);
+  return v;
 }
 
 /** Where the first non-finite output is: a data row of the CSV (1-based, header not counted), a sequence, or a sample and step. */

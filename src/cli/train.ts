@@ -14,7 +14,7 @@ import { checkTrainable, checkTrainFlags, describeSplit, longSequenceWarning } f
 import { checkOutputPath, OutputLock, removeStaleTempFiles } from "./out-guard.js";
 import { describePreparationChange, preparationDifferences } from "./resume-checks.js";
 import { readBackCheckpoint } from "./checkpoint-readback.js";
-import { readCheckpoint } from "../train/checkpoint-file.js";
+import { loadCheckpoint, readCheckpoint, saveCheckpoint } from "../train/checkpoint-file.js";
 
 const USAGE = `usage: ncps train DATA.csv --target COL[,COL] --out MODEL.safetensors [options]
        ncps train X.npy --y Y.npy [--time-file T.npy] --out MODEL.safetensors [options]
@@ -44,6 +44,7 @@ training:
                          time scale) is refused unless --allow-new-normalization
   --checkpoint-every N   write the checkpoint every N epochs (default 1) and at the end; each write is
                          fsynced, a cost that matters when epochs are short: raise N to save it
+  --weights-only (the file keeps weights, config and scaling only: for deployment, not --resume)
   --log RUN.jsonl (one JSON line per epoch; appended to with --resume; an existing log needs --overwrite-log)
   --backend wasm|reference  --quiet`;
 
@@ -96,6 +97,7 @@ const FLAGS = {
   "overwrite-log": { type: "boolean" },
   "checkpoint-every": { type: "string", default: "1" },
   "allow-new-normalization": { type: "boolean" },
+  "weights-only": { type: "boolean" },
 } as const;
 
 /** Discrete-time baselines: no wiring, elapsed times unused. */
@@ -355,6 +357,8 @@ async function train({ flags, positionals }: ParsedArgs, io: CliIO): Promise<num
   });
   readBackCheckpoint(outFile.partial, model);
   outFile.commit();
+  // a deployment file: the same weights and extras without the optimizer state (cannot be resumed)
+  if (flags["weights-only"] === true) saveWeightsOnly(flags.out as string);
   logOut?.commit();
   const last = result.history[result.history.length - 1];
   const record = (r: (typeof result.history)[number] | undefined) => (r ? { train_loss: r.trainLoss, valid_loss: r.validLoss, valid_metrics: r.validMetrics } : null);
@@ -418,4 +422,9 @@ function withPartialNote(e: unknown, out: StagedOutput): unknown {
   const wrapped = e instanceof CliError ? new CliError(e.message + note, e.exitCode, e.usage) : new Error(e.message + note);
   wrapped.stack = e.stack;
   return wrapped;
+}
+
+function saveWeightsOnly(file: string): void {
+  const { model, extras } = loadCheckpoint(file, { backend: "reference" });
+  saveCheckpoint(file, model, extras, { weightsOnly: true });
 }

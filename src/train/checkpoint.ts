@@ -34,6 +34,7 @@ import { checkConfigLimits, minimumParameterCount } from "../models/config-limit
 import type { RecurrentModel } from "../models/recurrent.js";
 import type { DType, FloatArray, Tensor } from "../tensor.js";
 import type { HyperValue, OptimizerKind } from "./optimizers.js";
+import { PROBE_PREFIX, describeProbe, runProbe } from "./probe.js";
 
 export const CHECKPOINT_FORMAT = "ncps-ts";
 export const CHECKPOINT_VERSION = "1";
@@ -87,6 +88,8 @@ export interface SaveCheckpointOptions {
   training?: TrainingCheckpoint;
   /** dtype of the model tensors on disk (default float32, as tools/export_ncps.py) */
   dtype?: DType;
+  /** a deployment file: the weights, config and extras alone (any `training` is left out) */
+  weightsOnly?: boolean;
 }
 
 export interface DecodedCheckpoint {
@@ -100,6 +103,8 @@ export interface DecodedCheckpoint {
   metadata: Record<string, string>;
   /** raw optimizer / best tensors, checked against a model by applyCheckpoint */
   trainingTensors: Map<string, SafetensorsTensor>;
+  /** "probe.*" tensors: an example input and the output the exporting framework gave for it (probe.ts) */
+  probeTensors: Map<string, SafetensorsTensor>;
 }
 
 /** Extras describing a dataset (task, target mode, classes, names), for a checkpoint trained on it. */
@@ -133,7 +138,7 @@ export function encodeCheckpoint(model: RecurrentModel, extras: CheckpointExtras
   const stateDict = model.stateDict();
   const tensors: NamedSafetensorsInput[] = [];
   for (const [name, t] of stateDict) tensors.push({ name, shape: t.shape, data: castFloats(t.data, dtype) });
-  const training = options.training;
+  const training = options.weightsOnly ? undefined : options.training;
   if (training) {
     metadata.training_state = JSON.stringify(training.state);
     for (const [key, data] of Object.entries(training.optimizerBuffers)) {
@@ -312,8 +317,10 @@ export function checkpointFromSafetensors(decoded: DecodedSafetensors, file: str
 
   const tensors = new Map<string, SafetensorsTensor>();
   const trainingTensors = new Map<string, SafetensorsTensor>();
+  const probeTensors = new Map<string, SafetensorsTensor>();
   for (const [name, t] of decoded.tensors) {
-    if (name.startsWith(OPTIMIZER_PREFIX) || name.startsWith(BEST_PREFIX)) trainingTensors.set(name, t);
+    if (name.startsWith(PROBE_PREFIX)) probeTensors.set(name, t);
+    else if (name.startsWith(OPTIMIZER_PREFIX) || name.startsWith(BEST_PREFIX)) trainingTensors.set(name, t);
     else tensors.set(name, t);
   }
 
@@ -340,7 +347,7 @@ export function checkpointFromSafetensors(decoded: DecodedSafetensors, file: str
   } else if (trainingTensors.size > 0) {
     throw new Error(`${file}: training tensors (${[...trainingTensors.keys()].slice(0, 3).join(", ")}, ...) without a "training_state" metadata entry`);
   }
-  return { file, config: config as unknown as ModelConfig, tensors, extras, training, metadata: { ...meta }, trainingTensors };
+  return { file, config: config as unknown as ModelConfig, tensors, extras, training, metadata: { ...meta }, trainingTensors, probeTensors };
 }
 
 /** Validates a checkpoint held in memory; `file` labels error messages. */
@@ -386,6 +393,8 @@ export interface LoadCheckpointOptions {
   /** "wasm" (float32, default) or "reference" (float64) */
   backend?: BackendKind;
   engine?: Engine;
+  /** run the stored probe (see probe.ts) and throw, naming the largest error, when it is off by more than 1e-5 */
+  verify?: boolean;
 }
 
 export interface LoadedCheckpoint {
@@ -408,6 +417,10 @@ export function modelFromCheckpoint(ckpt: DecodedCheckpoint, options: LoadCheckp
     throw new Error(`${ckpt.file}: cannot build the model described by its config: ${(e as Error).message}`);
   }
   applyCheckpoint(model, ckpt);
+  if (options.verify) {
+    const result = runProbe(model, ckpt);
+    if (!result.passed) throw new Error(`${ckpt.file}: ${describeProbe(result)}`);
+  }
   return { model, extras: ckpt.extras, config: ckpt.config, training: ckpt.training, metadata: ckpt.metadata };
 }
 
