@@ -32,8 +32,9 @@ describe("ncps reproduce: usage", () => {
     const cases: [string[], RegExp][] = [
       [["reproduce", "imdb"], /unknown task 'imdb'; valid: xor, et-smnist, walker2d, physionet, person-activity/],
       [["reproduce", "xor", "--model", "transformer"], /unknown model 'transformer'; valid: cfc, cfc-no_gate, cfc-pure, cfc-mixed, ltc, lstm/],
-      [["reproduce", "xor", "--variant", "jax"], /unknown variant 'jax'; valid: torch/],
+      [["reproduce", "xor", "--variant", "jax"], /unknown variant 'jax'; valid: torch, keras, paper/],
       [["reproduce"], /expected a task; valid: xor/],
+      [["reproduce", "xor", "--model", "lstm", "--variant", "paper"], /--variant chooses the CfC implementation; it does not apply to --model lstm/],
       [["reproduce", "xor", "--epochs", "0"], /--epochs must be an integer >= 1/],
     ];
     for (const [argv, message] of cases) {
@@ -80,6 +81,23 @@ describe("ncps reproduce: each task for one epoch on a small slice", () => {
       assert.deepEqual(JSON.parse(readFileSync(path.join(out, files.find((f) => f.endsWith(".json"))!), "utf8")), res);
     });
   }
+
+  test("--variant paper builds the cell of the paper's script: TensorFlow's with its forget bias, or torch's", async () => {
+    const xor = await cli("reproduce", "xor", "--model", "cfc-mixed", "--variant", "paper", "--epochs", "1", "--limit", "20", "--json", "--quiet");
+    assert.equal(xor.code, 0, xor.err);
+    const a = JSON.parse(xor.out).model_config.constructor_args;
+    assert.equal(a.variant, "paper");
+    assert.equal(a.forget_bias, 0.6, "the paper's XOR mixed-memory forget_bias");
+    const torch = await cli("reproduce", "xor", "--model", "cfc-mixed", "--epochs", "1", "--limit", "20", "--json", "--quiet");
+    const t = JSON.parse(torch.out).model_config.constructor_args;
+    assert.equal(t.variant, "torch");
+    assert.equal(t.forget_bias, 1, "ncps torch's forget bias");
+    const physio = await cli("reproduce", "physionet", "--variant", "paper", "--epochs", "1", "--limit", "40", "--data-dir", fx.dir, "--json", "--quiet");
+    assert.equal(physio.code, 0, physio.err);
+    const p = JSON.parse(physio.out);
+    assert.equal(p.variant, "paper");
+    assert.equal(p.model_config.constructor_args.variant, "torch", "the paper's PhysioNet script uses its torch cell, ncps torch's function");
+  });
 
   test("the text report puts the paper's figure beside the result", async () => {
     const r = await cli("reproduce", "xor", "--epochs", "1", "--limit", "20", "--quiet");

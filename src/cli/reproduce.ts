@@ -26,7 +26,8 @@ prints the test metric beside the paper's.
 tasks:    ${TASK_NAMES.join(", ")}
 models:   ${REPRODUCE_MODELS.join(", ")} (default cfc)
 options:
-  --variant ${VARIANTS.join("|")}   CfC implementation followed (default torch)
+  --variant ${VARIANTS.join("|")}   CfC implementation (default torch: ncps torch; keras: ncps keras;
+                    paper: the cell the paper's script for the task uses, with its tuned forget bias)
   --epochs N        epochs per run (default: the paper's)
   --runs N          independent runs, seeds 1..N (default 1)
   --lr X            base learning rate instead of the paper's (recorded in the result)
@@ -240,7 +241,7 @@ async function trainAndTest(req: Request, data: TaskData, seed: number, io: CliI
   const say = (s: string) => {
     if (!req.quiet) io.err(`${s}\n`);
   };
-  const model = buildReproduceModel(req.model, cfg, data.train.features, task.outputs, req.variant, seed);
+  const model = buildReproduceModel(req.model, cfg, data.train.features, task.outputs, req.variant, task.paperCell, seed);
   const epochSeconds: number[] = [];
   say(`run ${seed}/${req.runs}: ${req.model} (${req.variant}), ${model.parameterCount().toLocaleString("en-US")} parameters, ${cfg.epochs} epochs`);
   const fitted = await fit(model, data.train, {
