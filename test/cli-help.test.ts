@@ -41,7 +41,7 @@ describe("ncps --version", () => {
 
 describe("ncps help", () => {
   test("every command is listed", () => {
-    assert.deepEqual([...COMMAND_NAMES].sort(), ["bench", "demo", "eval", "export", "plot", "predict", "replay", "serve", "train", "verify", "wiring"]);
+    assert.deepEqual([...COMMAND_NAMES].sort(), ["bench", "demo", "eval", "export", "plot", "predict", "replay", "reproduce", "serve", "train", "verify", "wiring"]);
   });
 
   for (const name of COMMAND_NAMES) {

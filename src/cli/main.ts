@@ -13,6 +13,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Handler> }
   bench: { summary: "time a training step, batched inference or streaming", load: async () => (await import("./bench.js")).run },
   plot: { summary: "draw learning curves from a run log, or predictions against true values, as SVG/PNG", load: async () => (await import("./plot.js")).run },
   replay: { summary: "run a PyTorch ncps reference case forward and backward", load: async () => (await import("./replay.js")).run },
+  reproduce: { summary: "train a model on one of the CfC paper's tasks and compare with the paper", load: async () => (await import("./reproduce.js")).run },
   export: { summary: "export a CfC/LTC to ONNX, or its weights alone for PyTorch ncps", load: async () => (await import("./export.js")).run },
   verify: { summary: "check a PyTorch export against the probe it stores", load: async () => (await import("./verify.js")).run },
   wiring: { summary: "build an NCP/random/fully-connected wiring; print it as JSON or draw it as SVG", load: async () => (await import("./wiring.js")).run },
