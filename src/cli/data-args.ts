@@ -90,6 +90,8 @@ export interface ReadDataOptions extends Pick<DataPreparation, FileReading> {
   numeric?: string[];
   categories?: CategoricalColumn[];
   outcomesFile?: string;
+  /** keep the wide CSV's cells for writing them back (predict) */
+  keepInputCells?: boolean;
 }
 
 export function readData(o: ReadDataOptions): PreparedData {
@@ -128,6 +130,7 @@ export function readData(o: ReadDataOptions): PreparedData {
     missingMask: o.missingMask,
     classes: o.classes,
     allowMissingTarget: o.allowMissingTarget,
+    keepInputCells: o.keepInputCells,
     onWarning: o.onWarning,
     onNote: o.onNote,
     categorical: o.categorical,
@@ -189,6 +192,8 @@ export interface DataOverrides {
   time?: string;
   sequence?: string;
   task?: Task;
+  /** keep the wide CSV's cells for writing them back (predict) */
+  keepInputCells?: boolean;
 }
 
 /**
@@ -217,6 +222,7 @@ export function readDataForModel(file: string, extras: CheckpointExtras, modelFi
       timeFile: o.timeFile,
       onWarning: o.onWarning,
       onNote: o.onNote,
+      keepInputCells: o.keepInputCells,
     });
   }
   if (o.target || o.features || o.time || o.sequence || o.task) {
@@ -256,6 +262,7 @@ export function readDataForModel(file: string, extras: CheckpointExtras, modelFi
     outcomesFile: o.outcomesFile,
     onWarning: o.onWarning,
     onNote: o.onNote,
+    keepInputCells: o.keepInputCells,
   });
 }
 
