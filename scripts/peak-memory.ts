@@ -96,8 +96,10 @@ function main(): void {
       "|---|---:|---:|",
       ...[train, predict].map((m) => `| \`${m.command}\` | ${m.peakMiB.toFixed(0)} | ${m.wallSeconds.toFixed(1)} |`),
       "",
-      "The CSV is read in 4 MiB pieces (no string holds the whole file), but every cell is still held as a string " +
-        "until the numbers are built, so memory grows with the text; `predict` writes its output as it goes.",
+      "The CSV is read in 4 MiB pieces (no string holds the whole file) and its cells are stored per column as they arrive " +
+        "(a number written as a plain decimal as its float64 and its count of decimals, other cells as interned or buffered text), " +
+        "so memory grows with the number of cells rather than with the characters of the text; `predict` reads the file once " +
+        "(the input columns it writes back are the cells kept from that read) and writes its output as it goes.",
       END,
     ].join("\n");
     const into = arg("into");

@@ -43,7 +43,8 @@ export { type Normalization, applyNormalization, denormalizeTargets } from "./da
 export { datasetFromArrays, type DatasetFromArraysInput, type ArrayInput } from "./data/arrays.js";
 export { csvToDataset, prepareData, predictionsByRow, type CsvDatasetOptions, type PreparedCsv, type DataInput, type RowIndex } from "./data/csv-dataset.js";
 export { DEFAULT_NA_VALUES } from "./data/cells.js";
-export { parseCsv, detectSeparator, writeCsv, type CsvTable, type ParseCsvOptions, type CsvCell } from "./io/csv.js";
+export { parseCsv, parseCsvColumns, detectSeparator, writeCsv, type CsvTable, type CsvColumns, type ParseCsvOptions, type CsvCell } from "./io/csv.js";
+export { CompactColumn } from "./io/compact-column.js";
 export * from "./train/checkpoint.js";
 export { leakyMemoryTask, type LeakyMemoryOptions } from "./data/synthetic.js";
 export { lineChartSvg, figureSvg, type LineSeries, type Panel } from "./plot/svg-plot.js";

@@ -5,8 +5,7 @@
  *   NCPS_LARGE_FILE_TEST=1 npm test -- test/large-file.test.ts
  *
  * The rows carry a 200-character note column left out with --features, so the file is large while its
- * cells stay few: every cell is still held as a string while the numbers are built, so a numeric file
- * of this size needs several times its size in memory (see BENCHMARKS.md, peak memory).
+ * cells stay few (cells are stored per column, numbers as numbers; see BENCHMARKS.md, peak memory).
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";

@@ -92,6 +92,8 @@ export interface ReadDataOptions extends Pick<DataPreparation, FileReading> {
   numeric?: string[];
   categories?: CategoricalColumn[];
   outcomesFile?: string;
+  /** keep the wide CSV's cells for writing them back (predict) */
+  keepInputCells?: boolean;
 }
 
 export function readData(o: ReadDataOptions): PreparedData {
@@ -131,6 +133,7 @@ export function readData(o: ReadDataOptions): PreparedData {
     missingMask: o.missingMask,
     classes: o.classes,
     allowMissingTarget: o.allowMissingTarget,
+    keepInputCells: o.keepInputCells,
     onWarning: o.onWarning,
     onNote: o.onNote,
     categorical: o.categorical,
@@ -192,6 +195,8 @@ export interface DataOverrides {
   time?: string;
   sequence?: string;
   task?: Task;
+  /** keep the wide CSV's cells for writing them back (predict) */
+  keepInputCells?: boolean;
   /** the model's outputs: with no target names stored or given, they are named y0..y{n-1} */
   outputCount?: number;
   /** the model's inputs, named in messages */
@@ -239,6 +244,7 @@ export function readDataForModel(file: string, extras: CheckpointExtras, modelFi
       timeFile: o.timeFile,
       onWarning: o.onWarning,
       onNote: o.onNote,
+      keepInputCells: o.keepInputCells,
     });
   }
   if (o.target || o.features || o.time || o.sequence || o.task) {
@@ -279,6 +285,7 @@ export function readDataForModel(file: string, extras: CheckpointExtras, modelFi
     outcomesFile: o.outcomesFile,
     onWarning: o.onWarning,
     onNote: o.onNote,
+    keepInputCells: o.keepInputCells,
   });
 }
 

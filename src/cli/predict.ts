@@ -53,6 +53,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     inputCount: model.inputSize,
     firstGap,
     onWarning: (m) => io.err(`warning: ${m}\n`),
+    keepInputCells: true,
   });
   const ds = data.train;
   const width = model.outputSize;
@@ -105,10 +106,12 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   } else {
     const perRow = predictionsByRow(data.csv, { train: values }, width);
     const rowsOut = classify ? perRow : denormalizeTargets(perRow, data.normalization, width);
-    const input = readInputRows(dataFile, prep);
+    // A wide file's cells were kept as it was read; long-format files are read again.
+    const cells = data.csv.inputCells;
+    const input = cells ? { header: cells.header, count: cells.rowCount, row: (r: number) => cells.header.map((_, k) => cells.cell(r, k)) } : readInputRows(dataFile, prep);
     header = [...input.header, ...outNames];
-    outRows = rowsOf(input.rows.length, (r) => [...input.rows[r], ...outputs(rowsOut, r)]);
-    rowCount = input.rows.length;
+    outRows = rowsOf(input.count, (r) => [...input.row(r), ...outputs(rowsOut, r)]);
+    rowCount = input.count;
   }
   writeCsvOutput(out, header, outRows, io);
   if (out) io.err(`wrote ${out} (${rowCount} rows, columns ${names.join(", ")})\n`);
@@ -137,7 +140,12 @@ function firstPlace(found: NonFiniteOutputs, csv: PreparedCsv | null, perSequenc
 }
 
 /** The data rows of the input, as read for training (a directory of long-format files gets a leading "file" column). */
-function readInputRows(dataFile: string, prep: DataPreparation | undefined): { header: string[]; rows: string[][] } {
+function readInputRows(dataFile: string, prep: DataPreparation | undefined): { header: string[]; count: number; row: (r: number) => string[] } {
+  const { header, rows } = readLongInputRows(dataFile, prep);
+  return { header, count: rows.length, row: (r) => rows[r] };
+}
+
+function readLongInputRows(dataFile: string, prep: DataPreparation | undefined): { header: string[]; rows: string[][] } {
   const read = (text: CsvText, fileName: string) => parseCsv(text, fileName, { separator: prep?.separator ?? detectSeparator(text), trimColumnNames: true });
   if (!prep?.long) return read(readTextPieces(dataFile, "data file"), dataFile);
   const sources = readLongSources(dataFile);

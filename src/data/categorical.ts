@@ -10,7 +10,7 @@
  * every file of one preparation), so series keep one number per column until the split is known and
  * the vocabulary can be taken from the training part.
  */
-import type { CsvTable } from "../io/csv.js";
+import type { CsvColumns } from "../io/csv.js";
 import { type MissingTokens, canonicalText, cellWhere, isDecimal, isInfinity, sortValues } from "./cells.js";
 import type { Series } from "./series.js";
 
@@ -63,7 +63,7 @@ export interface KindChoice {
  * numbers -> numeric, all text -> categorical; mixed cells go with the majority, so a column of
  * numbers with one stray word is reported as a bad cell rather than silently becoming 1000 categories.
  */
-export function chooseColumnKinds(table: CsvTable, fileName: string, columns: readonly number[], tokens: MissingTokens, o: KindOptions): KindChoice {
+export function chooseColumnKinds(table: CsvColumns, fileName: string, columns: readonly number[], tokens: MissingTokens, o: KindOptions): KindChoice {
   const names = columns.map((k) => table.header[k]);
   for (const [flag, list] of [["--categorical", o.categorical], ["--numeric", o.numeric]] as const) {
     for (const c of list ?? []) {
@@ -72,6 +72,8 @@ export function chooseColumnKinds(table: CsvTable, fileName: string, columns: re
   }
   const both = (o.categorical ?? []).find((c) => (o.numeric ?? []).includes(c));
   if (both !== undefined) throw new Error(`${fileName}: column ${JSON.stringify(both)} is given to both --categorical and --numeric`);
+  // a cell written as a plain number is a number, unless some missing token is written as one too
+  const numbersAsWritten = !tokens.list.some((t) => isDecimal(t));
   const kinds: ColumnKind[] = [];
   const textAdvice: string[] = [];
   const notes: string[] = [];
@@ -97,8 +99,13 @@ export function chooseColumnKinds(table: CsvTable, fileName: string, columns: re
     let texts = 0;
     let missing = 0;
     const distinct = new Set<string>();
-    for (const row of table.rows) {
-      const cell = row[k];
+    const column = table.columns[k];
+    for (let r = 0; r < table.rowCount; r++) {
+      if (numbersAsWritten && column.number(r) !== undefined) {
+        numbers++;
+        continue;
+      }
+      const cell = column.cell(r);
       if (tokens.isMissing(cell)) missing++;
       else if (isDecimal(cell) || isInfinity(cell)) numbers++;
       else {
@@ -120,7 +127,7 @@ export function chooseColumnKinds(table: CsvTable, fileName: string, columns: re
     }
     kinds.push("categorical");
     textAdvice.push("");
-    const missingNote = missing > 0 ? `; ${missing} of ${table.rows.length} cells are missing (${tokens.describe()} read as missing; change with --na-values)` : "";
+    const missingNote = missing > 0 ? `; ${missing} of ${table.rowCount} cells are missing (${tokens.describe()} read as missing; change with --na-values)` : "";
     notes.push(`${fileName}: column ${JSON.stringify(name)} is text: one-hot encoded${missingNote}; pass --numeric ${name} to refuse text instead`);
   });
   return { kinds, textAdvice, notes };

@@ -36,7 +36,7 @@
  * - validation: `validSplit` sends a seeded random fraction of the series to validation; a file with
  *   a single series is split in time instead (the last rows validate). Or pass a separate file.
  */
-import type { CsvText } from "../io/csv.js";
+import type { CsvColumns, CsvText } from "../io/csv.js";
 import { canonicalText, MissingTokens, sortValues } from "./cells.js";
 import { type CategoricalColumn, type Encoding, type FeatureLayout, type UnseenCounts, describeUnseen, encodeSeries, makeEncoding } from "./categorical.js";
 import type { SequenceDataset, TargetMode, Task } from "./dataset.js";
@@ -103,6 +103,11 @@ export interface CsvDatasetOptions {
    * and in "last" mode sequences without a label are kept (with target 0) rather than dropped.
    */
   readonly allowMissingTarget?: boolean;
+  /**
+   * Keep the main (wide) file's cells, compactly, as `inputCells`, so that its rows can be written back
+   * next to predictions without reading the file again. Default false.
+   */
+  readonly keepInputCells?: boolean;
   /** Called with each warning as it arises (they are also returned). */
   readonly onWarning?: (message: string) => void;
   /** Called with each note (what was decided without being asked: text columns, merged rows). */
@@ -188,6 +193,8 @@ export interface PreparedCsv {
   readonly sequenceOwner: { readonly split: Int8Array; readonly step: Int32Array };
   readonly warnings: string[];
   readonly notes: string[];
+  /** The main file's header and cells, as read (wide CSV with `keepInputCells` only). */
+  readonly inputCells?: CsvColumns;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -356,6 +363,7 @@ export function prepareData(input: DataInput, options: CsvDatasetOptions): Prepa
     sequenceOwner: ownSequences(main, owners),
     warnings,
     notes,
+    ...(options.keepInputCells && main.table ? { inputCells: main.table } : {}),
   };
 }
 

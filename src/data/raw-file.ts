@@ -5,9 +5,9 @@
  * and a long table pivoted to that shape (see long-format.ts). Everything after this (splitting,
  * vocabularies, scaling, windows) is the same for both.
  */
-import { type CsvTable, type CsvText, detectSeparator, parseCsv } from "../io/csv.js";
+import { type CsvColumns, type CsvText, detectSeparator, parseCsvColumns } from "../io/csv.js";
 import type { Task } from "./dataset.js";
-import { type MissingTokens, canonicalText, cellWhere, decimalValue, isInfinity } from "./cells.js";
+import { type MissingTokens, canonicalText, cellWhere, decimalValue, isDecimal, isInfinity } from "./cells.js";
 import { CategoryCodes, type CategoricalColumn, type ColumnKind, type FeatureLayout, chooseColumnKinds, textInNumericColumn } from "./categorical.js";
 import type { PivotTable } from "./long-format.js";
 import { type DuplicateTimes, type TimeGroup, orderByTime } from "./time-order.js";
@@ -42,6 +42,8 @@ export interface RawFile {
   /** per input row: file and line (the file only differs for a directory of long-format files) */
   readonly inputFile: readonly string[] | null;
   readonly inputLines: readonly number[];
+  /** The wide file's own cells (kept compact), for writing them back next to predictions; null for long format. */
+  readonly table: CsvColumns | null;
 }
 
 /** How cells are read: the choices shared by the training file and any file read later. */
@@ -86,8 +88,8 @@ export interface WideColumns {
  * category codes are reused so both files encode alike.
  */
 export function readWide(text: CsvText, fileName: string, s: ReadSettings, cols: WideColumns, layout?: FeatureLayout): { raw: RawFile; layout: FeatureLayout } {
-  const table = parseCsv(text, fileName, { separator: s.separator ?? detectSeparator(text), trimColumnNames: true });
-  if (table.rows.length === 0) throw new Error(`${fileName}: no data rows (the file has only a header)`);
+  const table = parseCsvColumns(text, fileName, { separator: s.separator ?? detectSeparator(text), trimColumnNames: true });
+  if (table.rowCount === 0) throw new Error(`${fileName}: no data rows (the file has only a header)`);
   const found = findColumns(table, fileName, s, layout ? layout.columns : cols.features);
   let kinds: readonly ColumnKind[];
   let advice: readonly string[];
@@ -104,7 +106,7 @@ export function readWide(text: CsvText, fileName: string, s: ReadSettings, cols:
     codes = kinds.map((k) => (k === "categorical" ? new CategoryCodes() : null));
   }
   const featureNames = found.features.map((k) => table.header[k]);
-  const R = table.rows.length;
+  const R = table.rowCount;
   const F = found.features.length;
   const T = s.targets.length;
   const features = new Float64Array(R * F);
@@ -114,10 +116,18 @@ export function readWide(text: CsvText, fileName: string, s: ReadSettings, cols:
   const groups: Group[] = [];
   const where = (r: number, k: number): string => cellWhere(fileName, table.lineNumbers[r], table.header[k]);
 
+  // A cell written as a plain number is read from its stored number unless a missing token is a number too.
+  const numbersAsWritten = !s.missing.list.some((t) => isDecimal(t));
+  const plainNumber = (r: number, k: number): number | undefined => (numbersAsWritten ? table.columns[k].number(r) : undefined);
   // One pass in file order, so the first bad cell is the one reported.
-  table.rows.forEach((row, r) => {
+  for (let r = 0; r < R; r++) {
     found.features.forEach((k, f) => {
-      const cell = row[k];
+      const stored = codes[f] ? undefined : plainNumber(r, k);
+      if (stored !== undefined) {
+        features[r * F + f] = stored;
+        return;
+      }
+      const cell = table.cell(r, k);
       if (s.missing.isMissing(cell)) features[r * F + f] = NaN;
       else if (codes[f]) features[r * F + f] = codes[f]!.code(cell);
       else features[r * F + f] = numericCell(cell, fileName, table, r, k, advice[f]);
@@ -125,16 +135,21 @@ export function readWide(text: CsvText, fileName: string, s: ReadSettings, cols:
     if (found.targets) {
       if (numbers) {
         found.targets.forEach((k, j) => {
-          const cell = row[k];
+          const stored = plainNumber(r, k);
+          if (stored !== undefined) {
+            numbers[r * T + j] = stored;
+            return;
+          }
+          const cell = table.cell(r, k);
           numbers[r * T + j] = s.missing.isMissing(cell) ? NaN : numericCell(cell, fileName, table, r, k, "a regression target must be a number; pass --task classify to predict classes");
         });
       }
       if (labels) {
-        const cell = row[found.targets[0]];
+        const cell = table.cell(r, found.targets[0]);
         labels[r] = s.missing.isMissing(cell) ? "" : canonicalText(cell);
       }
     }
-    const id = found.sequence === null ? "" : row[found.sequence].trim();
+    const id = found.sequence === null ? "" : table.cell(r, found.sequence).trim();
     if (found.sequence !== null && id === "") throw new Error(`${where(r, found.sequence)}: empty sequence id (--sequence ${table.header[found.sequence]})`);
     let g = groupOf.get(id);
     if (!g) {
@@ -143,14 +158,17 @@ export function readWide(text: CsvText, fileName: string, s: ReadSettings, cols:
       groups.push(g);
     }
     g.rows.push(r);
-  });
+  }
 
   let times: TimeColumn | null = null;
   if (found.time !== null) {
     const kt = found.time;
     times = readTimeColumn(
       R,
-      (r) => (s.missing.isMissing(table.rows[r][kt]) ? undefined : table.rows[r][kt]),
+      (r) => {
+        const cell = table.cell(r, kt);
+        return s.missing.isMissing(cell) ? undefined : cell;
+      },
       (r) => where(r, kt),
       { unit: s.timeUnit, expect: s.timeFormat },
     );
@@ -169,14 +187,15 @@ export function readWide(text: CsvText, fileName: string, s: ReadSettings, cols:
     describe: describer(found.sequence !== null),
     inputToRow,
     inputFile: null,
-    inputLines: table.lineNumbers,
+    inputLines: Array.from(table.lineNumbers),
+    table,
   };
   if (times) {
     const timeName = table.header[found.time!];
     orderRows(raw, s, F, codes, (g, a, b) =>
       new Error(
         `${fileName} lines ${table.lineNumbers[a]} and ${table.lineNumbers[b]}: ${raw.describe(g)} has two rows at the same time ` +
-          `(column ${quote(timeName)}: ${quote(table.rows[a][found.time!])})${s.timeBin !== undefined ? ` (after --time-bin ${s.timeBin})` : ""}; ` +
+          `(column ${quote(timeName)}: ${quote(table.cell(a, found.time!))})${s.timeBin !== undefined ? ` (after --time-bin ${s.timeBin})` : ""}; ` +
           `pass --duplicate-times merge to average them into one step, or --duplicate-times keep to keep both with zero elapsed time`,
       ),
       timeName,
@@ -186,7 +205,7 @@ export function readWide(text: CsvText, fileName: string, s: ReadSettings, cols:
 }
 
 /** A numeric cell that is not missing; errors name the cell and what would change the reading. */
-function numericCell(cell: string, fileName: string, table: CsvTable, r: number, k: number, advice: string): number {
+function numericCell(cell: string, fileName: string, table: CsvColumns, r: number, k: number, advice: string): number {
   const v = decimalValue(cell);
   if (v !== undefined) return v;
   const line = table.lineNumbers[r];
@@ -202,14 +221,14 @@ interface FoundColumns {
   sequence: number | null;
 }
 
-function columnIndex(table: CsvTable, fileName: string, name: string, flag: string): number {
+function columnIndex(table: { readonly header: string[] }, fileName: string, name: string, flag: string): number {
   const k = table.header.indexOf(name);
   if (k < 0) throw new Error(`${fileName}: no column ${quote(name)} (columns: ${table.header.join(", ")}); ${flag} names it`);
   return k;
 }
 
 /** The column of every role, checked: targets, time, sequence, features. */
-function findColumns(table: CsvTable, fileName: string, s: ReadSettings, featureList: readonly string[] | undefined): FoundColumns {
+function findColumns(table: { readonly header: string[] }, fileName: string, s: ReadSettings, featureList: readonly string[] | undefined): FoundColumns {
   const names = s.targets;
   const present = names.map((t) => table.header.includes(t));
   let targets: number[] | null;
@@ -355,6 +374,7 @@ export function rawFromPivot(p: PivotTable, label: string, s: ReadSettings, feat
     inputToRow: p.inputStep,
     inputFile: p.inputFile,
     inputLines: p.inputLine,
+    table: null,
   };
   // Pivoted steps are unique per record and time; sorting puts them in time order.
   orderRows(raw, { ...s, duplicateTimes: "error" }, F, featureIdx.map(() => null), () => new Error("unreachable: pivoted steps share a time"), "time");

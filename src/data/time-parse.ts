@@ -124,6 +124,13 @@ class InvalidPart extends Error {
   }
 }
 
+/** Parsed time cells by index: each `int(i) / 10^scale(i)`. */
+export interface TimeParts {
+  readonly length: number;
+  int(i: number): number | bigint;
+  scale(i: number): number;
+}
+
 /**
  * A column of exact times at one common scale: safe integers in a Float64Array when they all fit
  * (the usual case, and fast), else bigints.
@@ -145,12 +152,19 @@ export class TimeColumn {
 
   /** Builds the column from parsed cells (all of one format, checked by the caller). */
   static fromCells(format: TimeFormat, cells: readonly ExactTime[], secondsPerUnit: number | null): TimeColumn {
+    return TimeColumn.fromParts(format, { length: cells.length, int: (i) => cells[i].int, scale: (i) => cells[i].scale }, secondsPerUnit);
+  }
+
+  /** Builds the column from the parts of parsed cells (all of one format), without an object per cell. */
+  static fromParts(format: TimeFormat, cells: TimeParts, secondsPerUnit: number | null): TimeColumn {
+    const n = cells.length;
     let scale = 0;
-    for (const c of cells) scale = Math.max(scale, c.scale);
+    for (let i = 0; i < n; i++) scale = Math.max(scale, cells.scale(i));
+    const exact = (i: number): bigint => rescale({ format, int: cells.int(i), scale: cells.scale(i) }, scale);
     let safe = true;
-    for (const c of cells) {
-      if (typeof c.int === "bigint" || c.scale !== scale) {
-        const v = rescale(c, scale);
+    for (let i = 0; i < n; i++) {
+      if (typeof cells.int(i) === "bigint" || cells.scale(i) !== scale) {
+        const v = exact(i);
         if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < BigInt(Number.MIN_SAFE_INTEGER)) {
           safe = false;
           break;
@@ -158,14 +172,14 @@ export class TimeColumn {
       }
     }
     if (safe) {
-      const small = new Float64Array(cells.length);
-      for (let i = 0; i < cells.length; i++) {
-        const c = cells[i];
-        small[i] = c.scale === scale && typeof c.int === "number" ? c.int : Number(rescale(c, scale));
+      const small = new Float64Array(n);
+      for (let i = 0; i < n; i++) {
+        const int = cells.int(i);
+        small[i] = cells.scale(i) === scale && typeof int === "number" ? int : Number(exact(i));
       }
       return new TimeColumn(format, scale, secondsPerUnit, small, null);
     }
-    return new TimeColumn(format, scale, secondsPerUnit, null, cells.map((c) => rescale(c, scale)));
+    return new TimeColumn(format, scale, secondsPerUnit, null, Array.from({ length: n }, (_, i) => exact(i)));
   }
 
   /** Row i's time, exactly, for building other columns. */
@@ -294,7 +308,11 @@ export interface ReadTimeOptions {
  * "file line N, column "t"" label. All cells must share one format; --time-unit only applies to numbers.
  */
 export function readTimeColumn(count: number, cell: (i: number) => string | undefined, where: (i: number) => string, o: ReadTimeOptions = {}): TimeColumn {
-  const cells: ExactTime[] = new Array(count);
+  // Per cell its integer and scale; the few integers beyond 2^53 as bigints on the side.
+  const ints = new Float64Array(count);
+  const scales = new Float64Array(count);
+  const bigs = new Map<number, bigint>();
+  let format: TimeFormat = "number";
   let first = -1;
   for (let i = 0; i < count; i++) {
     const text = cell(i);
@@ -303,18 +321,21 @@ export function readTimeColumn(count: number, cell: (i: number) => string | unde
     if (typeof t === "string") throw new Error(`${where(i)}: ${t}`);
     if (first < 0) {
       first = i;
+      format = t.format;
       if (o.expect !== undefined && t.format !== o.expect) {
         throw new Error(`${where(i)}: the model was trained on times written as ${FORMAT_WORDS[o.expect]}, this file has ${FORMAT_WORDS[t.format]} (${JSON.stringify(text)})`);
       }
       if (o.unit !== undefined && t.format !== "number") {
         throw new Error(`${where(i)}: --time-unit ${o.unit} applies to numeric times, but the column holds ${FORMAT_WORDS[t.format]} (${JSON.stringify(text)}), read in seconds; drop --time-unit`);
       }
-    } else if (t.format !== cells[first].format) {
-      throw new Error(`${where(i)}: ${JSON.stringify(text)} is ${FORMAT_WORDS[t.format]}, but the column's first time (${JSON.stringify(cell(first))} at ${where(first)}) is ${FORMAT_WORDS[cells[first].format]}; write every time the same way`);
+    } else if (t.format !== format) {
+      throw new Error(`${where(i)}: ${JSON.stringify(text)} is ${FORMAT_WORDS[t.format]}, but the column's first time (${JSON.stringify(cell(first))} at ${where(first)}) is ${FORMAT_WORDS[format]}; write every time the same way`);
     }
-    cells[i] = t;
+    if (typeof t.int === "bigint") bigs.set(i, t.int);
+    else ints[i] = t.int;
+    scales[i] = t.scale;
   }
-  const format = first < 0 ? "number" : cells[first].format;
   const secondsPerUnit = format !== "number" ? 1 : o.unit === undefined ? null : SECONDS_PER_UNIT[o.unit];
-  return TimeColumn.fromCells(format, cells, secondsPerUnit);
+  const int = bigs.size === 0 ? (i: number) => ints[i] : (i: number) => bigs.get(i) ?? ints[i];
+  return TimeColumn.fromParts(format, { length: count, int, scale: (i) => scales[i] }, secondsPerUnit);
 }

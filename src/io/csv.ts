@@ -12,6 +12,8 @@
  * quoted fields span several lines.
  */
 
+import { CompactColumn } from "./compact-column.js";
+
 export interface CsvTable {
   readonly header: string[];
   readonly rows: string[][];
@@ -46,16 +48,90 @@ export type CsvText = string | Iterable<string>;
 /** Parses CSV text. `fileName` labels error messages. */
 export function parseCsv(text: CsvText, fileName: string, options: ParseCsvOptions = {}): CsvTable {
   const separator = options.separator ?? ",";
+  checkSeparator(separator);
+  const records: string[][] = [];
+  const recordLines: number[] = [];
+  readRecords(text, fileName, separator, (fields, line) => {
+    records.push(fields);
+    recordLines.push(line);
+  });
+  return tableOf(records, recordLines, fileName, options);
+}
+
+function checkSeparator(separator: string): void {
   if (separator.length !== 1 || separator === '"' || separator === "\n" || separator === "\r") {
     throw new Error(`parseCsv: the separator must be one character other than a quote or a line break, got ${JSON.stringify(separator)}`);
   }
-  const reader = new CsvRecordReader(fileName, separator);
+}
+
+/** Feeds every record of `text` to `onRecord` as it is parsed. */
+function readRecords(text: CsvText, fileName: string, separator: string, onRecord: (fields: string[], line: number) => void): void {
+  const reader = new CsvRecordReader(fileName, separator, onRecord);
   if (typeof text === "string") reader.push(text, true);
   else {
     for (const piece of text) reader.push(piece, false);
     reader.push("", true);
   }
-  return tableOf(reader.records, reader.recordLines, fileName, options);
+}
+
+/**
+ * A parsed CSV whose cells are held per column in compact form (see {@link CompactColumn}) rather
+ * than as one string each: numbers cost memory per number, not per character of their text.
+ */
+export interface CsvColumns {
+  readonly header: string[];
+  readonly rowCount: number;
+  /** The physical line on which each row starts. */
+  readonly lineNumbers: Float64Array;
+  /** Row r's cell in column k, exactly as {@link parseCsv} reads it. */
+  cell(r: number, k: number): string;
+  readonly columns: readonly CompactColumn[];
+}
+
+/**
+ * {@link parseCsv} storing the rows per column as they stream in: the same header, cells, line numbers
+ * and errors (checked in the same order), without a string per cell.
+ */
+export function parseCsvColumns(text: CsvText, fileName: string, options: ParseCsvOptions = {}): CsvColumns {
+  const separator = options.separator ?? ",";
+  checkSeparator(separator);
+  let header: string[] | null = null;
+  let headerLine = 0;
+  const columns: CompactColumn[] = [];
+  let lines = new Float64Array(1024);
+  let rowCount = 0;
+  let badRow: { line: number; fields: number } | null = null;
+  readRecords(text, fileName, separator, (fields, line) => {
+    if (header === null) {
+      header = fields;
+      headerLine = line;
+      for (let k = 0; k < fields.length; k++) columns.push(new CompactColumn());
+      return;
+    }
+    if (badRow !== null) return;
+    if (fields.length !== header.length) {
+      badRow = { line, fields: fields.length };
+      return;
+    }
+    for (let k = 0; k < fields.length; k++) columns[k].push(fields[k]);
+    if (rowCount === lines.length) {
+      const grown = new Float64Array(lines.length * 2);
+      grown.set(lines);
+      lines = grown;
+    }
+    lines[rowCount++] = line;
+  });
+  if (header === null) throw new Error(`${fileName}: empty file, expected a header row`);
+  const names = checkHeader(header, headerLine, fileName, options);
+  const bad = badRow as { line: number; fields: number } | null;
+  if (bad !== null) throw new Error(`${fileName} line ${bad.line}: expected ${names.length} fields, got ${bad.fields}`);
+  return {
+    header: names,
+    rowCount,
+    lineNumbers: lines.slice(0, rowCount),
+    cell: (r, k) => columns[k].cell(r),
+    columns,
+  };
 }
 
 /** Thrown inside CsvRecordReader when a record runs past the text read so far. */
@@ -66,8 +142,6 @@ const INCOMPLETE = Symbol("incomplete record");
  * whose end cannot be known yet waits for the next piece), and the final push the rest.
  */
 class CsvRecordReader {
-  readonly records: string[][] = [];
-  readonly recordLines: number[] = [];
   /** the start of a record that did not end in the text pushed so far */
   private pending = "";
   private line = 1;
@@ -77,6 +151,7 @@ class CsvRecordReader {
   constructor(
     private readonly fileName: string,
     private readonly separator: string,
+    private readonly onRecord: (fields: string[], line: number) => void,
   ) {
     this.SEP = separator.charCodeAt(0);
   }
@@ -98,7 +173,7 @@ class CsvRecordReader {
     const n = text.length;
     let i = 0;
     let line = this.line;
-    const { records, recordLines } = this;
+    const { onRecord } = this;
     const incomplete = (): never => {
       throw INCOMPLETE;
     };
@@ -169,8 +244,7 @@ class CsvRecordReader {
           if (i < n) skipLineBreak();
           break;
         }
-        records.push(fields);
-        recordLines.push(recordLine);
+        onRecord(fields, recordLine);
       } catch (e) {
         if (e !== INCOMPLETE) throw e;
         this.line = recordLine;
@@ -185,18 +259,7 @@ class CsvRecordReader {
 /** The header and rows of the parsed records, checked (names, field counts). */
 function tableOf(records: string[][], recordLines: number[], fileName: string, options: ParseCsvOptions): CsvTable {
   if (records.length === 0) throw new Error(`${fileName}: empty file, expected a header row`);
-  const header = options.trimColumnNames ? records[0]!.map((name) => name.trim()) : records[0]!;
-  const firstSeen = new Map<string, number>();
-  header.forEach((name, k) => {
-    if (name.trim() === "" && !options.allowEmptyColumnNames) {
-      throw new Error(`${fileName} line ${recordLines[0]}: column ${k + 1} of the header has an empty name`);
-    }
-    const earlier = firstSeen.get(name);
-    if (earlier !== undefined) {
-      throw new Error(`${fileName} line ${recordLines[0]}: duplicate column name ${JSON.stringify(name)} (columns ${earlier + 1} and ${k + 1})`);
-    }
-    firstSeen.set(name, k);
-  });
+  const header = checkHeader(records[0]!, recordLines[0]!, fileName, options);
   const rows = records.slice(1);
   const lineNumbers = recordLines.slice(1);
   rows.forEach((row, r) => {
@@ -205,6 +268,23 @@ function tableOf(records: string[][], recordLines: number[], fileName: string, o
     }
   });
   return { header, rows, lineNumbers };
+}
+
+/** The header's names (trimmed if asked), checked: none empty unless allowed, none twice. */
+function checkHeader(fields: string[], line: number, fileName: string, options: ParseCsvOptions): string[] {
+  const header = options.trimColumnNames ? fields.map((name) => name.trim()) : fields;
+  const firstSeen = new Map<string, number>();
+  header.forEach((name, k) => {
+    if (name.trim() === "" && !options.allowEmptyColumnNames) {
+      throw new Error(`${fileName} line ${line}: column ${k + 1} of the header has an empty name`);
+    }
+    const earlier = firstSeen.get(name);
+    if (earlier !== undefined) {
+      throw new Error(`${fileName} line ${line}: duplicate column name ${JSON.stringify(name)} (columns ${earlier + 1} and ${k + 1})`);
+    }
+    firstSeen.set(name, k);
+  });
+  return header;
 }
 
 /**
