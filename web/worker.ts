@@ -34,6 +34,7 @@ import {
   predictionsSvg,
   trainingCurvesSvg,
   type Wiring,
+  softmaxRows,
 } from "../src/index.js";
 import type { Columns, CsvText, Field, FromWorker, Inspection, LogRecord, ModelKind, ModelSpec, Predictions, RunSummary, ToWorker, TrainRequest } from "./protocol.js";
 
@@ -401,17 +402,6 @@ function loadCheckpointBytes(bytes: Uint8Array, fileName: string): void {
   predictor = { model, extras };
   const prep = data as CsvPreparation;
   post({ type: "loaded", description: `${config.model} with ${model.parameterCount()} parameters; predicts ${prep.target.join(", ")} from ${prep.features.join(", ")}`, extras });
-}
-
-/** Softmax of each row of `width` logits, in place (ncps predict writes probabilities). */
-function softmaxRows(v: Float64Array, width: number): void {
-  for (let r = 0; r < v.length / width; r++) {
-    let m = -Infinity;
-    for (let k = 0; k < width; k++) m = Math.max(m, v[r * width + k]);
-    let s = 0;
-    for (let k = 0; k < width; k++) s += v[r * width + k] = Math.exp(v[r * width + k] - m);
-    for (let k = 0; k < width; k++) v[r * width + k] /= s;
-  }
 }
 
 /** Predictions per row of a CSV, read as `ncps predict` reads it for this checkpoint, in its output format. */

@@ -13,6 +13,7 @@ import { readTextPieces } from "../io/text-file.js";
 import { saveNpy } from "../io/npy.js";
 import { loadCheckpoint } from "../train/checkpoint-file.js";
 import { predictDataset } from "../train/evaluate.js";
+import { softmaxRows } from "../train/losses.js";
 import { COLUMN_FLAGS, type DataPreparation, columnOverrides, readDataForModel } from "./data-args.js";
 import { describeNonFinite, findNonFiniteOutputs, firstFlagged, type NonFiniteOutputs } from "./output-checks.js";
 import { CliError, type CliIO, parseArgs } from "./util.js";
@@ -26,17 +27,6 @@ const USAGE = `usage: ncps predict MODEL.safetensors DATA.csv|DIR [--out PRED.cs
 
 A NaN or infinite prediction is an error (exit 1, naming how many and the first row); --allow-nan writes
 them anyway (empty CSV cells) with a warning.`;
-
-/** Softmax of each row of `width` logits, in place. */
-function softmaxRows(v: Float64Array, width: number): void {
-  for (let r = 0; r < v.length / width; r++) {
-    let m = -Infinity;
-    for (let k = 0; k < width; k++) m = Math.max(m, v[r * width + k]);
-    let s = 0;
-    for (let k = 0; k < width; k++) s += v[r * width + k] = Math.exp(v[r * width + k] - m);
-    for (let k = 0; k < width; k++) v[r * width + k] /= s;
-  }
-}
 
 export async function run(argv: string[], io: CliIO): Promise<number> {
   const { flags, positionals } = parseArgs(argv, { out: { type: "string" }, "time-file": { type: "string" }, "allow-nan": { type: "boolean" }, backend: { type: "string", default: "wasm" }, "first-gap": { type: "string" }, ...COLUMN_FLAGS }, USAGE);

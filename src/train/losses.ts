@@ -191,6 +191,17 @@ export function bceWithLogitsLoss<G extends FloatArray = Float64Array>(
 // ---------------------------------------------------------------------------------------------
 // Choosing the loss for a dataset (what fit and evaluate use)
 
+/** Softmax of each row of `width` logits, in place: the class probabilities that predictions report. */
+export function softmaxRows(v: Float64Array, width: number): void {
+  for (let r = 0; r < v.length / width; r++) {
+    let m = -Infinity;
+    for (let k = 0; k < width; k++) m = Math.max(m, v[r * width + k]);
+    let s = 0;
+    for (let k = 0; k < width; k++) s += v[r * width + k] = Math.exp(v[r * width + k] - m);
+    for (let k = 0; k < width; k++) v[r * width + k] /= s;
+  }
+}
+
 export type LossName = "mse" | "cross_entropy" | "bce";
 export const LOSS_NAMES: readonly LossName[] = ["mse", "cross_entropy", "bce"];
 
