@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import os from "node:os";
 import path from "node:path";
 import { after, test } from "node:test";
-import { main } from "../src/cli/main.js";
+import { cli } from "./helpers/cli.js";
 import { parseCsv } from "../src/io/csv.js";
 import { loadCheckpoint } from "../src/train/checkpoint-file.js";
 import { sharedDir } from "./helpers/goldens.js";
@@ -23,13 +23,6 @@ const skip = (file: string) => (existsSync(file) ? false : `${file} not found (.
 
 const dir = mkdtempSync(path.join(os.tmpdir(), "ncps-real-data-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
-
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  const code = await main(argv, { out: (s) => void (out += s), err: (s) => void (err += s), isTTY: false });
-  return { code, out, err };
-}
 
 test("UCI traffic: trains with one command on the shipped file (--target traffic_volume --time date_time)", { skip: skip(traffic) }, async () => {
   const model = path.join(dir, "traffic.safetensors");

@@ -9,20 +9,13 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import os from "node:os";
 import path from "node:path";
 import { after, describe, test } from "node:test";
-import { main } from "../src/cli/main.js";
+import { cli } from "./helpers/cli.js";
 import { detectSeparator, parseCsv } from "../src/io/csv.js";
 import { loadCheckpoint } from "../src/train/checkpoint-file.js";
 import { TestRng } from "./helpers/gradcheck.js";
 
 const dir = mkdtempSync(path.join(os.tmpdir(), "ncps-cli-data-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
-
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  const code = await main(argv, { out: (s) => void (out += s), err: (s) => void (err += s), isTTY: false });
-  return { code, out, err };
-}
 
 const SMALL = ["--units", "8", "--backbone-units", "16", "--epochs", "2", "--batch", "16", "--seed", "1"];
 

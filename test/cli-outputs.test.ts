@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import os from "node:os";
 import path from "node:path";
 import { after, describe, test } from "node:test";
-import { main } from "../src/cli/main.js";
+import { cli } from "./helpers/cli.js";
 import { readBackCheckpoint } from "../src/cli/checkpoint-readback.js";
 import { CfC } from "../src/models/cfc.js";
 import { readCheckpoint, saveCheckpoint } from "../src/train/checkpoint-file.js";
@@ -22,13 +22,6 @@ import { sineDataset } from "./helpers/synthetic-data.js";
 
 const dir = mkdtempSync(path.join(os.tmpdir(), "ncps-outputs-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
-
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  const code = await main(argv, { out: (s) => void (out += s), err: (s) => void (err += s), isTTY: false });
-  return { code, out, err };
-}
 
 function waveCsv(rows: number, scale = 1): string {
   const lines = ["a,b,y"];

@@ -9,19 +9,12 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { after, describe, test } from "node:test";
-import { main } from "../src/cli/main.js";
+import { cli } from "./helpers/cli.js";
 import { parseCsv } from "../src/io/csv.js";
 import { TestRng } from "./helpers/gradcheck.js";
 
 const dir = mkdtempSync(path.join(os.tmpdir(), "ncps-results-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
-
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  const code = await main(argv, { out: (s) => void (out += s), err: (s) => void (err += s), isTTY: false });
-  return { code, out, err };
-}
 
 const small = ["--units", "8", "--backbone-units", "16", "--batch", "8", "--lr", "0.02", "--seed", "1"];
 

@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import os from "node:os";
 import path from "node:path";
 import { after, describe, test } from "node:test";
-import { main } from "../src/cli/main.js";
+import { cli } from "./helpers/cli.js";
 import { parseCsv } from "../src/io/csv.js";
 import { SKIP_NO_GOLDENS, loadGolden, projectRoot } from "./helpers/goldens.js";
 import { encodeSafetensors } from "../src/io/safetensors.js";
@@ -16,13 +16,6 @@ import { TestRng } from "./helpers/gradcheck.js";
 
 const dir = mkdtempSync(path.join(os.tmpdir(), "ncps-cli-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
-
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  const code = await main(argv, { out: (s) => void (out += s), err: (s) => void (err += s), isTTY: false });
-  return { code, out, err };
-}
 
 /** y_k = y_{k-1} exp(-dt) + a_k over irregular times; rows of the series interleaved; some b cells empty. */
 function regressionCsv(seed: number, series: number, rowsPer: number): string {

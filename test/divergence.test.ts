@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import os from "node:os";
 import path from "node:path";
 import { after, describe, test } from "node:test";
-import { main } from "../src/cli/main.js";
+import { cli } from "./helpers/cli.js";
 import { fit, DivergenceError } from "../src/train/trainer.js";
 import { buildModel } from "../src/models/build.js";
 import { TestRng } from "./helpers/gradcheck.js";
@@ -15,13 +15,6 @@ import type { SequenceDataset } from "../src/data/dataset.js";
 
 const dir = mkdtempSync(path.join(os.tmpdir(), "ncps-diverge-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
-
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  const code = await main(argv, { out: (s) => void (out += s), err: (s) => void (err += s), isTTY: false });
-  return { code, out, err };
-}
 
 function smallCsv(rows: number, seed = 1): string {
   const rng = new TestRng(seed);

@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { after, test } from "node:test";
-import { main } from "../src/cli/main.js";
+import { cli } from "./helpers/cli.js";
 import { parseCsv } from "../src/io/csv.js";
 import { loadNpy, saveNpy } from "../src/io/npy.js";
 import { CfC } from "../src/models/cfc.js";
@@ -17,13 +17,6 @@ import { saveCheckpoint } from "../src/train/checkpoint-file.js";
 
 const dir = mkdtempSync(path.join(os.tmpdir(), "ncps-predict-exported-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
-
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  const code = await main(argv, { out: (s) => void (out += s), err: (s) => void (err += s), isTTY: false });
-  return { code, out, err };
-}
 
 /** A CfC with 2 inputs and `outputs` outputs, saved with no extras (like a PyTorch export). */
 function exportedModel(outputs: number): { model: CfC; file: string } {

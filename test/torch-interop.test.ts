@@ -15,7 +15,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, describe, test } from "node:test";
-import { main } from "../src/cli/main.js";
+import { cli } from "./helpers/cli.js";
 import { loadNpy, saveNpy } from "../src/io/npy.js";
 import { CfC } from "../src/models/cfc.js";
 import { loadCheckpoint, readCheckpoint, saveCheckpoint } from "../src/train/checkpoint-file.js";
@@ -35,13 +35,6 @@ const skip = !existsSync(ncpsSource)
 
 const dir = mkdtempSync(path.join(os.tmpdir(), "ncps-torch-interop-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
-
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  const code = await main(argv, { out: (s) => void (out += s), err: (s) => void (err += s), isTTY: false });
-  return { code, out, err };
-}
 
 function python(script: string): string {
   const r = spawnSync(PYTHON, ["-c", script], { encoding: "utf8", env, cwd: dir });
