@@ -281,6 +281,13 @@ export interface Engine {
   packB(k: number, n: number, b: number, ldb: number, packed: number): void;
   /** gemm(m, n, k, a, lda, b, ldb, c, ldc, accumulate), given `packed` = packB(k, n, b, ldb) of the current B. */
   gemmPrepacked(m: number, n: number, k: number, a: number, lda: number, packed: number, b: number, ldb: number, c: number, ldc: number, accumulate: boolean): void;
+
+  // ---- gradient clipping (train/clip.ts) --------------------------------------------------------------
+
+  /** The sum of x[i]^2 over i < n, accumulated in float64 (non-finite values propagate). */
+  sumSquares(n: number, x: number): number;
+  /** x[0..n) *= alpha (alpha rounded to the engine's dtype first) */
+  scale(n: number, alpha: number, x: number): void;
 }
 
 /** The scalars of one RMSprop step (Engine.rmspropUpdate); all but w are float32 values. */

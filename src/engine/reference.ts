@@ -687,4 +687,18 @@ export class ReferenceEngine implements Engine {
   gemmPrepacked(m: number, n: number, k: number, a: number, lda: number, _packed: number, b: number, ldb: number, c: number, ldc: number, accumulate: boolean): void {
     this.gemm(m, n, k, a, lda, b, ldb, c, ldc, accumulate);
   }
+
+  // ---- gradient clipping ----------------------------------------------------------------------------
+
+  sumSquares(n: number, x: number): number {
+    const h = this.h;
+    let sum = 0;
+    for (let i = 0; i < n; i++) sum += h[x + i] * h[x + i];
+    return sum;
+  }
+
+  scale(n: number, alpha: number, x: number): void {
+    const h = this.h;
+    for (let i = 0; i < n; i++) h[x + i] *= alpha;
+  }
 }

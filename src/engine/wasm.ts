@@ -54,6 +54,8 @@ interface Kernels {
   rmspropUpdate(n: number, value: number, grad: number, sq: number, gAvg: number, buf: number, wd: number, alpha: number, c: number, w: number, keepW: number, eps: number, mom: number, lr: number): void;
   sgdUpdate(n: number, value: number, grad: number, buf: number, wd: number, mom: number, keep: number, lr: number, first: number, nesterov: number): void;
   gemmPrepacked(m: number, n: number, k: number, a: number, lda: number, packed: number, b: number, ldb: number, c: number, ldc: number, acc: number): void;
+  sumSquares(n: number, x: number): number;
+  scale(n: number, alpha: number, x: number): void;
 }
 
 const REQUIRED_EXPORTS = [
@@ -63,6 +65,7 @@ const REQUIRED_EXPORTS = [
   "rowAxpy", "rowDot", "rowErrorNorm", "copyRowsWhere", "nonFiniteIndex",
   "gruOdeGatesForward", "gruOdeForward", "gruOdeBackward", "gruOdeGatesBackward",
   "adamUpdate", "rmspropUpdate", "sgdUpdate", "packMatrix", "gemmPrepacked",
+  "sumSquares", "scale",
 ] as const;
 
 /**
@@ -426,5 +429,15 @@ export class WasmEngine implements Engine {
 
   gemmPrepacked(m: number, n: number, k: number, a: number, lda: number, packed: number, b: number, ldb: number, c: number, ldc: number, accumulate: boolean): void {
     this.k.gemmPrepacked(m, n, k, a, lda, packed, b, ldb, c, ldc, accumulate ? 1 : 0);
+  }
+
+  // ---- gradient clipping ----------------------------------------------------------------------------
+
+  sumSquares(n: number, x: number): number {
+    return this.k.sumSquares(n, x);
+  }
+
+  scale(n: number, alpha: number, x: number): void {
+    this.k.scale(n, alpha, x);
   }
 }

@@ -77,18 +77,21 @@ function stepCounts(ds: SequenceDataset, i: number, t: number): number {
   return ds.targetMask ? (ds.targetMask[i * ds.steps + t] ? 1 : 0) : 1;
 }
 
-/** Targets and mask of the given samples in label-row order. */
-export function labelRows(ds: SequenceDataset, indices: ArrayLike<number>): LabelRows {
+/**
+ * Targets and mask of the given samples in label-row order; written into `reuse` (a previous result for
+ * as many samples of the same dataset) when given, so a training step allocates nothing.
+ */
+export function labelRows(ds: SequenceDataset, indices: ArrayLike<number>, reuse?: LabelRows): LabelRows {
   const B = indices.length;
   const L = ds.steps;
   const w = targetWidth(ds);
   if (ds.targetMode === "last") {
-    const targets = new Float64Array(B * w);
+    const targets = reuse?.targets.length === B * w ? reuse.targets : new Float64Array(B * w);
     for (let b = 0; b < B; b++) for (let j = 0; j < w; j++) targets[b * w + j] = ds.y[indices[b] * w + j];
     return { n: B, targets, mask: null };
   }
-  const targets = new Float64Array(B * L * w);
-  const mask = new Uint8Array(B * L);
+  const targets = reuse?.targets.length === B * L * w ? reuse.targets : new Float64Array(B * L * w);
+  const mask = reuse?.mask?.length === B * L ? reuse.mask : new Uint8Array(B * L);
   for (let b = 0; b < B; b++) {
     const i = indices[b];
     for (let t = 0; t < L; t++) {
@@ -147,6 +150,8 @@ interface Buffers {
   dOut: FloatArray;
   pred: Float64Array;
   grad: Float64Array;
+  /** the last batch's label rows, refilled for the next batch of this size */
+  labels: LabelRows | null;
 }
 
 /**
@@ -171,6 +176,7 @@ export class BatchAssembler {
         dOut: make(outRows * shape.outputSize),
         pred: new Float64Array(labelCount * shape.outputSize),
         grad: new Float64Array(labelCount * shape.outputSize),
+        labels: null,
       };
       this.buffers.set(B, b);
     }
@@ -235,7 +241,8 @@ export class BatchAssembler {
     this.forEachLabelRow(indices, (r, o) => {
       for (let j = 0; j < c; j++) pred[r * c + j] = out[o * c + j];
     });
-    const rows = labelRows(this.ds, indices);
+    const rows = labelRows(this.ds, indices, buf.labels ?? undefined);
+    buf.labels = rows;
     const { sum, weight, grad } = lossOnRows(loss, pred, rows, c, buf.grad);
     // The loss functions divide by this shard's weight; rescale so the shards' gradients sum to the
     // gradient of the batch mean. With one shard the factor is exactly 1 and nothing changes.

@@ -98,7 +98,7 @@ export async function trainStep(ctx: TrainStepContext, indices: Int32Array, step
   if (!Number.isFinite(sum)) return { sum, weight, gradNorm: null, nonFinite: { what: "the loss", updated: false } };
   const badGrad = firstNonFinite(params, "grad", model.engine);
   if (badGrad !== null) return { sum, weight, gradNorm: null, nonFinite: { what: `the gradient of parameter ${badGrad}`, updated: false } };
-  const gradNorm = ctx.clipNorm !== null ? clipGradNorm(params, ctx.clipNorm) : null;
+  const gradNorm = ctx.clipNorm !== null ? clipGradNorm(params, ctx.clipNorm, model.engine) : null;
   ctx.optimizer.step(params);
   // finite gradients times a huge learning rate can still overflow the weights
   const badValue = firstNonFinite(params, "value", model.engine);

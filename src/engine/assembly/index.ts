@@ -10,3 +10,4 @@ export { gruForward, gruBackward } from "./gru";
 export { rowAxpy, rowDot, rowErrorNorm, copyRowsWhere, nonFiniteIndex } from "./rows";
 export { gruOdeGatesForward, gruOdeForward, gruOdeBackward, gruOdeGatesBackward } from "./gru-ode";
 export { adamUpdate, rmspropUpdate, sgdUpdate } from "./optimizers";
+export { sumSquares, scale } from "./norms";
