@@ -13,7 +13,9 @@ import { loadTask } from "../src/data/tasks/load.js";
 import { buildPersonActivity, parsePersonLines, personSequences, PERSON_TAGS } from "../src/data/tasks/person-activity.js";
 import { buildPhysioNet, parseOutcomes, parsePhysioRecord, PHYSIONET_VARIABLES } from "../src/data/tasks/physionet.js";
 import { trainTestSplit } from "../src/data/tasks/split.js";
-import { generateXor, XOR_SPLITS } from "../src/data/tasks/xor.js";
+import { generateXor, XOR_PAD, XOR_SPLITS } from "../src/data/tasks/xor.js";
+import { eventDataset } from "../src/data/tasks/events.js";
+import { readoutStep } from "../src/data/dataset.js";
 import { sharedDir } from "./helpers/goldens.js";
 import { fixtureImage, flattenedCsv, idxImages, idxLabels, personLines, physioRecordText, tarBytes, writeTaskFixtures } from "./helpers/task-fixtures.js";
 
@@ -60,6 +62,33 @@ describe("bit-stream XOR", () => {
       assert.ok(steps >= 2 && steps <= 31, `sample ${i}: ${steps} bits`);
       assert.equal(a.labels[i], ones % 2, `sample ${i}: parity`);
     }
+  });
+});
+
+describe("event datasets (XOR, ET-sMNIST) as the trainer reads them", () => {
+  it("feeds each event's bit with elapsed / pad as its timespan, and reads the prediction at the sequence's last real event", () => {
+    const a = generateXor(300, 11);
+    const ds = eventDataset(a, XOR_PAD, 2, { feature: "bit", target: "parity" });
+    assert.equal(ds.features, 1);
+    assert.equal(ds.targetMode, "last");
+    let trailing = 0;
+    for (let i = 0; i < a.samples; i++) {
+      const row = i * a.pad;
+      let events = 0;
+      for (let k = 0; k < a.pad; k++) events += a.mask[row + k];
+      const t = readoutStep(ds, i);
+      // the readout is the last masked event (the trailing-run event included), never a padded step
+      assert.equal(t, events - 1, `sample ${i}: readout step`);
+      assert.equal(a.mask[row + t], 1, `sample ${i}: readout on a real event`);
+      if (t + 1 < a.pad) assert.equal(a.mask[row + t + 1], 0, `sample ${i}: the step after the readout is padding`);
+      if (t > 0 && a.events[row + t] === a.events[row + t - 1]) trailing++;
+      for (let k = 0; k < a.pad; k++) {
+        assert.equal(ds.x[row + k], a.events[row + k]);
+        assert.equal(ds.timespans![row + k], a.elapsed[row + k] / XOR_PAD);
+      }
+      assert.equal(ds.y[i], a.labels[i]);
+    }
+    assert.ok(trailing > 0, "some samples end in a trailing-run event");
   });
 });
 
