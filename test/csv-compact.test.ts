@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { type CsvText, parseCsv, parseCsvColumns } from "../src/io/csv.js";
 import { CompactColumn } from "../src/io/compact-column.js";
+import { cut } from "./helpers/text-pieces.js";
 
 function table(text: CsvText, separator: string): unknown {
   try {
@@ -28,17 +29,6 @@ function columns(text: CsvText, separator: string): unknown {
   }
 }
 
-function cut(text: string, cuts: number[]): string[] {
-  const at = [...new Set(cuts.map((c) => c % (text.length + 1)))].sort((a, b) => a - b);
-  const pieces: string[] = [];
-  let from = 0;
-  for (const a of at) {
-    pieces.push(text.slice(from, a));
-    from = a;
-  }
-  pieces.push(text.slice(from));
-  return pieces;
-}
 
 const csvChar = fc.constantFrom("a", "1", "0", "-", ".", "2.5", "07", "1e3", ",", '"', "\n", "\r\n", " ", "é", "NA");
 

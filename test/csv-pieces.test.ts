@@ -12,6 +12,7 @@ import { gzipSync } from "node:zlib";
 import fc from "fast-check";
 import { type CsvText, detectSeparator, parseCsv } from "../src/io/csv.js";
 import { readTextFile, readTextPieces } from "../src/io/text-file.js";
+import { cut } from "./helpers/text-pieces.js";
 
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "ncps-csv-pieces-"));
 after(() => fs.rmSync(scratch, { recursive: true, force: true }));
@@ -26,18 +27,6 @@ function outcome(text: CsvText, separator?: string): unknown {
   }
 }
 
-/** `text` cut at the given positions (modulo its length; re-iterable, as readTextPieces is). */
-function cut(text: string, cuts: number[]): Iterable<string> {
-  const at = [...new Set(cuts.map((c) => c % (text.length + 1)))].sort((a, b) => a - b);
-  const pieces: string[] = [];
-  let from = 0;
-  for (const a of at) {
-    pieces.push(text.slice(from, a));
-    from = a;
-  }
-  pieces.push(text.slice(from));
-  return pieces;
-}
 
 const csvChar = fc.constantFrom("a", "1", "2.5", ",", ";", "\t", '"', '""', "\n", "\r", "\r\n", " ", "é", "x y");
 

@@ -2,18 +2,18 @@
  * CfC: closed-form continuous-time network (ncps torch `CfC`), fully connected with a backbone, or wired
  * by a Wiring (NCP, AutoNCP, ...). See cfc-cell-core.ts for the cell and recurrent.ts for the loop.
  */
-import { BACKBONE_ACTIVATIONS, type BackboneActivation, type BackendKind, type CfcModeName, type Engine } from "../engine/engine.js";
+import { BACKBONE_ACTIVATIONS, type BackboneActivation, type CfcModeName } from "../engine/engine.js";
 import { createEngine } from "../engine/index.js";
 import type { Rng } from "../nn/rng.js";
 import { wiringToSpec } from "../wirings/spec.js";
 import { Wiring } from "../wirings/wiring.js";
 import { CfCCellCache, CfCCellCore } from "./cfc-cell-core.js";
 import { type CfcVariant, resolveCfcVariant } from "./cfc-variant.js";
-import { rejectUnknownOptions } from "./options.js";
+import { rejectUnknownOptions, type SequenceModelOptions } from "./options.js";
 import { type PassMode, RecurrentModel } from "./recurrent.js";
 import { wiredLayers } from "./wired-layers.js";
 
-export interface CfCOptions {
+export interface CfCOptions extends SequenceModelOptions {
   mode?: CfcModeName;
   /**
    * Which implementation's CfC to compute (see cfc-variant.ts and the README table): "torch" (ncps torch,
@@ -31,15 +31,8 @@ export interface CfCOptions {
    * keras's MixedMemoryRNN and the paper's MixedCfcCell; the paper tunes it per task as `forget_bias`)
    */
   forgetBias?: number;
-  projSize?: number | null;
-  returnSequences?: boolean;
-  batchFirst?: boolean;
   /** seed of weight initialisation and dropout: same seed, same model */
   seed?: number;
-  /** "wasm" (float32, default) or "reference" (float64) */
-  backend?: BackendKind;
-  /** an engine to build on instead of a new one of `backend` */
-  engine?: Engine;
   /** wired only: use the wiring's within-layer synapses instead of ncps's all-ones block (off by default) */
   wiringRecurrence?: boolean;
   /** @internal parameter name prefix of the cell ("rnn_cell." as in ncps CfC; "" for a bare CfCCell) */
